@@ -1,0 +1,100 @@
+"""Errors raised by vns-sdk.
+
+Every error the SDK raises derives from one root, so ``except VNSError`` catches them all::
+
+    VNSError
+    ├── ConfigurationError        the app or client is missing a setting (a token, a URL)
+    ├── InvalidToolSignature      a function cannot become a tool (raised at registration)
+    ├── ToolError                 raised by a tool: its message is what the model hears
+    ├── CallRefused               raised by a CallStart handler to refuse the call
+    ├── StateStoreError           the call-state store (Redis) could not be reached
+    └── VNSAPIError               the VNS outbound-call API failed
+        ├── VNSStatusError        VNS answered with a non-zero status or an HTTP error
+        └── VNSConnectionError    the request never got an answer
+            └── VNSTimeoutError   ... because it timed out
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CallRefused",
+    "ConfigurationError",
+    "InvalidToolSignature",
+    "StateStoreError",
+    "ToolError",
+    "VNSAPIError",
+    "VNSConnectionError",
+    "VNSError",
+    "VNSStatusError",
+    "VNSTimeoutError",
+]
+
+
+class VNSError(Exception):
+    """The root of every error vns-sdk raises."""
+
+
+class ConfigurationError(VNSError, ValueError):
+    """A required setting is missing or invalid; the message names the setting and how to set it."""
+
+
+class InvalidToolSignature(VNSError, TypeError):
+    """A function cannot be registered as a tool; the message says what to change."""
+
+
+class ToolError(VNSError):
+    """Raise from a tool to tell the model, in words it can speak, why the tool could not do its job.
+
+    The message is sent to the model exactly as given, so write it for the caller's ears:
+
+    ```python
+    raise ToolError("There is no appointment free on that day. Offer the caller another day.")
+    ```
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CallRefused(VNSError):
+    """Raised by a CallStart handler (or through `CallContext.refuse`) to decline a call.
+
+    The app answers the CallStart webhook with HTTP 403 and the reason, so VNS does not connect the call.
+    """
+
+    def __init__(self, reason: str = "The call was refused.") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StateStoreError(VNSError):
+    """The call-state store failed (for example, Redis is down)."""
+
+
+class VNSAPIError(VNSError):
+    """A request to the VNS web API failed."""
+
+
+class VNSStatusError(VNSAPIError):
+    """VNS answered, but with an error: a non-zero ``status`` or an HTTP error code.
+
+    Attributes:
+        status: VNS's ``status`` field, or the HTTP status code when the body had none.
+        error_message: VNS's ``errorMessage``, or a summary of the HTTP error.
+        http_status: The HTTP status code of the answer.
+    """
+
+    def __init__(self, status: int, error_message: str, *, http_status: int) -> None:
+        super().__init__(f"VNS refused the request (status {status}): {error_message}")
+        self.status = status
+        self.error_message = error_message
+        self.http_status = http_status
+
+
+class VNSConnectionError(VNSAPIError):
+    """The request to VNS got no answer (DNS, connection refused, reset, ...)."""
+
+
+class VNSTimeoutError(VNSConnectionError):
+    """The request to VNS timed out."""

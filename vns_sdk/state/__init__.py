@@ -1,0 +1,22 @@
+"""Call-state stores: where a call's state lives between its webhooks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vns_sdk.state.base import CallRecord, CallState, CallStateStore
+from vns_sdk.state.memory import MemoryCallStateStore
+
+if TYPE_CHECKING:
+    from vns_sdk.state.redis import RedisCallStateStore
+
+__all__ = ["CallRecord", "CallState", "CallStateStore", "MemoryCallStateStore", "RedisCallStateStore"]
+
+
+def __getattr__(name: str) -> Any:
+    # The Redis store imports redis-py, which is an optional extra: load it only when asked for.
+    if name == "RedisCallStateStore":
+        from vns_sdk.state.redis import RedisCallStateStore
+
+        return RedisCallStateStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

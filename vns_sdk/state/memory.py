@@ -1,0 +1,100 @@
+"""An in-process call-state store: the default, for one worker process."""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Collection, Mapping
+
+from vns_sdk.state.base import CallRecord, CallStateStore
+
+__all__ = ["MemoryCallStateStore"]
+
+
+class MemoryCallStateStore(CallStateStore):
+    """Keeps calls in a dict of this process. Entries expire with their ttl and are swept as time passes.
+
+    Use it for a single worker; with several workers or hosts use `RedisCallStateStore`, since the
+    CallStart, tool calls and CallEnd of one call may each land on a different process.
+
+    Args:
+        clock: Source of the current time in seconds (injectable for tests).
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._records: dict[str, tuple[CallRecord, dict[str, str]]] = {}
+        self._ended: set[str] = set()
+        self._dial: dict[str, dict[str, str]] = {}
+        self._expiry: dict[tuple[str, str], float] = {}
+        self._heap: list[tuple[float, str, str]] = []
+
+    def _touch(self, kind: str, key: str, ttl: float) -> None:
+        when = self._clock() + ttl
+        self._expiry[(kind, key)] = when
+        heapq.heappush(self._heap, (when, kind, key))
+
+    def _sweep(self) -> None:
+        now = self._clock()
+        while self._heap and self._heap[0][0] <= now:
+            when, kind, key = heapq.heappop(self._heap)
+            if self._expiry.get((kind, key)) != when:
+                continue  # refreshed since this heap entry was pushed
+            del self._expiry[(kind, key)]
+            if kind == "call":
+                self._records.pop(key, None)
+            elif kind == "ended":
+                self._ended.discard(key)
+            else:
+                self._dial.pop(key, None)
+
+    def __len__(self) -> int:
+        """How many live entries (calls, CallEnd markers and dial contexts) the store holds."""
+        self._sweep()
+        return len(self._records) + len(self._ended) + len(self._dial)
+
+    async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
+        self._sweep()
+        self._records[record.session_guid] = (record, dict(state))
+        self._touch("call", record.session_guid, ttl)
+
+    async def load_call(self, session_guid: str) -> tuple[CallRecord, dict[str, str]] | None:
+        self._sweep()
+        found = self._records.get(session_guid)
+        if found is None:
+            return None
+        return found[0], dict(found[1])
+
+    async def save_state(
+        self, session_guid: str, updates: Mapping[str, str], deleted: Collection[str], ttl: float
+    ) -> None:
+        self._sweep()
+        found = self._records.get(session_guid)
+        if found is None:
+            return
+        state = found[1]
+        state.update(updates)
+        for key in deleted:
+            state.pop(key, None)
+
+    async def claim_call_end(self, session_guid: str, ttl: float) -> bool:
+        self._sweep()
+        if session_guid in self._ended:
+            return False
+        self._ended.add(session_guid)
+        self._touch("ended", session_guid, ttl)
+        return True
+
+    async def delete_call(self, session_guid: str) -> None:
+        self._records.pop(session_guid, None)
+        self._expiry.pop(("call", session_guid), None)
+
+    async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
+        self._sweep()
+        self._dial[customer_call_id] = dict(state)
+        self._touch("dial", customer_call_id, ttl)
+
+    async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
+        self._sweep()
+        self._expiry.pop(("dial", customer_call_id), None)
+        return self._dial.pop(customer_call_id, None)
