@@ -1,0 +1,98 @@
+"""MemoryCallStateStore: entries expire with their ttl (on an injected clock) and nothing piles up."""
+
+from __future__ import annotations
+
+import pytest
+
+from vns_sdk.state import CallRecord, MemoryCallStateStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(clock: Clock) -> MemoryCallStateStore:
+    return MemoryCallStateStore(clock=clock)
+
+
+async def test_a_call_expires_with_its_ttl(store: MemoryCallStateStore, clock: Clock) -> None:
+    await store.start_call(CallRecord("g1"), {"a": "1"}, ttl=30)
+    clock.now += 29.9
+    assert await store.load_call("g1") == (CallRecord("g1"), {"a": "1"})
+    clock.now += 0.1
+    assert await store.load_call("g1") is None
+    assert len(store) == 0
+
+
+async def test_a_restarted_call_lives_for_its_new_ttl(store: MemoryCallStateStore, clock: Clock) -> None:
+    await store.start_call(CallRecord("g1"), {}, ttl=10)
+    clock.now += 8
+    await store.start_call(CallRecord("g1"), {"again": "true"}, ttl=10)
+    clock.now += 5  # past the first ttl: the stale expiry must not remove the new call
+    assert await store.load_call("g1") == (CallRecord("g1"), {"again": "true"})
+    clock.now += 5
+    assert await store.load_call("g1") is None
+
+
+async def test_saving_an_expired_call_does_not_revive_it(store: MemoryCallStateStore, clock: Clock) -> None:
+    await store.start_call(CallRecord("g1"), {}, ttl=10)
+    clock.now += 11
+    await store.save_state("g1", {"late": "1"}, [], ttl=10)
+    assert await store.load_call("g1") is None
+
+
+async def test_loaded_state_is_a_copy(store: MemoryCallStateStore) -> None:
+    await store.start_call(CallRecord("g1"), {"a": "1"}, ttl=10)
+    found = await store.load_call("g1")
+    assert found is not None
+    found[1]["a"] = "changed"
+    assert await store.load_call("g1") == (CallRecord("g1"), {"a": "1"})
+
+
+async def test_call_end_claim_expires(store: MemoryCallStateStore, clock: Clock) -> None:
+    assert await store.claim_call_end("g1", ttl=60) is True
+    clock.now += 59
+    assert await store.claim_call_end("g1", ttl=60) is False
+    clock.now += 1
+    assert len(store) == 0
+    assert await store.claim_call_end("g1", ttl=60) is True
+
+
+async def test_dial_context_expires_and_is_taken_once(store: MemoryCallStateStore, clock: Clock) -> None:
+    await store.put_dial_context("c1", {"who": '"Ana"'}, ttl=5)
+    await store.put_dial_context("c2", {"who": '"Bo"'}, ttl=5)
+    assert await store.pop_dial_context("c1") == {"who": '"Ana"'}
+    assert await store.pop_dial_context("c1") is None
+    clock.now += 5
+    assert await store.pop_dial_context("c2") is None
+
+
+async def test_nothing_grows_without_bound(store: MemoryCallStateStore, clock: Clock) -> None:
+    # A busy day: calls that end normally, calls whose CallEnd never comes, and dials never answered.
+    for i in range(2000):
+        guid = f"call-{i}"
+        await store.start_call(CallRecord(guid), {"n": str(i)}, ttl=30)
+        await store.put_dial_context(f"dial-{i}", {}, ttl=30)
+        if i % 2:
+            assert await store.claim_call_end(guid, ttl=30) is True
+            await store.delete_call(guid)
+        clock.now += 0.5
+    assert 0 < len(store) <= 3 * 60  # only what the last 30 s left alive
+    clock.now += 30
+    assert len(store) == 0
+    assert await store.load_call("call-1999") is None
+
+
+async def test_ping_and_aclose(store: MemoryCallStateStore) -> None:
+    assert await store.ping() is True
+    await store.aclose()

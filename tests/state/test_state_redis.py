@@ -1,0 +1,191 @@
+"""RedisCallStateStore on a real redis-server: expiry of every key, failures, secrets, configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from vns_sdk.exceptions import ConfigurationError, StateStoreError
+from vns_sdk.state import CallRecord, CallState, RedisCallStateStore
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture
+async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A plain redis-py client, to look at what the store wrote."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def store(redis_url: str, prefix: str) -> AsyncIterator[RedisCallStateStore]:
+    store = RedisCallStateStore(redis_url, key_prefix=prefix)
+    yield store
+    await store.aclose()
+
+
+async def ttls(raw: aioredis.Redis, prefix: str) -> dict[str, int]:
+    """Milliseconds to live of every key under the prefix (-1: no expiry)."""
+    keys = [key async for key in raw.scan_iter(match=f"{prefix}*")]
+    return {key: await raw.pttl(key) for key in keys}
+
+
+async def test_every_key_expires_with_its_ttl(store: RedisCallStateStore, raw: aioredis.Redis, prefix: str) -> None:
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {"a": "1"}, ttl=60)
+    await store.claim_call_end(guid, ttl=90)
+    await store.put_dial_context("ccid", {"b": "2"}, ttl=30)
+
+    found = await ttls(raw, prefix)
+    assert sorted(found) == sorted(
+        f"{prefix}{kind}" for kind in (f"call:{{{guid}}}", f"state:{{{guid}}}", f"ended:{{{guid}}}", "dial:ccid")
+    )
+    assert 50_000 < found[f"{prefix}call:{{{guid}}}"] <= 60_000
+    assert 50_000 < found[f"{prefix}state:{{{guid}}}"] <= 60_000
+    assert 80_000 < found[f"{prefix}ended:{{{guid}}}"] <= 90_000
+    assert 20_000 < found[f"{prefix}dial:ccid"] <= 30_000
+
+
+async def test_saving_refreshes_the_expiry_of_the_call(
+    store: RedisCallStateStore, raw: aioredis.Redis, prefix: str
+) -> None:
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {}, ttl=10)  # no state yet: the hash is created by the save
+    await store.save_state(guid, {"new": "1"}, [], ttl=600)
+    found = await ttls(raw, prefix)
+    assert len(found) == 2
+    assert all(500_000 < left <= 600_000 for left in found.values()), found
+
+
+async def test_a_state_emptied_by_deletes_leaves_no_key_behind(
+    store: RedisCallStateStore, raw: aioredis.Redis, prefix: str
+) -> None:
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {"only": "1"}, ttl=60)
+    await store.save_state(guid, {}, ["only"], ttl=60)
+    assert list(await ttls(raw, prefix)) == [f"{prefix}call:{{{guid}}}"]
+    assert await store.load_call(guid) == (CallRecord(guid), {})
+
+
+async def test_a_call_is_gone_once_its_ttl_has_passed(store: RedisCallStateStore) -> None:
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {"a": "1"}, ttl=0.05)
+    await asyncio.sleep(0.2)
+    assert await store.load_call(guid) is None
+
+
+async def test_deleted_call_leaves_only_its_call_end_marker(
+    store: RedisCallStateStore, raw: aioredis.Redis, prefix: str
+) -> None:
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {"a": "1"}, ttl=60)
+    await store.claim_call_end(guid, ttl=60)
+    await store.delete_call(guid)
+    await store.save_state(guid, {"late": "1"}, [], ttl=60)
+    assert list(await ttls(raw, prefix)) == [f"{prefix}ended:{{{guid}}}"]
+
+
+async def test_key_prefixes_keep_apps_apart(redis_url: str) -> None:
+    one = RedisCallStateStore(redis_url, key_prefix=f"one:{uuid.uuid4().hex}:")
+    two = RedisCallStateStore(redis_url, key_prefix=f"two:{uuid.uuid4().hex}:")
+    try:
+        await one.start_call(CallRecord("shared-guid"), {}, ttl=60)
+        assert await two.load_call("shared-guid") is None
+        assert await one.claim_call_end("shared-guid", ttl=60) is True
+        assert await two.claim_call_end("shared-guid", ttl=60) is True
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_an_injected_client_is_used_and_left_open(redis_url: str, prefix: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)  # bytes answers: the store decodes them itself
+    store = RedisCallStateStore(client=client, key_prefix=prefix)
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid, caller_id="3032639999"), {"name": '"José"'}, ttl=60)
+    assert await store.load_call(guid) == (CallRecord(guid, caller_id="3032639999"), {"name": '"José"'})
+    await store.put_dial_context("c", {"k": '"v"'}, ttl=60)
+    assert await store.pop_dial_context("c") == {"k": '"v"'}
+    await store.aclose()
+    assert await client.ping() is True
+    await client.aclose()
+
+
+def test_the_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VNS_REDIS_URL", "redis://:hunter2@127.0.0.1:6399/3")
+    store = RedisCallStateStore()
+    assert repr(store) == "RedisCallStateStore('redis://127.0.0.1:6399/3', key_prefix='vns:')"
+
+
+def test_no_url_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VNS_REDIS_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="VNS_REDIS_URL"):
+        RedisCallStateStore()
+
+
+async def test_redis_stopped_mid_call_raises_state_store_error_without_the_password(
+    redis_server_factory: Callable[[], Any],
+) -> None:
+    server = redis_server_factory()
+    admin = aioredis.Redis.from_url(server.url)
+    await admin.config_set("requirepass", "s3cret-pass")
+    await admin.aclose()
+    url = server.url.replace("redis://", "redis://:s3cret-pass@")
+    store = RedisCallStateStore(url, socket_timeout=1.0)
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {"a": "1"}, ttl=60)
+    found = await store.load_call(guid)
+    assert found is not None
+    state = CallState(encoded=found[1])
+    state["b"] = 2
+
+    server.stop()
+
+    failures: list[StateStoreError] = []
+    operations = [
+        ("load call", store.load_call(guid)),
+        ("save the state of call", store.save_state(guid, *state.diff(), 60)),
+        ("store the start of call", store.start_call(CallRecord("other"), {}, 60)),
+        ("claim the CallEnd", store.claim_call_end(guid, 60)),
+        ("delete call", store.delete_call(guid)),
+        ("store the dial context", store.put_dial_context("c", {}, 60)),
+        ("take the dial context", store.pop_dial_context("c")),
+    ]
+    for what, operation in operations:
+        with pytest.raises(StateStoreError) as caught:
+            await operation
+        assert what in str(caught.value)
+        failures.append(caught.value)
+    assert await store.ping() is False
+    for failure in failures:
+        assert "s3cret-pass" not in str(failure)
+        assert f"127.0.0.1:{server.port}" in str(failure)
+    assert "s3cret-pass" not in repr(store)
+    await store.aclose()
+
+
+async def test_a_wrong_password_is_a_state_store_error_that_does_not_echo_it(
+    redis_server_factory: Callable[[], Any],
+) -> None:
+    server = redis_server_factory()
+    admin = aioredis.Redis.from_url(server.url)
+    await admin.config_set("requirepass", "right-one")
+    await admin.aclose()
+    store = RedisCallStateStore(server.url.replace("redis://", "redis://:wrong-one@"))
+    with pytest.raises(StateStoreError, match="could not load call") as caught:
+        await store.load_call("g")
+    assert "wrong-one" not in str(caught.value)
+    await store.aclose()
+    server.stop()
