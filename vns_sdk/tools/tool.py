@@ -1,0 +1,153 @@
+"""`Tool`: one function, its Realtime schema and its validator, built together at registration."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vns_sdk.exceptions import InvalidToolSignature
+from vns_sdk.tools._metadata import FunctionMetadata, inspect_function
+
+if TYPE_CHECKING:
+    from vns_sdk.context import CallContext
+    from vns_sdk.models import FunctionTool
+
+__all__ = ["TOOL_NAME_PATTERN", "Tool"]
+
+TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+"""The names the Realtime API accepts for a function tool."""
+
+
+@dataclass(frozen=True, eq=False)
+class Tool:
+    """A function registered as a Realtime tool: its name, description, JSON Schema and handler.
+
+    Build one with `Tool.from_function` (or let `ToolRouter.tool` do it). The schema and the argument
+    validator come from the same signature, once, so they cannot drift apart.
+
+    Attributes:
+        name: The name the model calls the tool by.
+        description: What the tool does, for the model (from the docstring unless overridden).
+        parameters: The tool's JSON Schema: ``{"type": "object", "properties": {...}, "required": [...]}``,
+            self-contained (no ``$ref``).
+        fn: The function itself, unchanged.
+        metadata: What a call needs, precomputed from the signature (validator, context parameter, ...).
+        timeout: Seconds the tool may run before the model is told it took too long; ``None`` uses the
+            app-wide default.
+    """
+
+    name: str
+    description: str | None
+    parameters: dict[str, Any]
+    fn: Callable[..., Any]
+    metadata: FunctionMetadata = field(repr=False)
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not TOOL_NAME_PATTERN.match(self.name):
+            raise InvalidToolSignature(
+                f"Tool name {self.name!r} is not accepted by the Realtime API: use 1 to 64 letters, digits, "
+                "underscores or hyphens (for example name='lookup_customer')."
+            )
+        if self.timeout is not None and (
+            isinstance(self.timeout, bool)
+            or not isinstance(self.timeout, (int, float))
+            or not math.isfinite(self.timeout)
+            or self.timeout <= 0
+        ):
+            raise InvalidToolSignature(
+                f"Tool {self.name!r}: timeout must be a positive number of seconds (or None), not {self.timeout!r}."
+            )
+
+    @classmethod
+    def from_function(
+        cls,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
+    ) -> Tool:
+        """Build a tool from a function.
+
+        Args:
+            fn: A sync or async function. Each parameter becomes an argument of the tool, except one
+                annotated `CallContext`, which receives the call.
+            name: The tool's name; defaults to the function's name.
+            description: What the tool does; defaults to the docstring (summary and long description,
+                without the Args/Returns sections).
+            timeout: Seconds the tool may run; defaults to the app-wide tool timeout.
+
+        Returns:
+            The tool.
+
+        Raises:
+            InvalidToolSignature: The function cannot be a tool (the message says what to change).
+        """
+        if name is None:
+            name = getattr(fn, "__name__", None)
+            if not isinstance(name, str) or name == "<lambda>":
+                raise InvalidToolSignature(f"{fn!r} has no usable name; pass name='...' when registering it.")
+        if not isinstance(name, str) or not TOOL_NAME_PATTERN.match(name):
+            # Checked here too so that the name error comes before any signature error.
+            raise InvalidToolSignature(
+                f"Tool name {name!r} is not accepted by the Realtime API: use 1 to 64 letters, digits, "
+                "underscores or hyphens (for example name='lookup_customer')."
+            )
+        metadata = inspect_function(fn, tool_name=name)
+        return cls(
+            name=name,
+            description=description if description is not None else metadata.description,
+            parameters=metadata.parameters,
+            fn=fn,
+            metadata=metadata,
+            timeout=timeout,
+        )
+
+    def to_function_tool(self) -> FunctionTool:
+        """The tool as the Realtime session declares it: ``{"type": "function", name, description, parameters}``."""
+        from vns_sdk.models import FunctionTool
+
+        return FunctionTool(name=self.name, description=self.description, parameters=self.parameters)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The tool as a JSON object, in the order the VNS spec shows it."""
+        out: dict[str, Any] = {"type": "function", "name": self.name}
+        if self.description is not None:
+            out["description"] = self.description
+        out["parameters"] = self.parameters
+        return out
+
+    async def run(self, arguments: Mapping[str, Any], call: CallContext | None = None) -> Any:
+        """Validate the arguments and call the function (sync functions in a worker thread).
+
+        This is the raw call: no timeout and no reply building (`invoke_tool` adds those). Use it to
+        test a tool with the arguments the model would send.
+
+        Args:
+            arguments: The arguments as the model sends them (wire names).
+            call: The call, passed to the `CallContext` parameter if the function has one.
+
+        Returns:
+            What the function returned.
+
+        Raises:
+            ToolArgumentsError: The arguments do not fit the signature.
+        """
+        args, kwargs = self.metadata.bind(self.name, arguments, call)
+        return await self.call(args, kwargs)
+
+    async def call(self, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """Call the function with already validated arguments (sync functions in a worker thread)."""
+        if self.metadata.is_async:
+            return await self.fn(*args, **kwargs)
+        result = await asyncio.to_thread(self.fn, *args, **kwargs)
+        if inspect.isawaitable(result):
+            # A sync wrapper around an async function.
+            result = await result
+        return result
