@@ -53,7 +53,7 @@ def answer(body: Any = None, status_code: int = 200, **kwargs: Any) -> Handler:
     return handler
 
 
-def failing(*errors: type[httpx.HTTPError], then: Handler | None = None) -> Handler:
+def failing(*errors: type[httpx.TransportError], then: Handler | None = None) -> Handler:
     """A transport that raises each error in turn, then answers with ``then``; it counts attempts."""
     attempts: list[httpx.Request] = []
 
@@ -160,7 +160,7 @@ def test_a_read_timeout_is_not_retried(dial: Callable[..., Any]) -> None:
 
 @pytest.mark.parametrize("error", [httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError])
 def test_a_failure_after_the_request_may_have_left_is_not_retried(
-    dial: Callable[..., Any], error: type[httpx.HTTPError]
+    dial: Callable[..., Any], error: type[httpx.TransportError]
 ) -> None:
     vns = failing(error, then=answer(SUCCESS))
     with pytest.raises(VNSConnectionError) as caught:
@@ -172,7 +172,7 @@ def test_a_failure_after_the_request_may_have_left_is_not_retried(
 
 @pytest.mark.parametrize("error", [httpx.ConnectError, httpx.ConnectTimeout])
 def test_a_failed_connection_is_retried_and_then_succeeds(
-    dial: Callable[..., Any], error: type[httpx.HTTPError]
+    dial: Callable[..., Any], error: type[httpx.TransportError]
 ) -> None:
     vns = failing(error, error, then=answer(SUCCESS))
     assert dial(vns).ok
@@ -183,7 +183,7 @@ def test_a_failed_connection_is_retried_and_then_succeeds(
     ("error", "raised"), [(httpx.ConnectError, VNSConnectionError), (httpx.ConnectTimeout, VNSTimeoutError)]
 )
 def test_retries_stop_after_max_retries(
-    dial: Callable[..., Any], error: type[httpx.HTTPError], raised: type[Exception]
+    dial: Callable[..., Any], error: type[httpx.TransportError], raised: type[Exception]
 ) -> None:
     vns = failing(*[error] * 10, then=answer(SUCCESS))
     with pytest.raises(raised):
