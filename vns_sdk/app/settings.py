@@ -1,0 +1,92 @@
+"""`VNSSettings`: every setting of a `VNSApp`, read from the environment in one visible place."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "VNSSettings"]
+
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+
+def _split_secrets(value: Any) -> Any:
+    # VNS_WEBHOOK_TOKEN="new,old" lists several tokens at once, so a token can be rotated without downtime.
+    if value is None:
+        return []
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class VNSSettings(BaseSettings):
+    """The settings of a `VNSApp`, each read from an environment variable (or a ``.env`` file you load).
+
+    Arguments given to `VNSApp` win over these. Secrets are `SecretStr`, so they never show in a
+    ``repr`` or a log line.
+
+    Attributes:
+        openai_api_key: ``OPENAI_API_KEY``: the key VNS uses to open the OpenAI Realtime session.
+        webhook_token: ``VNS_WEBHOOK_TOKEN``: the token(s) VNS presents on CallStart and CallEnd;
+            comma-separated to accept several during a rotation.
+        webhook_header: ``VNS_WEBHOOK_HEADER``: the header carrying the token. With ``Authorization``
+            (the default) the value is ``Bearer <token>``; with any other header it is the bare token.
+        webhook_basic_auth: ``VNS_WEBHOOK_BASIC_AUTH``: ``user:password`` pair(s), comma-separated, accepted
+            as HTTP Basic credentials on CallStart and CallEnd.
+        tool_token_secret: ``VNS_TOOL_TOKEN_SECRET``: the key that signs per-call tool tokens. When unset it is
+            derived from the first webhook credential, so every worker with the same configuration agrees.
+        public_url: ``VNS_PUBLIC_URL``: the external URL of the app (``https://agent.example.com``); the
+            prefix and the tools route are appended to it. When unset it comes from the request's Host.
+        prefix: ``VNS_PREFIX``: the path under which the routes live (default ``/vns``).
+        model: ``VNS_MODEL``: the Realtime model (default ``gpt-realtime``).
+        voice: ``VNS_VOICE``: the voice (default ``alloy``).
+        instructions: ``VNS_INSTRUCTIONS``: the agent's instructions.
+        max_seconds: ``VNS_MAX_SECONDS``: the longest a call may last (default 300).
+        tools_url_adapter: ``VNS_TOOLS_URL_ADAPTER``: the ``defaultToolsUrlAdapter`` to answer (default none).
+        redis_url: ``VNS_REDIS_URL``: share call state between workers through this Redis.
+        api_url: ``VNS_API_URL``: the VNS outbound-call API.
+        api_token: ``VNS_API_TOKEN``: the credentials of the outbound-call API.
+        tool_timeout: ``VNS_TOOL_TIMEOUT``: seconds a tool may run before the model hears it timed out.
+        call_start_timeout: ``VNS_CALL_START_TIMEOUT``: seconds the CallStart handlers may take together.
+        max_body_size: ``VNS_MAX_BODY_SIZE``: the largest request body accepted, in bytes (default 1 MiB).
+        insecure_dev: ``VNS_INSECURE_DEV``: serve without a webhook token (local development only).
+        trust_forwarded_headers: ``VNS_TRUST_FORWARDED_HEADERS``: build the public URL from
+            ``X-Forwarded-Proto``/``X-Forwarded-Host``/``Forwarded`` (only behind a proxy that sets them).
+        token_grace_seconds: ``VNS_TOKEN_GRACE_SECONDS``: how long past ``max_seconds`` a call's tool token
+            and state live (default 120).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VNS_", extra="ignore", populate_by_name=True)
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY", "VNS_OPENAI_API_KEY")
+    )
+    webhook_token: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    webhook_header: str = "Authorization"
+    webhook_basic_auth: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    tool_token_secret: SecretStr | None = None
+    public_url: str | None = None
+    prefix: str = "/vns"
+    model: str = "gpt-realtime"
+    voice: str = "alloy"
+    instructions: str | None = None
+    max_seconds: int = Field(default=300, gt=0)
+    tools_url_adapter: str | None = None
+    redis_url: SecretStr | None = None
+    api_url: str | None = None
+    api_token: SecretStr | None = None
+    tool_timeout: float = Field(default=10.0, gt=0)
+    call_start_timeout: float = Field(default=3.0, gt=0)
+    max_body_size: int = Field(default=DEFAULT_MAX_BODY_SIZE, gt=0)
+    insecure_dev: bool = False
+    trust_forwarded_headers: bool = False
+    token_grace_seconds: int = Field(default=120, ge=0)
+
+    @field_validator("webhook_token", "webhook_basic_auth", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _split_secrets(value)

@@ -1,0 +1,203 @@
+"""The tools route: authenticate a tool call, find its call, run the tool, answer what the model hears.
+
+This is the hot path of a live call, so it runs on raw ASGI: one pass over the headers, the body read
+under a cap, stdlib ``json``, an HMAC check, one store read, the tool, and (only if the state changed)
+one store write.
+
+VNS names the tool and the call in one of seven ways, and the route accepts all of them whatever the
+app answered in ``defaultToolsUrlAdapter``:
+
+* ``POST /tools`` with a ``VoiceElements_InvokeTool`` object in the body (the adapter is ``null``);
+* ``/tools/<tool>``, ``/tools/<tool>/<ccid>``, ``/tools/<guid>/<tool>/<ccid>``, ``/tools/<tool>/<guid>/<ccid>``;
+* ``/tools?toolname=...&sessionguid=...[&customerCallId=...]``.
+
+The two three-segment forms look alike; the sessionGuid the tool token was issued for tells them apart
+(and, failing that, the registered tool names). An empty customerCallId segment means none.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from vns_sdk.app.access_log import log_webhook, logger
+from vns_sdk.app.asgi import BodyTooLarge, ClientDisconnected, Receive, Scope, Send, read_body, send_json
+from vns_sdk.app.auth import ToolTokenError
+from vns_sdk.app.errors import error_body
+from vns_sdk.context import CallContext
+from vns_sdk.exceptions import StateStoreError
+from vns_sdk.state.base import CallState
+from vns_sdk.tools import invoke_tool
+
+if TYPE_CHECKING:
+    from vns_sdk.app.application import VNSApp
+
+__all__ = ["WRAPPER_KEY", "handle_tool_call"]
+
+WRAPPER_KEY = "VoiceElements_InvokeTool"
+ENDPOINT = "tools"
+
+_TOKEN_MESSAGES = {
+    "missing": "This tool call carries no tool token: send the defaultToolsUrlBase headers of the CallStart answer.",
+    "malformed": "The tool token is not valid.",
+    "bad_signature": "The tool token is not valid.",
+    "expired": "The tool token has expired with its call.",
+    "mismatch": "The tool token belongs to another call.",
+}
+_TOO_LARGE = error_body("too_large", "The request body is too large.")
+_NOT_JSON = error_body("malformed_json", "The request body is not valid JSON.")
+_CALL_ENDED = error_body("call_ended", "This call has ended: its tools can no longer be called.")
+_UNAVAILABLE = json.dumps(
+    {"error": "unavailable", "message": "The service is briefly unavailable. Apologize and try again in a moment."}
+).encode()
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, error: str, message: str, problems: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.problems = problems
+
+
+def _names_from_path(app: VNSApp, rest: str, token_guid: str) -> tuple[str | None, str | None]:
+    """``(tool_name, session_guid)`` named by the path after ``/tools`` (the customerCallId is not needed)."""
+    segments = rest[1:].split("/")
+    count = len(segments)
+    if count == 1:
+        return segments[0] or None, None
+    if count == 2:
+        return segments[0] or None, None
+    if count == 3:
+        first, second = segments[0], segments[1]
+        if first == token_guid:
+            return second, first
+        if second == token_guid:
+            return first, second
+        if first in app.router and second not in app.router:
+            return first, second
+        return second, first
+    raise _BadRequest(404, "not_found", "This tools URL fits none of the defaultToolsUrlAdapter forms.")
+
+
+def _names_from_query(query: bytes) -> tuple[str | None, str | None]:
+    tool = guid = None
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        lowered = key.lower()
+        if lowered == "toolname":
+            tool = value or None
+        elif lowered == "sessionguid":
+            guid = value or None
+    return tool, guid
+
+
+async def _unauthorized(send: Send, started: float, reason: str, tool: str | None = None) -> None:
+    await send_json(send, 401, error_body("unauthorized", _TOKEN_MESSAGES[reason]))
+    log_webhook(ENDPOINT, started, 401, f"token_{reason}", tool=tool)
+
+
+async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Send, rest: str) -> None:
+    """Serve one tool call; ``rest`` is the path after ``<prefix>/tools`` (``""``, ``"/lookup"``, ...)."""
+    started = time.perf_counter()
+    authorization = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value
+            break
+    if authorization is None or authorization[:7].lower() != b"bearer ":
+        return await _unauthorized(send, started, "missing")
+    try:
+        guid = app._tool_tokens.verify(authorization[7:].strip())
+    except ToolTokenError as exc:
+        return await _unauthorized(send, started, exc.reason)
+
+    try:
+        body = await read_body(scope, receive, app._max_body_size)
+    except BodyTooLarge:
+        await send_json(send, 413, _TOO_LARGE)
+        return log_webhook(ENDPOINT, started, 413, "too_large", session_guid=guid)
+    except ClientDisconnected:
+        return log_webhook(ENDPOINT, started, 499, "disconnected", session_guid=guid)
+
+    tool: str | None = None
+    try:
+        arguments: dict[str, Any] = {}
+        if body.strip():
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                raise _BadRequest(400, "malformed_json", "The request body is not valid JSON.") from None
+            if not isinstance(parsed, dict):
+                raise _BadRequest(
+                    422,
+                    "invalid_request",
+                    "The tool arguments must be a JSON object.",
+                    [{"field": "(body)", "problem": "The body must be a JSON object."}],
+                )
+            arguments = parsed
+        claimed: list[str | None] = []
+        wrapper = arguments.pop(WRAPPER_KEY, None)
+        if wrapper is not None:
+            if not isinstance(wrapper, dict):
+                raise _BadRequest(
+                    422,
+                    "invalid_request",
+                    f"{WRAPPER_KEY} must be an object.",
+                    [{"field": WRAPPER_KEY, "problem": "Input should be an object."}],
+                )
+            tool = wrapper.get("toolName") or None
+            claimed.append(wrapper.get("sessionGuid"))
+        if len(rest) > 1:
+            path_tool, path_guid = _names_from_path(app, rest, guid)
+            tool = path_tool or tool
+            claimed.append(path_guid)
+        query = scope.get("query_string")
+        if query:
+            query_tool, query_guid = _names_from_query(query)
+            tool = query_tool or tool
+            claimed.append(query_guid)
+        if not isinstance(tool, str):
+            raise _BadRequest(
+                422,
+                "invalid_request",
+                "The tool call does not name a tool.",
+                [{"field": "toolName", "problem": "Name the tool in the URL or in VoiceElements_InvokeTool."}],
+            )
+    except _BadRequest as exc:
+        extra = {"problems": exc.problems} if exc.problems else {}
+        await send_json(send, exc.status, error_body(exc.error, exc.message, **extra))
+        return log_webhook(ENDPOINT, started, exc.status, exc.error, session_guid=guid, tool=tool)
+    for other in claimed:
+        if other and other != guid:
+            return await _unauthorized(send, started, "mismatch", tool)
+
+    store = app.store
+    try:
+        loaded = await store.load_call(guid)
+    except StateStoreError as exc:
+        logger.error("tool call %s: the call-state store failed: %s", tool, exc)
+        await send_json(send, 200, _UNAVAILABLE)
+        return log_webhook(ENDPOINT, started, 200, "store_unavailable", session_guid=guid, tool=tool)
+    if loaded is None:
+        await send_json(send, 410, _CALL_ENDED)
+        return log_webhook(ENDPOINT, started, 410, "call_ended", session_guid=guid, tool=tool)
+
+    record, encoded = loaded
+    state = CallState(encoded=encoded)
+    call = CallContext.from_record(record, state, tool_name=tool)
+    reply = await invoke_tool(app.router, tool, arguments, call, default_timeout=app._tool_timeout)
+    outcome: str = reply.outcome
+    updates, deleted = state.diff()
+    if updates or deleted:
+        ttl = max(1.0, record.started_at + record.max_seconds + app._grace_seconds - time.time())
+        try:
+            await store.save_state(guid, updates, deleted, ttl)
+        except StateStoreError as exc:
+            # The tool has already acted: the model still hears its answer, so it does not retry and act twice.
+            logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
+            outcome = "state_not_saved"
+    await send_json(send, 200, json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode())
+    log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid, tool=tool)
