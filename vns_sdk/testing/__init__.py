@@ -1,0 +1,87 @@
+"""Test your VNS app offline: a VNS simulator, pytest fixtures, record and replay, and call scenarios.
+
+```python
+from vns_sdk.testing import VNSSimulator
+
+def test_lookup():
+    with VNSSimulator(app) as vns, vns.call(caller_id="3032639999") as call:
+        assert call.invoke("lookup_name_or_phone", name="Ron")["contactFound"]
+```
+
+With vns-sdk installed, pytest gets the ``vns`` and ``vns_call`` fixtures (see `vns_sdk.testing.plugin`)
+and collects ``*.vns.yaml`` / ``*.vns.json`` scenario files as tests.
+
+The names below load on first use, so the pytest plugin costs nothing until a fixture is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vns_sdk.testing.assertions import assert_matches, assert_tool_reply
+    from vns_sdk.testing.core import AsyncSimulatedCall
+    from vns_sdk.testing.errors import SimulationError
+    from vns_sdk.testing.exchange import Exchange, format_exchanges
+    from vns_sdk.testing.scenario import Scenario, ScenarioResult, load_scenario, run_scenario, run_scenarios
+    from vns_sdk.testing.simulator import SimulatedCall, VNSSimulator
+    from vns_sdk.testing.transcript import (
+        RecordingMiddleware,
+        ReplayReport,
+        read_transcript,
+        replay,
+    )
+
+__all__ = [
+    "AsyncSimulatedCall",
+    "Exchange",
+    "RecordingMiddleware",
+    "ReplayReport",
+    "Scenario",
+    "ScenarioResult",
+    "SimulatedCall",
+    "SimulationError",
+    "VNSSimulator",
+    "assert_matches",
+    "assert_tool_reply",
+    "format_exchanges",
+    "load_scenario",
+    "read_transcript",
+    "replay",
+    "run_scenario",
+    "run_scenarios",
+]
+
+_LOCATIONS = {
+    "AsyncSimulatedCall": "vns_sdk.testing.core",
+    "Exchange": "vns_sdk.testing.exchange",
+    "RecordingMiddleware": "vns_sdk.testing.transcript",
+    "ReplayReport": "vns_sdk.testing.transcript",
+    "Scenario": "vns_sdk.testing.scenario",
+    "ScenarioResult": "vns_sdk.testing.scenario",
+    "SimulatedCall": "vns_sdk.testing.simulator",
+    "SimulationError": "vns_sdk.testing.errors",
+    "VNSSimulator": "vns_sdk.testing.simulator",
+    "assert_matches": "vns_sdk.testing.assertions",
+    "assert_tool_reply": "vns_sdk.testing.assertions",
+    "format_exchanges": "vns_sdk.testing.exchange",
+    "load_scenario": "vns_sdk.testing.scenario",
+    "read_transcript": "vns_sdk.testing.transcript",
+    "replay": "vns_sdk.testing.transcript",
+    "run_scenario": "vns_sdk.testing.scenario",
+    "run_scenarios": "vns_sdk.testing.scenario",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vns_sdk.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,128 @@
+"""Assertions on tool replies, with failure messages that say what differs, key by key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from vns_sdk.testing.errors import SimulationError
+
+if TYPE_CHECKING:
+    from vns_sdk.testing.simulator import SimulatedCall
+
+__all__ = ["assert_matches", "assert_tool_reply", "differences"]
+
+_MISSING = object()
+
+
+def differences(
+    actual: Any,
+    expected: Any,
+    *,
+    partial: bool = False,
+    path: str = "",
+    labels: tuple[str, str] = ("expected", "got"),
+) -> list[str]:
+    """Where `actual` differs from `expected`, one line per difference (empty when they match).
+
+    Args:
+        actual: The value obtained.
+        expected: The value wanted.
+        partial: Only the keys of `expected`'s objects matter (recursively); extra keys in `actual` are fine.
+            Lists must have the same length either way, and are compared item by item.
+        path: The location of these values, prefixed to each line.
+        labels: The words for the expected and the actual value in each line.
+    """
+    want_word, got_word = labels
+    where = path or "(whole reply)"
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        lines: list[str] = []
+        for key, want in expected.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in actual:
+                lines.append(f"{sub}: {want_word} {_show(want)}, {got_word} nothing")
+            else:
+                lines.extend(differences(actual[key], want, partial=partial, path=sub, labels=labels))
+        if not partial:
+            for key in actual:
+                if key not in expected:
+                    sub = f"{path}.{key}" if path else str(key)
+                    lines.append(f"{sub}: {want_word} nothing, {got_word} {_show(actual[key])}")
+        return lines
+    if _is_list(expected) and _is_list(actual):
+        if len(actual) != len(expected):
+            return [
+                f"{where}: {want_word} {len(expected)} items {_show(expected)}, "
+                f"{got_word} {len(actual)} {_show(actual)}"
+            ]
+        lines = []
+        for index, (got, want) in enumerate(zip(actual, expected)):
+            lines.extend(differences(got, want, partial=partial, path=f"{path}[{index}]", labels=labels))
+        return lines
+    if actual != expected or isinstance(actual, bool) != isinstance(expected, bool):
+        return [f"{where}: {want_word} {_show(expected)}, {got_word} {_show(actual)}"]
+    return []
+
+
+def assert_matches(actual: Any, expected: Any, *, partial: bool = False, what: str = "the reply") -> None:
+    """Assert that a reply is the one expected, listing every difference when it is not.
+
+    Args:
+        actual: The reply obtained.
+        expected: The reply wanted (or, with ``partial=True``, the part of it that matters).
+        partial: Compare only the keys present in `expected`.
+        what: What produced the reply, for the message (for example ``lookup({"name": "Ron"})``).
+
+    Raises:
+        SimulationError: (an `AssertionError`) with the differences, the expected and the actual reply.
+    """
+    __tracebackhide__ = True
+    lines = differences(actual, expected, partial=partial)
+    if lines:
+        kind = "partly match" if partial else "match"
+        raise SimulationError(
+            f"{what} did not {kind} the reply expected:\n"
+            + "\n".join(f"  - {line}" for line in lines)
+            + f"\n  expected{' (partial)' if partial else ''}: {_show(expected)}"
+            + f"\n  got:      {_show(actual)}",
+            body=actual,
+        )
+
+
+def assert_tool_reply(
+    call: SimulatedCall,
+    tool: str,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    expect: Mapping[str, Any],
+    partial: bool = False,
+) -> dict[str, Any]:
+    """Call a tool in a simulated call and assert its reply (a function form of `SimulatedCall.assert_reply`).
+
+    Args:
+        call: The simulated call.
+        tool: The tool's name.
+        arguments: The arguments the model sends (wire names).
+        expect: The reply expected, or its part that matters with ``partial=True``.
+        partial: Compare only the keys present in `expect`.
+
+    Returns:
+        The reply.
+    """
+    __tracebackhide__ = True
+    reply = call.invoke(tool, **dict(arguments or {}))
+    assert_matches(reply, expect, partial=partial, what=f"{tool}({_show(dict(arguments or {}))})")
+    return reply
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def _show(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 600 else text[:597] + "..."
