@@ -66,6 +66,17 @@ __all__ = ["RedisCallStateStore"]
 
 logger = logging.getLogger("vns_sdk.state")
 
+# KEYS: record, state. Answers "<record JSON>\n<state as a JSON object>", or nil for an unknown call: one bulk
+# string is far cheaper for the client to parse than an HGETALL reply (two thirds of a tool call's cost).
+_LOAD_CALL = """
+local record = redis.call('GET', KEYS[1])
+if not record then return false end
+local flat = redis.call('HGETALL', KEYS[2])
+local state = {}
+for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
+return record .. '\\n' .. cjson.encode(state)
+"""
+
 # KEYS: record, state. ARGV: ttl (ms), number of updated fields n, n field/value pairs, then fields to delete.
 _SAVE_STATE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -148,6 +159,7 @@ class RedisCallStateStore(CallStateStore):
         self._client = client
         self._prefix = key_prefix
         self._server = self._describe(client)
+        self._load_script = client.register_script(_LOAD_CALL)
         self._save_script = client.register_script(_SAVE_STATE)
         self._claim_script = client.register_script(_CLAIM_END)
 
@@ -199,19 +211,17 @@ class RedisCallStateStore(CallStateStore):
     async def load_call(self, session_guid: str) -> tuple[CallRecord, dict[str, str]] | None:
         """The call's record and encoded state, read together in one round trip."""
         try:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.get(self._call_key(session_guid))
-                pipe.hgetall(self._state_key(session_guid))
-                raw_record, raw_state = await pipe.execute()
+            raw = await self._load_script(keys=[self._call_key(session_guid), self._state_key(session_guid)])
         except (RedisError, OSError) as exc:
             raise self._error(f"load call {session_guid!r}", exc) from exc
-        if raw_record is None:
+        if raw is None:
             return None
         try:
+            raw_record, _, raw_state = _text(raw).partition("\n")
             record = CallRecord.from_json(raw_record)
+            state = json.loads(raw_state)
         except (ValueError, TypeError) as exc:
-            raise self._error(f"decode the record of call {session_guid!r}", exc) from exc
-        state = {_text(key): _text(value) for key, value in raw_state.items()}
+            raise self._error(f"decode call {session_guid!r}", exc) from exc
         return record, state
 
     async def save_state(
