@@ -69,11 +69,17 @@ class AudioTranscription(RealtimeModel):
         model: Transcription model, e.g. ``whisper-1`` or ``gpt-4o-transcribe``.
         language: ISO-639-1 language of the input audio, e.g. ``en``.
         prompt: Text that guides the transcription (vocabulary, style).
+        languages: Languages the caller may speak (some models only).
+        keywords: Words to recognise reliably, such as names (some models only).
+        delay: How long the transcription may wait for context, e.g. ``low`` (some models only).
     """
 
     model: str | None = None
     language: str | None = None
     prompt: str | None = None
+    languages: list[str] | None = None
+    keywords: list[str] | None = None
+    delay: str | None = None
 
 
 class NoiseReduction(RealtimeModel):

@@ -164,10 +164,12 @@ class ToolChoiceMcp(RealtimeModel):
     name: str | None = None
 
 
+_tool_choice_type = type_tag(frozenset({"function", "mcp"}))
+
+
 def _tool_choice_tag(value: Any) -> str:
-    if isinstance(value, (dict, RealtimeModel)):
-        return type_tag(frozenset({"function", "mcp"}))(value)
-    return "mode"
+    # A string is one of the modes; an object is chosen by its `type`.
+    return _tool_choice_type(value) if isinstance(value, (dict, RealtimeModel)) else "mode"
 
 
 ToolChoice = TypeAliasType(

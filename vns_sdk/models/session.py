@@ -74,10 +74,12 @@ class RetentionRatioTruncation(RealtimeModel):
     token_limits: TokenLimits | None = None
 
 
+_truncation_type = type_tag(frozenset({"retention_ratio"}))
+
+
 def _truncation_tag(value: Any) -> str:
-    if isinstance(value, (dict, RealtimeModel)):
-        return type_tag(frozenset({"retention_ratio"}))(value)
-    return "mode"
+    # A string is one of the modes; an object is chosen by its `type`.
+    return _truncation_type(value) if isinstance(value, (dict, RealtimeModel)) else "mode"
 
 
 Truncation = TypeAliasType(
