@@ -202,3 +202,13 @@ def test_assignment_is_validated() -> None:
     assert request.call_start is not None and request.call_start.year == 2026
     with pytest.raises(ValidationError):
         request.outbound_triggered = "perhaps"  # type: ignore[assignment]
+
+
+def test_call_start_response_dump_can_leave_the_instructions_out() -> None:
+    answer = CallStartResponse(voice_elements_instructions=instructions(), event_id="e1", session=RealtimeSession())
+    # What VNS forwards to OpenAI: the session.update event alone.
+    assert answer.model_dump(exclude={"voice_elements_instructions"}, exclude_unset=True) == {
+        "event_id": "e1",
+        "type": "session.update",
+        "session": {"type": "realtime"},
+    }
