@@ -285,9 +285,8 @@ class VNSApp:
 
         The function's signature and docstring become the tool's JSON schema; it is returned unchanged.
         """
-        if fn is None:
-            return self.router.tool(name=name, description=description, timeout=timeout)
-        return self.router.tool(fn, name=name, description=description, timeout=timeout)
+        decorator: Callable[[F], F] = self.router.tool(name=name, description=description, timeout=timeout)
+        return decorator if fn is None else decorator(fn)
 
     def add_tool(
         self,

@@ -13,6 +13,7 @@ __all__ = [
     "JSON_HEADERS",
     "BodyTooLarge",
     "ClientDisconnected",
+    "announced_too_large",
     "Receive",
     "Scope",
     "Send",
@@ -36,25 +37,28 @@ class ClientDisconnected(Exception):
     """The client went away before the body was read."""
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+async def read_body(scope: Scope, receive: Receive, limit: int, *, checked_length: bool = False) -> bytes:
     """Read the whole request body, refusing more than ``limit`` bytes.
 
     The ``Content-Length`` header is checked first, then the bytes actually received are counted, since
     a chunked request announces no length and a lying client may announce a false one.
 
+    Args:
+        scope: The request's scope.
+        receive: The request's receive channel.
+        limit: The largest body accepted, in bytes.
+        checked_length: The caller has already checked the ``Content-Length`` header.
+
     Raises:
         BodyTooLarge: The body is, or says it is, over ``limit`` bytes.
         ClientDisconnected: The client disconnected before the end of the body.
     """
-    for name, value in scope["headers"]:
-        if name == b"content-length" or name.lower() == b"content-length":
-            try:
-                announced = int(value)
-            except ValueError:
-                announced = 0
-            if announced > limit:
-                raise BodyTooLarge
-            break
+    if not checked_length:
+        for name, value in scope["headers"]:
+            if name.lower() == b"content-length":
+                if announced_too_large(value, limit):
+                    raise BodyTooLarge
+                break
     message = await receive()
     if message["type"] != "http.request":
         raise ClientDisconnected
@@ -79,6 +83,14 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     if size > limit:
         raise BodyTooLarge
     return b"".join(chunks)
+
+
+def announced_too_large(content_length: bytes, limit: int) -> bool:
+    """Whether a ``Content-Length`` value announces more than ``limit`` bytes (a bad value announces nothing)."""
+    try:
+        return int(content_length) > limit
+    except ValueError:
+        return False
 
 
 async def send_json(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:

@@ -95,13 +95,18 @@ class ToolTokens:
         clock: Source of the current Unix time (injectable for tests).
     """
 
-    __slots__ = ("_clock", "_key")
+    __slots__ = ("_clock", "_key", "_verified")
+
+    # Tokens already verified, with their sessionGuid and expiry: a call's tool calls all carry the same
+    # token, so after its first tool call a check is a dict lookup and a clock read instead of an HMAC.
+    _CACHE_SIZE = 4096
 
     def __init__(self, key: bytes, *, clock: Callable[[], float] | None = None) -> None:
         if len(key) < 16:
             raise ValueError("the tool token key must be at least 16 bytes")
         self._key = key
         self._clock: Callable[[], float] = clock or time.time
+        self._verified: dict[bytes, tuple[str, int]] = {}
 
     @classmethod
     def derive(cls, secret: str, *, clock: Callable[[], float] | None = None) -> ToolTokens:
@@ -123,6 +128,11 @@ class ToolTokens:
     def verify(self, token: str | bytes) -> str:
         """The sessionGuid the token was issued for; raises `ToolTokenError` if it is not valid now."""
         raw = token.encode("latin-1") if isinstance(token, str) else token
+        known = self._verified.get(raw)
+        if known is not None:
+            if self._clock() >= known[1]:
+                raise ToolTokenError("expired")
+            return known[0]
         signed, _, signature = raw.rpartition(b".")
         parts = signed.split(b".")
         if len(parts) != 3 or parts[0] != b"v1":
@@ -140,4 +150,7 @@ class ToolTokens:
             raise ToolTokenError("malformed") from None
         if self._clock() >= expires:
             raise ToolTokenError("expired")
+        if len(self._verified) >= self._CACHE_SIZE:
+            self._verified.clear()
+        self._verified[raw] = (session_guid, expires)
         return session_guid

@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from vns_sdk.app.access_log import log_webhook, logger
-from vns_sdk.app.asgi import BodyTooLarge, ClientDisconnected, Receive, Scope, Send, read_body, send_json
+from vns_sdk.app.asgi import (
+    BodyTooLarge,
+    ClientDisconnected,
+    Receive,
+    Scope,
+    Send,
+    announced_too_large,
+    read_body,
+    send_json,
+)
 from vns_sdk.app.auth import ToolTokenError
 from vns_sdk.app.errors import error_body
 from vns_sdk.context import CallContext
@@ -52,6 +61,12 @@ _CALL_ENDED = error_body("call_ended", "This call has ended: its tools can no lo
 _UNAVAILABLE = json.dumps(
     {"error": "unavailable", "message": "The service is briefly unavailable. Apologize and try again in a moment."}
 ).encode()
+
+
+# Module-level codec objects: json.dumps with options builds a new encoder per call, and json.loads on bytes
+# sniffs the encoding first; together that is a tenth of a tool call's overhead.
+_decode = json.JSONDecoder().decode
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class _BadRequest(Exception):
@@ -103,10 +118,13 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
     """Serve one tool call; ``rest`` is the path after ``<prefix>/tools`` (``""``, ``"/lookup"``, ...)."""
     started = time.perf_counter()
     authorization = None
+    too_large = False
+    # One pass over the headers (ASGI servers lowercase their names).
     for name, value in scope["headers"]:
         if name == b"authorization":
             authorization = value
-            break
+        elif name == b"content-length":
+            too_large = announced_too_large(value, app._max_body_size)
     if authorization is None or authorization[:7].lower() != b"bearer ":
         return await _unauthorized(send, started, "missing")
     try:
@@ -115,7 +133,9 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
         return await _unauthorized(send, started, exc.reason)
 
     try:
-        body = await read_body(scope, receive, app._max_body_size)
+        if too_large:
+            raise BodyTooLarge
+        body = await read_body(scope, receive, app._max_body_size, checked_length=True)
     except BodyTooLarge:
         await send_json(send, 413, _TOO_LARGE)
         return log_webhook(ENDPOINT, started, 413, "too_large", session_guid=guid)
@@ -127,8 +147,8 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
         arguments: dict[str, Any] = {}
         if body.strip():
             try:
-                parsed = json.loads(body)
-            except ValueError:
+                parsed = _decode(body.decode())
+            except ValueError:  # UnicodeDecodeError is a ValueError too
                 raise _BadRequest(400, "malformed_json", "The request body is not valid JSON.") from None
             if not isinstance(parsed, dict):
                 raise _BadRequest(
@@ -199,5 +219,5 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
             # The tool has already acted: the model still hears its answer, so it does not retry and act twice.
             logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
             outcome = "state_not_saved"
-    await send_json(send, 200, json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False).encode())
+    await send_json(send, 200, _encode(reply.body).encode())
     log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid, tool=tool)

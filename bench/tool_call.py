@@ -1,0 +1,263 @@
+"""What one tool call costs through VNSApp, next to the same work written by hand.
+
+Run from the repository root:
+
+    python bench/tool_call.py            # or: python bench/tool_call.py --rounds 21 --calls 3000
+
+Everything runs in one process, driven through raw ASGI (no network, no server), so the figures are
+the frameworks' own costs. Four ASGI applications answer the same tool call, the seed's
+``{"VoiceElements_InvokeTool": {...}, "name": "Ron"}`` for ``lookup_name_or_phone``:
+
+* ``vnsapp``: a `VNSApp` (per-call token check, JSON parse, argument validation, call-state load from
+  the in-memory store, the tool, JSON answer), after a real CallStart issued the token;
+* ``starlette``: a hand-written Starlette endpoint doing the same work (bearer check with
+  ``hmac.compare_digest``, ``await request.json()``, a pydantic model for the arguments, the function,
+  ``JSONResponse``), without call state;
+* ``fastapi``: the same as a FastAPI endpoint (a pydantic body model and a ``Header`` parameter);
+* ``floor``: an ASGI callable that only reads the body and sends a fixed answer.
+
+The rounds alternate between the four, so a slow moment of the machine costs each the same; the
+median over rounds of the per-call time is reported, with the ratios to the Starlette endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hmac
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Annotated, Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import fastapi
+import pydantic
+import starlette
+from fastapi import FastAPI, Header, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from vns_sdk.app import VNSApp
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+
+WEBHOOK_TOKEN = "bench-webhook-token-0123456789"
+STATIC_TOOL_TOKEN = "bench-static-tool-token-0123456789"
+SESSION_GUID = "9e6a9d8e-6a92-4b3f-9a2c-1c63c1f3a8f1"
+DIRECTORY = {"Ron Tanner": "+13035551212"}
+
+
+async def lookup_name_or_phone(
+    name: str | None = None,
+    phone_number: Annotated[str | None, Field(alias="phoneNumber")] = None,
+) -> dict[str, Any]:
+    """Looks up the name of a person from a phone number or looks up the phone number of a person from a name.
+
+    Args:
+        name: Name of the person to search for.
+        phone_number: Phone number to search, preferably in E.164 format like +13035551212
+    """
+    for contact, number in DIRECTORY.items():
+        if name and name.lower() in contact.lower():
+            return {"matchType": "name", "contactFound": True, "contactName": contact, "phoneNumber": number}
+        if phone_number and phone_number == number:
+            return {"matchType": "phone", "contactFound": True, "contactName": contact, "phoneNumber": number}
+    return {"matchType": "name" if name else "phone", "contactFound": False}
+
+
+# -- the hand-written endpoints ---------------------------------------------------------------------------
+
+
+class LookupArguments(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    name: str | None = None
+    phone_number: str | None = Field(default=None, alias="phoneNumber")
+
+
+class InvokeTool(BaseModel):
+    toolName: str
+    sessionGuid: str | None = None
+    customerCallId: str | None = None
+
+
+class LookupRequest(LookupArguments):
+    invoke_tool: InvokeTool | None = Field(default=None, alias="VoiceElements_InvokeTool")
+
+
+_EXPECTED = f"Bearer {STATIC_TOOL_TOKEN}".encode()
+
+
+async def starlette_tools(request: Request) -> JSONResponse:
+    if not hmac.compare_digest(request.headers.get("authorization", "").encode(), _EXPECTED):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    try:
+        body = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "malformed_json"}, status_code=400)
+    body.pop("VoiceElements_InvokeTool", None)
+    try:
+        arguments = LookupArguments.model_validate(body)
+    except pydantic.ValidationError as exc:
+        return JSONResponse({"error": "invalid_arguments", "problems": exc.errors(include_url=False)})
+    return JSONResponse(await lookup_name_or_phone(arguments.name, arguments.phone_number))
+
+
+def build_starlette() -> ASGIApp:
+    return Starlette(routes=[Route("/vns/tools", starlette_tools, methods=["POST"])])
+
+
+def build_fastapi() -> ASGIApp:
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.post("/vns/tools")
+    async def tools(request_body: LookupRequest, authorization: Annotated[str, Header()] = "") -> dict[str, Any]:
+        if not hmac.compare_digest(authorization.encode(), _EXPECTED):
+            raise HTTPException(status_code=401, detail="unauthorized")
+        return await lookup_name_or_phone(request_body.name, request_body.phone_number)
+
+    return app
+
+
+async def floor(scope: Scope, receive: Any, send: Any) -> None:
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": b'{"ok":true}'})
+
+
+# -- driving an ASGI app ------------------------------------------------------------------------------------
+
+
+def scope_for(path: str, headers: list[tuple[bytes, bytes]]) -> Scope:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("bench.local", 80),
+    }
+
+
+async def request_once(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+    request = {"type": "http.request", "body": body, "more_body": False}
+
+    async def receive() -> dict[str, Any]:
+        return request
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(dict(scope), receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def start_call(app: VNSApp) -> dict[str, Any]:
+    body = json.dumps({"sessionGuid": SESSION_GUID, "callerId": "3032639999", "calledNumber": "7206999999"}).encode()
+    headers = [
+        (b"host", b"bench.local"),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"authorization", f"Bearer {WEBHOOK_TOKEN}".encode()),
+    ]
+    status, answer = await request_once(app, scope_for("/vns/call-start", headers), body)
+    assert status == 200, answer
+    tools_base: dict[str, Any] = json.loads(answer)["VoiceElements_Instructions"]["defaultToolsUrlBase"]
+    return tools_base
+
+
+async def run(rounds: int, calls: int) -> dict[str, float]:
+    vns = VNSApp(webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local")
+    vns.add_tool(lookup_name_or_phone)
+    tools_base = await start_call(vns)
+    body = json.dumps(
+        {
+            "VoiceElements_InvokeTool": {
+                "toolName": "lookup_name_or_phone",
+                "sessionGuid": SESSION_GUID,
+                "customerCallId": "CallId-001",
+            },
+            "name": "Ron",
+        }
+    ).encode()
+
+    def headers(token: str) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"host", b"bench.local"),
+            (b"user-agent", b"VNS/1.0"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", f"Bearer {token}".encode()),
+        ]
+
+    vns_token = tools_base["headers"]["Authorization"].removeprefix("Bearer ")
+    variants: dict[str, tuple[ASGIApp, Scope]] = {
+        "floor": (floor, scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
+        "vnsapp": (vns, scope_for("/vns/tools", headers(vns_token))),
+        "starlette": (build_starlette(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
+        "fastapi": (build_fastapi(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
+    }
+    expected = await lookup_name_or_phone(name="Ron")
+    for name, (app, scope) in variants.items():
+        status, answer = await request_once(app, scope, body)
+        assert status == 200, (name, status, answer)
+        if name != "floor":
+            assert json.loads(answer) == expected, (name, answer)
+        for _ in range(200):  # warm up
+            await request_once(app, scope, body)
+
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for index in range(rounds):
+        order = list(variants)
+        if index % 2:
+            order.reverse()
+        for name in order:
+            app, scope = variants[name]
+            started = time.perf_counter()
+            for _ in range(calls):
+                await request_once(app, scope, body)
+            samples[name].append((time.perf_counter() - started) / calls * 1e6)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=15, help="rounds per variant (alternated)")
+    parser.add_argument("--calls", type=int, default=2000, help="tool calls per round")
+    options = parser.parse_args()
+    medians = asyncio.run(run(options.rounds, options.calls))
+    print(
+        f"Python {platform.python_version()}, starlette {starlette.__version__}, fastapi {fastapi.__version__}, "
+        f"pydantic {pydantic.__version__}; {options.rounds} rounds x {options.calls} calls"
+    )
+    print(f"{'variant':<10} {'median us/call':>15} {'vs starlette':>13}")
+    for name in ("floor", "vnsapp", "starlette", "fastapi"):
+        print(f"{name:<10} {medians[name]:>15.1f} {medians[name] / medians['starlette']:>12.2f}x")
+    print(
+        f"VNSApp/Starlette = {medians['vnsapp'] / medians['starlette']:.2f}, "
+        f"VNSApp/FastAPI = {medians['vnsapp'] / medians['fastapi']:.2f}, "
+        f"floor/Starlette = {medians['floor'] / medians['starlette']:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
