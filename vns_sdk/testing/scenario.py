@@ -1,0 +1,417 @@
+"""Scenarios: a whole call in a short YAML or JSON file, run by pytest and by ``vns-sdk test PATH``.
+
+```yaml
+# scenarios/ron.vns.yaml
+name: Ron is found by name
+app: ../app.py:app            # optional: module:attribute, or a file relative to this one
+caller:
+  caller_id: "3032639999"
+  caller_id_name: John Smith
+tools: [end_conversation, lookup_name_or_phone]   # optional: the tools the call must offer
+steps:
+  - tool: lookup_name_or_phone
+    arguments: {name: Ron}
+    expect: {matchType: name, contactFound: true, contactName: Ron Tanner, phoneNumber: "+13035551212"}
+  - tool: end_conversation
+    arguments: {user_input: bye}
+    expect_partial: {}
+end:
+  status: 0
+  expect: {status: 0}
+```
+
+`expect` is the whole reply; `expect_partial` only the keys that matter (recursively). ``caller`` takes
+the arguments of `VNSSimulator.call`; ``end`` those of `SimulatedCall.end`, plus ``expect`` for the
+acknowledgement (default: ``{"status": 0}``, partially). pytest collects files named ``*.vns.yaml``,
+``*.vns.yml`` and ``*.vns.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vns_sdk.exceptions import ConfigurationError
+from vns_sdk.testing.assertions import differences
+from vns_sdk.testing.errors import SimulationError
+
+if TYPE_CHECKING:
+    from vns_sdk.testing.exchange import Exchange
+    from vns_sdk.testing.simulator import VNSSimulator
+
+__all__ = [
+    "SCENARIO_SUFFIXES",
+    "Scenario",
+    "ScenarioReport",
+    "ScenarioResult",
+    "ScenarioStep",
+    "find_scenarios",
+    "is_scenario_file",
+    "load_scenario",
+    "run_scenario",
+    "run_scenarios",
+]
+
+SCENARIO_SUFFIXES = (".vns.yaml", ".vns.yml", ".vns.json")
+_CALLER_KEYS = {
+    "caller_id",
+    "caller_id_name",
+    "called_number",
+    "outbound",
+    "customer_call_id",
+    "session_guid",
+    "software_version",
+    "extra",
+}
+_END_KEYS = {
+    "status",
+    "error_message",
+    "call_referred_out",
+    "transfers",
+    "outbound_call_result",
+    "log_information",
+    "connected",
+    "duration",
+}
+_TOP_KEYS = {"name", "description", "app", "caller", "tools", "steps", "end"}
+_STEP_KEYS = {"tool", "arguments", "expect", "expect_partial", "description"}
+
+
+@dataclass
+class ScenarioStep:
+    """One tool call of a scenario.
+
+    Attributes:
+        tool: The tool's name.
+        arguments: The arguments the model sends (wire names).
+        expect: The whole reply expected, if given.
+        expect_partial: The part of the reply that matters, if given.
+        description: What the step is about (shown in reports).
+    """
+
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    expect: dict[str, Any] | None = None
+    expect_partial: dict[str, Any] | None = None
+    description: str | None = None
+
+
+@dataclass
+class Scenario:
+    """A whole call: who calls, which tools the model calls and what each should answer, how it ends.
+
+    Attributes:
+        name: The scenario's name (default: the file's name).
+        path: The file it was read from, if any.
+        app: The app reference (``module:attribute`` or ``file.py:attribute``), if the file names one.
+        caller: Keyword arguments of `VNSSimulator.call`.
+        tools: The tool names the call must offer, if given.
+        steps: The tool calls, in order.
+        end: Keyword arguments of `SimulatedCall.end`.
+        end_expect: The CallEnd acknowledgement expected (partially).
+        description: What the scenario is about.
+    """
+
+    name: str
+    path: Path | None = None
+    app: str | None = None
+    caller: dict[str, Any] = field(default_factory=dict)
+    tools: list[str] | None = None
+    steps: list[ScenarioStep] = field(default_factory=list)
+    end: dict[str, Any] = field(default_factory=dict)
+    end_expect: dict[str, Any] = field(default_factory=lambda: {"status": 0})
+    description: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, path: Path | None = None) -> Scenario:
+        """Build a scenario from its parsed file.
+
+        Raises:
+            ConfigurationError: A key is unknown or a value has the wrong shape (the message says where).
+        """
+        where = str(path) if path else "scenario"
+        _only(data, _TOP_KEYS, where)
+        caller = dict(_mapping(data.get("caller"), f"{where}: caller"))
+        _only(caller, _CALLER_KEYS, f"{where}: caller")
+        end = dict(_mapping(data.get("end"), f"{where}: end"))
+        end_expect = end.pop("expect", {"status": 0})
+        _only(end, _END_KEYS, f"{where}: end")
+        steps = []
+        raw_steps = data.get("steps") or []
+        if not isinstance(raw_steps, list):
+            raise ConfigurationError(f"{where}: steps must be a list")
+        for index, raw in enumerate(raw_steps, start=1):
+            step = _mapping(raw, f"{where}: step {index}")
+            _only(step, _STEP_KEYS, f"{where}: step {index}")
+            if not isinstance(step.get("tool"), str):
+                raise ConfigurationError(f"{where}: step {index} needs `tool: <name>`")
+            steps.append(
+                ScenarioStep(
+                    tool=step["tool"],
+                    arguments=dict(_mapping(step.get("arguments"), f"{where}: step {index}: arguments")),
+                    expect=_optional_mapping(step.get("expect"), f"{where}: step {index}: expect"),
+                    expect_partial=_optional_mapping(step.get("expect_partial"), f"{where}: step {index}"),
+                    description=step.get("description"),
+                )
+            )
+        tools = data.get("tools")
+        if tools is not None and not (isinstance(tools, list) and all(isinstance(t, str) for t in tools)):
+            raise ConfigurationError(f"{where}: tools must be a list of tool names")
+        default_name = path.name.split(".vns.")[0] if path else "scenario"
+        return cls(
+            name=str(data.get("name") or default_name),
+            path=path,
+            app=data.get("app"),
+            caller=caller,
+            tools=tools,
+            steps=steps,
+            end=end,
+            end_expect=dict(_mapping(end_expect, f"{where}: end: expect")),
+            description=data.get("description"),
+        )
+
+    def load_app(self) -> Any:
+        """Import the app the scenario names (relative to its file).
+
+        Raises:
+            ConfigurationError: The scenario names no app, or it cannot be imported.
+        """
+        from vns_sdk.testing.loader import load_app
+
+        if not self.app:
+            raise ConfigurationError(f"{self.path or self.name}: the scenario names no app (add `app: module:attr`)")
+        return load_app(self.app, base_dir=self.path.parent if self.path else None)
+
+
+@dataclass
+class ScenarioResult:
+    """How a scenario went.
+
+    Attributes:
+        scenario: The scenario run.
+        problems: What went wrong, one readable entry per failed step (empty when it passed).
+        exchanges: Every request of the call and its answer.
+    """
+
+    scenario: Scenario
+    problems: list[str] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every step answered as expected."""
+        return not self.problems
+
+    def render(self, *, exchanges: bool = False) -> str:
+        """A readable account: pass or fail, each problem, and optionally every exchange."""
+        from vns_sdk.testing.exchange import format_exchanges
+
+        where = f" ({self.scenario.path})" if self.scenario.path else ""
+        head = f"{'PASS' if self.ok else 'FAIL'}  {self.scenario.name}{where}"
+        lines = [head, *(_indent(problem, "  ") for problem in self.problems)]
+        if exchanges and self.exchanges:
+            lines.append("  exchanges:")
+            lines.append(_indent(format_exchanges(self.exchanges), "    "))
+        return "\n".join(lines)
+
+    def raise_for_failure(self) -> None:
+        """Raise `SimulationError` with the report when the scenario failed."""
+        __tracebackhide__ = True
+        if not self.ok:
+            raise SimulationError(self.render(exchanges=True))
+
+
+@dataclass
+class ScenarioReport:
+    """The results of several scenarios: `ok` when all passed."""
+
+    results: list[ScenarioResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every scenario passed (and there was at least one)."""
+        return bool(self.results) and all(result.ok for result in self.results)
+
+    def render(self, *, exchanges: bool = False) -> str:
+        """Every scenario's result, then a count."""
+        failed = sum(1 for result in self.results if not result.ok)
+        lines = [result.render(exchanges=exchanges and not result.ok) for result in self.results]
+        total = len(self.results)
+        if not total:
+            lines.append("No scenarios found.")
+        else:
+            lines.append(f"{total - failed} passed, {failed} failed." if failed else f"All {total} scenarios passed.")
+        return "\n".join(lines)
+
+
+def is_scenario_file(path: str | PathLike[str]) -> bool:
+    """Whether a file name is a scenario's (``*.vns.yaml``, ``*.vns.yml``, ``*.vns.json``)."""
+    return Path(path).name.endswith(SCENARIO_SUFFIXES)
+
+
+def find_scenarios(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> list[Path]:
+    """The scenario files among `paths`, searching directories recursively, sorted per directory."""
+    found: list[Path] = []
+    for item in [paths] if isinstance(paths, (str, PathLike)) else paths:
+        path = Path(item)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and is_scenario_file(p)))
+        else:
+            found.append(path)
+    return found
+
+
+def load_scenario(path: str | PathLike[str]) -> Scenario:
+    """Read a scenario file (YAML, or JSON for ``.json``).
+
+    Raises:
+        ConfigurationError: The file does not parse or is not a scenario.
+    """
+    source = Path(path)
+    text = source.read_text(encoding="utf-8")
+    if source.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"{source}: not valid JSON: {exc}") from exc
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(f"{source}: not valid YAML: {exc}") from exc
+    return Scenario.from_dict(_mapping(data, str(source)), path=source)
+
+
+def run_scenario(
+    scenario: Scenario | str | PathLike[str],
+    *,
+    app: Any = None,
+    url: str | None = None,
+    simulator: VNSSimulator | None = None,
+    webhook_token: str | None = None,
+    prefix: str | None = None,
+) -> ScenarioResult:
+    """Place the scenario's call and check every reply; failures are collected, not raised.
+
+    Args:
+        scenario: A `Scenario`, or the path of a scenario file.
+        app: The ASGI app to run against (default: the app the scenario names).
+        url: Instead, the base URL of a running app.
+        simulator: Instead, the simulator to place the call with (for example pytest's ``vns`` fixture).
+        webhook_token: The token to present (default: as `VNSSimulator` finds it).
+        prefix: The app's route prefix (default: as `VNSSimulator` finds it).
+
+    Returns:
+        The result: ``result.ok``, ``result.render()``, ``result.raise_for_failure()``.
+    """
+    from vns_sdk.testing.simulator import VNSSimulator
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if simulator is not None:
+        return _run(scenario, simulator)
+    if app is None and url is None:
+        app = scenario.load_app()
+    with VNSSimulator(app, url=url, webhook_token=webhook_token, prefix=prefix) as owned:
+        return _run(scenario, owned)
+
+
+def run_scenarios(
+    paths: str | PathLike[str] | Iterable[str | PathLike[str]],
+    *,
+    app: Any = None,
+    url: str | None = None,
+    webhook_token: str | None = None,
+    prefix: str | None = None,
+) -> ScenarioReport:
+    """Run every scenario file found in `paths` (files, or directories searched recursively).
+
+    A scenario that cannot be loaded or started counts as failed, with the reason.
+    """
+    report = ScenarioReport()
+    for path in find_scenarios(paths):
+        try:
+            scenario = load_scenario(path)
+            result = run_scenario(scenario, app=app, url=url, webhook_token=webhook_token, prefix=prefix)
+        except (ConfigurationError, SimulationError, OSError) as exc:
+            result = ScenarioResult(Scenario(name=path.name.split(".vns.")[0], path=path), problems=[str(exc)])
+        report.results.append(result)
+    return report
+
+
+def _run(scenario: Scenario, simulator: VNSSimulator) -> ScenarioResult:
+    result = ScenarioResult(scenario)
+    caller = {key: value for key, value in scenario.caller.items() if key != "session_guid" or value}
+    try:
+        with simulator.call(**caller) as call:
+            result.exchanges = call.exchanges
+            if scenario.tools is not None:
+                offered = list(call.tools)
+                missing = [name for name in scenario.tools if name not in offered]
+                extra = [name for name in offered if name not in scenario.tools]
+                if missing or extra:
+                    result.problems.append(
+                        "The call does not offer the tools expected:"
+                        + (f"\n  missing: {', '.join(missing)}" if missing else "")
+                        + (f"\n  not expected: {', '.join(extra)}" if extra else "")
+                    )
+            for number, step in enumerate(scenario.steps, start=1):
+                _run_step(call, number, step, result)
+            ack = call.end(**scenario.end)
+            lines = differences(ack, scenario.end_expect, partial=True)
+            if lines:
+                result.problems.append("CallEnd was not acknowledged as expected:\n" + _bullets(lines))
+    except SimulationError as exc:
+        result.problems.append(exc.message)
+    return result
+
+
+def _run_step(call: Any, number: int, step: ScenarioStep, result: ScenarioResult) -> None:
+    label = f"step {number}: {step.tool}({json.dumps(step.arguments, ensure_ascii=False)})"
+    try:
+        reply = call.invoke(step.tool, **step.arguments)
+    except SimulationError as exc:
+        result.problems.append(f"{label}\n{_indent(exc.message, '  ')}")
+        return
+    for expected, partial in ((step.expect, False), (step.expect_partial, True)):
+        if expected is None:
+            continue
+        lines = differences(reply, expected, partial=partial)
+        if lines:
+            result.problems.append(
+                f"{label} did not answer as expected{' (partial match)' if partial else ''}:\n"
+                + _bullets(lines)
+                + f"\n  reply: {json.dumps(reply, ensure_ascii=False)}"
+            )
+
+
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"  - {line}" for line in lines)
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"{where} must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _optional_mapping(value: Any, where: str) -> dict[str, Any] | None:
+    return None if value is None else dict(_mapping(value, where))
+
+
+def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown key(s) {', '.join(unknown)}; expected: {', '.join(sorted(allowed))}")
