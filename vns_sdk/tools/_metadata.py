@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
+import sys
 import types
 import typing
 import warnings
@@ -152,14 +154,19 @@ _PLAIN_PROBLEMS = {
 }
 
 
+# pydantic says "Input should ...", "String should ...": the argument's name is the subject instead.
+_SUBJECT = re.compile(
+    r"^(?:Input|String|List|Value|Dictionary|Tuple|Set|Frozenset|Decimal|Object|Data|Date|Datetime|Time) should"
+)
+
+
 def _problem_text(error: ErrorDetails) -> str:
     text = _PLAIN_PROBLEMS.get(error["type"])
     if text is None:
         text = error["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
             text = text.removeprefix(prefix)
-        if text.startswith("Input should"):
-            text = "should" + text[len("Input should") :]
+        text = _SUBJECT.sub("should", text, count=1)
     if len(text) > _MAX_PROBLEM_CHARS:
         text = text[: _MAX_PROBLEM_CHARS - 3] + "..."
     return text
@@ -184,7 +191,7 @@ def _signature(fn: Callable[..., Any], tool_name: str) -> inspect.Signature:
         annotation = param.annotation
         if isinstance(annotation, str):
             try:
-                annotation = eval(annotation, namespace)  # what inspect.signature(eval_str=True) does
+                annotation = _evaluate(annotation, namespace)
             except Exception as exc:
                 if annotation.rsplit(".", 1)[-1] == "CallContext":
                     # Imported under `if TYPE_CHECKING:`; the intent is clear.
@@ -198,6 +205,22 @@ def _signature(fn: Callable[..., Any], tool_name: str) -> inspect.Signature:
                     ) from None
         parameters.append(param.replace(annotation=annotation))
     return signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)
+
+
+def _evaluate(annotation: str, namespace: dict[str, Any]) -> Any:
+    try:
+        return eval(annotation, namespace)  # what inspect.signature(eval_str=True) does
+    except NameError:
+        # A tool defined inside a function may use classes local to it (with postponed annotations).
+        return eval(annotation, namespace, _registering_frame_locals())
+
+
+def _registering_frame_locals() -> dict[str, Any]:
+    """The local names of the code that registers the tool: the first frame outside vns_sdk."""
+    frame = sys._getframe(1)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("vns_sdk."):
+        frame = frame.f_back  # type: ignore[assignment]
+    return dict(frame.f_locals) if frame is not None else {}
 
 
 def _is_context(annotation: Any) -> bool:
