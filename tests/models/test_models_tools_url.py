@@ -129,6 +129,7 @@ def test_placeholders_are_case_sensitive() -> None:
         ("/<<toolname>>/<<toolname>>", "<<toolname>> appears more than once"),
         ("/<<toolname>>/<<sessionguid", "unbalanced"),
         ("/<<toolname>>/sessionguid>>", "unbalanced"),
+        ("?<<toolname>>=1", "placeholder in a query parameter name"),
     ],
 )
 def test_malformed_templates_are_rejected(template: str, message: str) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import AfterValidator, BeforeValidator, Field
 
-from vns_sdk.models._base import VNSModel
+from vns_sdk.models._base import RealtimeModel, VNSModel
 from vns_sdk.models.session import SessionUpdate
 from vns_sdk.models.timestamps import DotNetTimestamp
 from vns_sdk.models.tool_call import ToolsUrlAdapter
@@ -66,6 +66,10 @@ def _check_adapter(value: str | None) -> str | None:
     return value
 
 
+# A template string on the wire; a ToolsUrlAdapter is accepted too, and every template is checked.
+_AdapterTemplate = Annotated[str | None, BeforeValidator(_adapter_text), AfterValidator(_check_adapter)]
+
+
 class VoiceElementsInstructions(VNSModel):
     """How Voice Elements runs the call: the `VoiceElements_Instructions` part of the CallStart answer.
 
@@ -84,12 +88,15 @@ class VoiceElementsInstructions(VNSModel):
     max_seconds: int = Field(ge=1)
     customer_call_id: str | None = None
     default_tools_url_base: EndpointConfig
-    default_tools_url_adapter: Annotated[str | None, BeforeValidator(_adapter_text), AfterValidator(_check_adapter)] = (
-        None
-    )
+    default_tools_url_adapter: _AdapterTemplate = None
 
 
-class CallStartResponse(SessionUpdate):
+class _InstructionsPart(RealtimeModel):
+    # Listed before SessionUpdate's fields (see CallStartResponse), so it comes first on the wire.
+    voice_elements_instructions: VoiceElementsInstructions = Field(alias="VoiceElements_Instructions")
+
+
+class CallStartResponse(SessionUpdate, _InstructionsPart):
     """The answer to the CallStart webhook: call instructions for VNS beside the OpenAI `session.update` event.
 
     VNS keeps `VoiceElements_Instructions` for itself and sends the rest (`event_id`, `type`, `session`)
@@ -99,12 +106,4 @@ class CallStartResponse(SessionUpdate):
         voice_elements_instructions: The instructions for VNS (wire `VoiceElements_Instructions`).
     """
 
-    voice_elements_instructions: VoiceElementsInstructions = Field(alias="VoiceElements_Instructions")
-
-    @model_serializer(mode="wrap")
-    def _instructions_first(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        for key in ("VoiceElements_Instructions", "voice_elements_instructions"):
-            if key in data:
-                return {key: data.pop(key), **data}
-        return data
+    # pydantic orders fields by the reversed MRO: _InstructionsPart's field precedes SessionUpdate's.

@@ -160,7 +160,11 @@ class ToolsUrlAdapter:
             if pattern.endswith(tail):
                 pattern = pattern[: -len(tail)] + f"(?:{tail})?"
             self._path_pattern = re.compile(pattern + "/?")
-        self._query = [(key, _compile(value, ".*")) for key, value in parse_qsl(query, keep_blank_values=True)]
+        pairs = parse_qsl(query, keep_blank_values=True)
+        for key, _ in pairs:
+            if "<<" in key:
+                raise ValueError(f"tools URL adapter {template!r} has a placeholder in a query parameter name")
+        self._query = [(key, _compile(value, ".*")) for key, value in pairs]
 
     @property
     def template(self) -> str:
