@@ -1,0 +1,214 @@
+"""Two VNSApp workers sharing one Redis: one call's CallStart, tool calls and CallEnd on either worker.
+
+Each worker is a separate `VNSApp` (as a separate process would hold), driven over raw ASGI through
+httpx, exactly as VNS sends its webhooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from vns_sdk import CallContext, VNSApp
+
+pytestmark = pytest.mark.redis
+
+WEBHOOK_TOKEN = "webhook-token-shared-by-every-worker"
+WEBHOOKS = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+
+
+class Worker:
+    """One worker process of the app, reached over ASGI."""
+
+    def __init__(self, app: VNSApp) -> None:
+        self.app = app
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent.test")
+
+    async def call_start(self, guid: str, **fields: Any) -> dict[str, Any]:
+        body = {"sessionGuid": guid, "callerId": "3032639999", "calledNumber": "7206999999", **fields}
+        response = await self.http.post("/vns/call-start", json=body, headers=WEBHOOKS)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    async def tool(self, start_answer: dict[str, Any], guid: str, tool: str, **arguments: Any) -> httpx.Response:
+        """A tool call as VNS makes it: to the URL and with the headers the CallStart answer gave."""
+        base = start_answer["VoiceElements_Instructions"]["defaultToolsUrlBase"]
+        body = {"VoiceElements_InvokeTool": {"toolName": tool, "sessionGuid": guid}, **arguments}
+        return await self.http.post(base["url"], json=body, headers=base["headers"])
+
+    async def call_end(self, guid: str) -> dict[str, Any]:
+        response = await self.http.post("/vns/call-end", json={"sessionGuid": guid, "status": 0}, headers=WEBHOOKS)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+class Agent:
+    """The app every worker runs: its tools and handlers, and what its CallEnd handler saw."""
+
+    def __init__(self) -> None:
+        self.ended_with: list[dict[str, Any]] = []
+        self.overlap = 0  # tool calls that must be in flight together before any may finish
+        self._arrived = 0
+        self._all_in = asyncio.Event()
+
+    def build(self, redis_url: str) -> VNSApp:
+        app = VNSApp(webhook_token=WEBHOOK_TOKEN, redis_url=redis_url, instructions="Test agent.")
+
+        @app.on_call_start
+        async def greet(call: CallContext) -> None:
+            call.state["greeted_by"] = "call-start"
+            call.state["visits"] = []
+
+        @app.tool
+        async def remember(call: CallContext, key: str, value: int) -> dict[str, Any]:
+            """Remembers a value under a key.
+
+            Args:
+                key: Where to keep it.
+                value: What to keep.
+            """
+            if self.overlap:
+                # Every overlapping call has loaded the state before any of them saves: the worst case.
+                self._arrived += 1
+                if self._arrived == self.overlap:
+                    self._all_in.set()
+                await self._all_in.wait()
+            call.state[key] = value
+            return {"remembered": key, "greeted_by": call.state.get("greeted_by")}
+
+        @app.tool
+        async def visit(call: CallContext, who: str) -> dict[str, Any]:
+            """Appends a visitor to a list.
+
+            Args:
+                who: The visitor.
+            """
+            call.state["visits"].append(who)
+            return {"visits": call.state["visits"]}
+
+        @app.on_call_end
+        async def record(call: CallContext) -> None:
+            self.ended_with.append(dict(call.state))
+
+        return app
+
+
+@pytest.fixture
+async def workers(redis_url: str) -> AsyncIterator[Callable[..., tuple[Agent, Worker, Worker]]]:
+    opened: list[Worker] = []
+
+    def start(url: str = redis_url) -> tuple[Agent, Worker, Worker]:
+        agent = Agent()
+        pair = Worker(agent.build(url)), Worker(agent.build(url))
+        opened.extend(pair)
+        return (agent, *pair)
+
+    yield start
+    for worker in opened:
+        await worker.http.aclose()
+        await worker.app.store.aclose()
+
+
+async def test_state_written_at_call_start_is_read_and_written_by_another_worker(workers: Any) -> None:
+    agent, first, second = workers()
+    guid = str(uuid.uuid4())
+    answer = await first.call_start(guid)
+
+    reply = await second.tool(answer, guid, "remember", key="pizza", value=2)
+    assert reply.status_code == 200
+    assert reply.json() == {"remembered": "pizza", "greeted_by": "call-start"}
+    reply = await first.tool(answer, guid, "visit", who="Ana")
+    assert reply.json() == {"visits": ["Ana"]}
+    reply = await second.tool(answer, guid, "visit", who="Bo")
+    assert reply.json() == {"visits": ["Ana", "Bo"]}  # an in-place change on one worker, seen by the other
+
+    assert await second.call_end(guid) == {"status": 0, "errorMessage": "Success"}
+    assert agent.ended_with == [{"greeted_by": "call-start", "visits": ["Ana", "Bo"], "pizza": 2}]
+
+
+async def test_overlapping_tool_calls_of_one_call_on_two_workers_lose_no_write(workers: Any) -> None:
+    agent, first, second = workers()
+    guid = str(uuid.uuid4())
+    answer = await first.call_start(guid)
+    agent.overlap = 24
+
+    replies = await asyncio.gather(
+        *((first, second)[i % 2].tool(answer, guid, "remember", key=f"k{i}", value=i) for i in range(agent.overlap))
+    )
+    assert [reply.status_code for reply in replies] == [200] * agent.overlap
+
+    await first.call_end(guid)
+    (final,) = agent.ended_with
+    assert final == {"greeted_by": "call-start", "visits": [], **{f"k{i}": i for i in range(agent.overlap)}}
+
+
+async def test_call_end_on_either_worker_sees_the_final_state_then_it_is_removed(workers: Any, redis_url: str) -> None:
+    agent, first, second = workers()
+    guid = str(uuid.uuid4())
+    answer = await first.call_start(guid)
+    await first.tool(answer, guid, "remember", key="last", value=1)
+
+    assert await second.call_end(guid) == {"status": 0, "errorMessage": "Success"}
+    assert await first.call_end(guid) == {"status": 0, "errorMessage": "Success"}  # VNS retried elsewhere
+    assert agent.ended_with == [{"greeted_by": "call-start", "visits": [], "last": 1}]  # handlers ran once
+
+    raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    keys = [key async for key in raw.scan_iter(match=f"vns:*{{{guid}}}")]
+    await raw.aclose()
+    assert keys == [f"vns:ended:{{{guid}}}"]  # only the CallEnd marker remains, until it expires
+    assert await first.app.store.load_call(guid) is None
+
+    late = await second.tool(answer, guid, "remember", key="late", value=1)
+    assert late.status_code == 410
+
+
+async def test_an_outbound_call_finds_its_dial_context_on_another_worker(workers: Any) -> None:
+    agent, first, second = workers()
+    ccid = f"reminder-{uuid.uuid4().hex}"
+    # What app.dial stores before asking VNS to dial (the dial itself is tested with the client).
+    await first.app.store.put_dial_context(ccid, {"patient": '"Ana"'}, 60)
+    guid = str(uuid.uuid4())
+    answer = await second.call_start(guid, customerCallId=ccid, outboundTriggered=True)
+    reply = await first.tool(answer, guid, "remember", key="confirmed", value=1)
+    assert reply.status_code == 200
+    await first.call_end(guid)
+    assert agent.ended_with == [{"patient": "Ana", "greeted_by": "call-start", "visits": [], "confirmed": 1}]
+
+
+async def test_redis_stopped_mid_call_gives_the_model_an_answer_it_can_speak(
+    workers: Any, redis_server_factory: Callable[[], Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = redis_server_factory()
+    admin = aioredis.Redis.from_url(server.url)
+    await admin.config_set("requirepass", "redis-pass-123")
+    await admin.aclose()
+    _, first, second = workers(server.url.replace("redis://", "redis://:redis-pass-123@"))
+    guid = str(uuid.uuid4())
+    answer = await first.call_start(guid)
+    assert (await second.tool(answer, guid, "remember", key="before", value=1)).status_code == 200
+
+    server.stop()
+    with caplog.at_level(logging.ERROR):
+        reply = await second.tool(answer, guid, "remember", key="after", value=2)
+
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("application/json")
+    body = reply.json()
+    assert isinstance(body, dict) and body.get("message")
+    assert "Traceback" not in reply.text and "redis" not in reply.text.lower()
+    assert "redis-pass-123" not in reply.text
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "could not load call" in logged  # the log says why
+    assert "redis-pass-123" not in logged
+
+    ended = await first.call_end(guid)
+    assert ended["status"] != 0  # VNS is told the CallEnd could not be processed, still with a 200
