@@ -443,3 +443,26 @@ async def test_sync_tool_past_its_timeout_is_answered_on_time() -> None:
     assert not done.is_set()
     release.set()
     assert await asyncio.to_thread(done.wait, 10)
+
+
+async def test_long_problem_texts_are_shortened() -> None:
+    from pydantic import field_validator
+
+    class Code(BaseModel):
+        value: str
+
+        @field_validator("value")
+        @classmethod
+        def check(cls, value: str) -> str:
+            raise ValueError("no " * 200)
+
+    local = ToolRouter()
+
+    @local.tool
+    def redeem(code: Code) -> None:
+        """Redeems."""
+
+    reply = await invoke_tool(local, "redeem", {"code": {"value": "x"}}, call_context())
+    [problem] = reply.body["problems"]
+    assert len(problem["problem"]) == 200
+    assert problem["problem"].endswith("...")

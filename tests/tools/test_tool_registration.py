@@ -267,3 +267,18 @@ def test_callable_objects_are_tools() -> None:
     tool = ToolRouter().add_tool(Counter(), name="count")
     assert tool.metadata.is_async
     assert tool.parameters == {"type": "object", "properties": {"step": {"type": "integer", "default": 1}}}
+
+
+def test_callables_without_a_signature_are_refused() -> None:
+    _raises(max, "Tool 'max': cannot read the signature of <built-in function max>")
+
+
+def test_local_classes_in_postponed_annotations_are_found() -> None:
+    class Booking(BaseModel):
+        day: str
+
+    def book(booking: Booking) -> None:
+        """Books."""
+
+    tool = ToolRouter().add_tool(book)
+    assert tool.parameters["properties"]["booking"]["properties"] == {"day": {"type": "string"}}

@@ -94,6 +94,10 @@ def optional_none(note: str | None = None, count: Optional[int] = None, size: Un
     """Optional, left out."""
 
 
+def optional_union(value: int | str | None = None) -> None:
+    """Several types or nothing."""
+
+
 def optional_required(note: str | None) -> None:
     """Optional but required: null is a real value here."""
 
@@ -266,6 +270,7 @@ CASES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
         },
     ),
     (optional_none, {"type": "object", "properties": {"note": STRING, "count": INTEGER, "size": STRING}}),
+    (optional_union, {"type": "object", "properties": {"value": {"anyOf": [INTEGER, STRING]}}}),
     (
         optional_required,
         {

@@ -66,9 +66,9 @@ def _clean(node: Mapping[str, Any], defs: Mapping[str, Any], stack: tuple[str, .
         else:
             out[key] = value
 
-    # pydantic wraps a $ref that has siblings in a one-item allOf; merge it.
+    # pydantic before 2.9 wraps a $ref that has siblings in a one-item allOf; merge it.
     all_of = out.get("allOf")
-    if isinstance(all_of, list) and len(all_of) == 1:
+    if isinstance(all_of, list) and len(all_of) == 1:  # pragma: no cover - older pydantic
         del out["allOf"]
         out = {**all_of[0], **out}
     return _ordered(out)
@@ -87,8 +87,6 @@ def _optional_none(prop: dict[str, Any]) -> dict[str, Any]:
             prop = {**rest[0], **prop}
         elif rest:
             prop["anyOf"] = rest
-    elif prop.get("type") == "null":
-        del prop["type"]
     return _ordered(prop)
 
 

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
@@ -155,7 +156,7 @@ async def invoke_tool(
             result = await tool.call(args, kwargs)
         else:
             result = await _within(timeout, tool.call(args, kwargs))
-        if type(result) is dict and _plain_dict(result):
+        if type(result) is dict and _is_plain(result):
             return ToolReply(result)
         value = to_jsonable(result)
     except ToolError as exc:
@@ -184,45 +185,18 @@ def _generic_error(name: str) -> str:
 # --- results -> JSON --------------------------------------------------------------------------------
 
 
-def _plain_dict(value: dict[Any, Any]) -> bool:
-    """True when a dict holds only JSON types (str keys; str, int, finite float, bool, None, list, dict)."""
-    for key, item in value.items():
-        if type(key) is not str:
-            return False
-        kind = type(item)
-        if kind is str or kind is int or kind is bool or item is None:
-            continue
-        if kind is float:
-            if not math.isfinite(item):
-                return False
-        elif kind is dict:
-            if not _plain_dict(item):
-                return False
-        elif kind is list:
-            if not _plain_list(item):
-                return False
-        else:
-            return False
-    return True
-
-
-def _plain_list(value: list[Any]) -> bool:
-    for item in value:
-        kind = type(item)
-        if kind is str or kind is int or kind is bool or item is None:
-            continue
-        if kind is float:
-            if not math.isfinite(item):
-                return False
-        elif kind is dict:
-            if not _plain_dict(item):
-                return False
-        elif kind is list:
-            if not _plain_list(item):
-                return False
-        else:
-            return False
-    return True
+def _is_plain(value: Any) -> bool:
+    """True when a value holds only JSON types (str keys; str, int, finite float, bool, None, list, dict)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(type(key) is str and _is_plain(item) for key, item in value.items())
+    if kind is list:
+        return all(_is_plain(item) for item in value)
+    return False
 
 
 def to_jsonable(value: Any) -> Any:
@@ -233,7 +207,7 @@ def to_jsonable(value: Any) -> Any:
     - pydantic models: ``model_dump(mode="json", by_alias=True)``;
     - dataclasses: an object of their fields;
     - ``datetime``, ``date``, ``time``: ISO 8601 text; ``timedelta``: seconds as a number;
-    - ``UUID`` and ``Decimal``: text (exact); ``Enum``: its value;
+    - ``UUID``, ``Decimal`` (exact) and paths: text; ``Enum``: its value;
     - tuples, sets, frozensets and other iterables pydantic knows: lists;
     - anything else pydantic can serialize (paths, IP addresses, bytes, ...) as pydantic does.
 
@@ -264,7 +238,7 @@ def to_jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
-    if isinstance(value, (uuid.UUID, Decimal)):
+    if isinstance(value, (uuid.UUID, Decimal, PurePath)):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
