@@ -12,7 +12,7 @@ from tests.app.conftest import AUTH, OPENAI_KEY, SEED_GUID, AppFactory, client_f
 from vns_sdk.app import VNSApp
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import InvalidToolSignature
-from vns_sdk.models import CallStartResponse, CallEndRequest
+from vns_sdk.models import CallEndRequest, CallStartResponse
 
 SEED_INSTRUCTIONS = spec("call_start_response")["session"]["instructions"]
 

@@ -1,0 +1,260 @@
+"""Tool calls through the real ASGI app: every adapter form, the per-call token, bad input, the store."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.app.conftest import (
+    AUTH,
+    RON,
+    SEED_GUID,
+    WEBHOOK_TOKEN,
+    AppFactory,
+    client_for,
+    spec,
+    start_call,
+    tools_base,
+)
+from vns_sdk.app import VNSApp
+from vns_sdk.app.auth import ToolTokens
+from vns_sdk.context import CallContext
+from vns_sdk.exceptions import StateStoreError
+from vns_sdk.models import ToolsUrlAdapter
+from vns_sdk.state import MemoryCallStateStore
+
+FORMS: list[str | None] = [None, *ToolsUrlAdapter.FORMS]
+TOOL = "lookup_name_or_phone"
+
+
+def wrapper(guid: str = SEED_GUID, ccid: str | None = "CallId-001", tool: str = TOOL) -> dict[str, Any]:
+    return {"VoiceElements_InvokeTool": {"toolName": tool, "sessionGuid": guid, "customerCallId": ccid}}
+
+
+def tool_request(form: str | None, url: str, ccid: str | None, guid: str = SEED_GUID) -> tuple[str, dict[str, Any]]:
+    """The URL and body VNS sends for the seed's tool call in ``form``."""
+    if form is None:
+        return url, wrapper(guid, ccid) | {"name": "Ron"}
+    rendered = ToolsUrlAdapter(form).render(url, tool_name=TOOL, session_guid=guid, customer_call_id=ccid)
+    return rendered, {"name": "Ron"}
+
+
+@pytest.mark.parametrize("ccid", [None, "CallId-001"])
+@pytest.mark.parametrize("form", FORMS)
+async def test_every_adapter_form_answers_the_tool_reply(
+    make_app: AppFactory, form: str | None, ccid: str | None
+) -> None:
+    app = make_app(tools_url_adapter=form)
+    async with client_for(app) as http:
+        answer = await start_call(http, customerCallId=ccid)
+        assert answer["VoiceElements_Instructions"]["defaultToolsUrlAdapter"] == form
+        url, headers = tools_base(answer)
+        target, body = tool_request(form, url, ccid)
+        response = await http.post(target, json=body, headers=headers)
+        again = await http.post(target, json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == RON
+    assert again.json() == RON
+    loaded = await app.store.load_call(SEED_GUID)
+    assert loaded is not None and loaded[1]["lookups"] == "2"  # state written by one call is read by the next
+
+
+@pytest.mark.parametrize("form", FORMS)
+async def test_every_form_is_accepted_whatever_the_app_answered(make_app: AppFactory, form: str | None) -> None:
+    app = make_app(tools_url_adapter=None)
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http))
+        target, body = tool_request(form, url, None)
+        response = await http.post(target, json=body, headers=headers)
+    assert response.status_code == 200 and response.json() == RON
+
+
+async def test_spec_tool_request_body_with_the_wrapper(app: VNSApp, client: httpx.AsyncClient) -> None:
+    url, headers = tools_base(await start_call(client))
+    body = spec("tool_request")
+    body["VoiceElements_InvokeTool"]["sessionGuid"] = SEED_GUID
+    response = await client.post(url, json=body, headers=headers)
+    assert response.json() == spec("tool_reply") == RON
+
+
+async def test_three_segment_forms_are_told_apart_by_the_token_or_the_tool_names(make_app: AppFactory) -> None:
+    app = make_app()
+    # A tool whose name could pass for a sessionGuid, and a call whose guid is a tool's name.
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http, guid="end_conversation"))
+        guid_first = await http.post(f"{url}/end_conversation/{TOOL}/", json={"name": "Ron"}, headers=headers)
+        tool_first = await http.post(f"{url}/{TOOL}/end_conversation/x", json={"name": "Ron"}, headers=headers)
+    assert guid_first.json() == RON
+    assert tool_first.json() == RON
+
+
+async def test_a_second_worker_with_the_same_configuration_accepts_the_token(make_app: AppFactory) -> None:
+    store = MemoryCallStateStore()  # stands for a store both workers share
+    first, second = make_app(state_store=store), make_app(state_store=store)
+    async with client_for(first) as http:
+        url, headers = tools_base(await start_call(http))
+    async with client_for(second) as http:
+        response = await http.post(url, json=wrapper() | {"name": "Ron"}, headers=headers)
+    assert response.json() == RON
+
+
+async def test_tool_problems_are_answers_the_model_can_speak(client: httpx.AsyncClient) -> None:
+    url, headers = tools_base(await start_call(client))
+    unknown = await client.post(url, json=wrapper(tool="book_flight"), headers=headers)
+    invalid = await client.post(url, json=wrapper() | {"name": ["not", "a", "string"]}, headers=headers)
+    empty = await client.post(f"{url}/{TOOL}", content=b"", headers=headers)
+    assert unknown.status_code == 200 and unknown.json()["error"] == "unknown_tool"
+    assert invalid.status_code == 200 and invalid.json()["error"] == "invalid_arguments"
+    assert "pydantic" not in invalid.text
+    assert empty.status_code == 200 and empty.json()["contactFound"] is False
+
+
+async def test_missing_and_bad_tokens_get_401(make_app: AppFactory, client: httpx.AsyncClient) -> None:
+    url, headers = tools_base(await start_call(client))
+    token = headers["Authorization"].removeprefix("Bearer ")
+    other = ToolTokens.derive("another-secret-entirely").issue(SEED_GUID, 60)
+    body = wrapper() | {"name": "Ron"}
+    cases = {
+        "missing": {},
+        "webhook token": AUTH,
+        "not bearer": {"Authorization": f"Token {token}"},
+        "garbage": {"Authorization": "Bearer v1.garbage"},
+        "tampered": {"Authorization": f"Bearer {token[:-2]}{'A' if token[-2] != 'A' else 'B'}{token[-1]}"},
+        "other secret": {"Authorization": f"Bearer {other}"},
+    }
+    for name, case in cases.items():
+        response = await client.post(url, json=body, headers=case)
+        assert response.status_code == 401, name
+        assert response.json()["error"] == "unauthorized", name
+        assert token not in response.text
+
+
+async def test_expired_token_gets_401(client: httpx.AsyncClient) -> None:
+    url, _ = tools_base(await start_call(client))
+    # The key derives from the webhook token the same way in every worker: mint one that expired a minute ago.
+    expired = ToolTokens.derive(WEBHOOK_TOKEN, clock=lambda: time.time() - 400).issue(SEED_GUID, 340)
+    response = await client.post(url, json=wrapper(), headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert response.json() == {"error": "unauthorized", "message": "The tool token has expired with its call."}
+
+
+async def test_token_of_another_call_gets_401(client: httpx.AsyncClient) -> None:
+    url, headers = tools_base(await start_call(client))
+    await start_call(client, guid="second-call")
+    in_body = await client.post(url, json=wrapper(guid="second-call"), headers=headers)
+    in_path = await client.post(f"{url}/second-call/{TOOL}/", json={}, headers=headers)
+    in_query = await client.post(f"{url}?toolname={TOOL}&sessionguid=second-call", json={}, headers=headers)
+    for response in (in_body, in_path, in_query):
+        assert response.status_code == 401
+        assert response.json()["message"] == "The tool token belongs to another call."
+
+
+async def test_tool_calls_after_call_end_are_gone(client: httpx.AsyncClient) -> None:
+    url, headers = tools_base(await start_call(client))
+    end = await client.post("/vns/call-end", json=spec("call_end_request") | {"sessionGuid": SEED_GUID}, headers=AUTH)
+    assert end.json() == {"status": 0, "errorMessage": "Success"}
+    response = await client.post(url, json=wrapper() | {"name": "Ron"}, headers=headers)
+    assert response.status_code == 410
+    assert response.json() == {
+        "error": "call_ended",
+        "message": "This call has ended: its tools can no longer be called.",
+    }
+
+
+async def test_bad_tool_requests(make_app: AppFactory) -> None:
+    app = make_app(max_body_size=1024)
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http))
+        malformed = await http.post(url, content=b'{"name": ', headers=headers)
+        not_utf8 = await http.post(url, content=b'{"name": "\xff"}', headers=headers)
+        array = await http.post(url, json=["Ron"], headers=headers)
+        bad_wrapper = await http.post(url, json={"VoiceElements_InvokeTool": "lookup"}, headers=headers)
+        no_tool = await http.post(url, json={"name": "Ron"}, headers=headers)
+        too_deep = await http.post(f"{url}/a/b/c/d", json={}, headers=headers)
+        announced = await http.post(url, content=b"{}", headers=headers | {"Content-Length": "4096"})
+
+        async def chunks() -> Any:
+            for _ in range(10):
+                yield b" " * 200
+
+        streamed = await http.post(url, content=chunks(), headers=headers)
+        wrong_method = await http.get(url, headers=headers)
+    assert malformed.status_code == 400 and malformed.json()["error"] == "malformed_json"
+    assert not_utf8.status_code == 400
+    assert array.status_code == 422 and array.json()["problems"] == [
+        {"field": "(body)", "problem": "The body must be a JSON object."}
+    ]
+    assert bad_wrapper.status_code == 422 and bad_wrapper.json()["problems"][0]["field"] == "VoiceElements_InvokeTool"
+    assert no_tool.status_code == 422 and no_tool.json()["error"] == "invalid_request"
+    assert too_deep.status_code == 404 and too_deep.json()["error"] == "not_found"
+    assert announced.status_code == 413 and announced.json()["error"] == "too_large"
+    assert "transfer-encoding" in streamed.request.headers or "content-length" not in streamed.request.headers
+    assert streamed.status_code == 413 and streamed.json()["error"] == "too_large"
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json()["error"] == "method_not_allowed"
+
+
+class FlakyStore(MemoryCallStateStore):
+    """A memory store whose backend "goes down" on demand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down: set[str] = set()
+
+    async def load_call(self, session_guid: str) -> Any:
+        if "load" in self.down:
+            raise StateStoreError("connection refused")
+        return await super().load_call(session_guid)
+
+    async def save_state(
+        self, session_guid: str, updates: Mapping[str, str], deleted: Collection[str], ttl: float
+    ) -> None:
+        if "save" in self.down:
+            raise StateStoreError("connection refused")
+        await super().save_state(session_guid, updates, deleted, ttl)
+
+
+async def test_store_failure_gives_an_answer_the_model_can_speak(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyStore()
+    app = make_app(state_store=store)
+    caplog.set_level(logging.INFO, logger="vns_sdk.app")
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http))
+        store.down = {"load"}
+        down = await http.post(url, json=wrapper() | {"name": "Ron"}, headers=headers)
+        store.down = {"save"}
+        unsaved = await http.post(url, json=wrapper() | {"name": "Ron"}, headers=headers)
+    assert down.status_code == 200
+    assert down.json()["error"] == "unavailable" and down.json()["message"]
+    # The tool ran: its answer goes out (so the model does not retry it), and the log says the state was lost.
+    assert unsaved.status_code == 200 and unsaved.json() == RON
+    outcomes = [getattr(record, "vns_outcome", None) for record in caplog.records]
+    assert "store_unavailable" in outcomes and "state_not_saved" in outcomes
+    assert any("connection refused" in record.getMessage() for record in caplog.records)
+
+
+async def test_tool_sees_the_call(make_app: AppFactory) -> None:
+    app = make_app(lookup=False)
+    seen: list[CallContext] = []
+
+    @app.tool
+    async def whoami(call: CallContext) -> dict[str, Any]:
+        """Says who is calling."""
+        seen.append(call)
+        return {"caller": call.caller_id}
+
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http, customerCallId="CallId-001"))
+        response = await http.post(f"{url}/whoami/CallId-001", json={}, headers=headers)
+    assert response.json() == {"caller": "3032639999"}
+    call = seen[0]
+    assert (call.session_guid, call.customer_call_id, call.tool_name) == (SEED_GUID, "CallId-001", "whoami")
+    assert call.time_left is not None
