@@ -212,3 +212,11 @@ def test_call_start_response_dump_can_leave_the_instructions_out() -> None:
         "type": "session.update",
         "session": {"type": "realtime"},
     }
+
+
+def test_null_flags_read_as_false() -> None:
+    report = CallEndRequest.model_validate({"sessionGuid": "g", "outboundTriggered": None, "callReferredOut": None})
+    assert report.outbound_triggered is False and report.call_referred_out is False
+    assert CallStartRequest.model_validate({"sessionGuid": "g", "outboundTriggered": None}).outbound_triggered is False
+    with pytest.raises(ValidationError, match="outboundTriggered"):
+        CallStartRequest.model_validate({"sessionGuid": "g", "outboundTriggered": "perhaps"})

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
-__all__ = ["OTHER_TAG", "RealtimeModel", "VNSModel", "type_tag"]
+__all__ = ["OTHER_TAG", "Flag", "RealtimeModel", "VNSModel", "type_tag"]
 
 # Tag of the catch-all member of an open union: a `type` this release does not know is kept as a plain dict.
 OTHER_TAG = "__other__"
+
+
+# A .NET boolean VNS may leave null: read as False rather than refuse the whole webhook.
+Flag = Annotated[bool, BeforeValidator(lambda value: False if value is None else value)]
 
 
 class VNSModel(BaseModel):

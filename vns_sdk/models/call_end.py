@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vns_sdk.models._base import VNSModel
+from vns_sdk.models._base import Flag, VNSModel
 from vns_sdk.models.timestamps import DotNetTimestamp
 
 __all__ = ["CallEndRequest", "CallEndResponse"]
@@ -43,10 +43,10 @@ class CallEndRequest(VNSModel):
     caller_id_name: str | None = None
     status: int = 0
     error_message: str | None = None
-    outbound_triggered: bool = False
+    outbound_triggered: Flag = False
     outbound_call_result: dict[str, Any] | None = None
     customer_call_id: str | None = None
-    call_referred_out: bool = False
+    call_referred_out: Flag = False
     transfers: list[Any] | None = None
     log_information: dict[str, Any] | None = None
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from vns_sdk.models._base import RealtimeModel, VNSModel
+from vns_sdk.models._base import Flag, RealtimeModel, VNSModel
 from vns_sdk.models.session import SessionUpdate
 from vns_sdk.models.timestamps import DotNetTimestamp
 from vns_sdk.models.tool_call import ToolsUrlAdapter
@@ -35,7 +35,7 @@ class CallStartRequest(VNSModel):
     called_number: str | None = None
     caller_id: str | None = None
     caller_id_name: str | None = None
-    outbound_triggered: bool = False
+    outbound_triggered: Flag = False
     software_version: str | None = None
     call_start: DotNetTimestamp | None = None
     customer_call_id: str | None = None
