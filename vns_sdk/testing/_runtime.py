@@ -65,7 +65,7 @@ async def _lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
         finally:
             await app_outbox.send({"type": "lifespan.finished"})
 
-    async with anyio.create_task_group() as group:
+    async with to_app, app_inbox, app_outbox, from_app, anyio.create_task_group() as group:
         group.start_soon(run)
         await to_app.send({"type": "lifespan.startup"})
         message = await from_app.receive()
