@@ -55,7 +55,7 @@ class RealtimeModel(BaseModel):
     def model_post_init(self, context: Any, /) -> None:
         """Mark a defaulted `type` tag as set (see the class docstring)."""
         field = type(self).model_fields.get("type")
-        if field is not None and field.default is not None:
+        if field is not None and not field.is_required() and field.default is not None:
             self.__pydantic_fields_set__.add("type")
 
 
