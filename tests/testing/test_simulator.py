@@ -40,7 +40,12 @@ def test_a_call_runs_call_start_tools_and_call_end(lookup_app: VNSApp) -> None:
         }
         assert call.invoke("lookup_name_or_phone", phoneNumber="+17205550100")["contactName"] == "Jane Doe"
         # The state lives from CallStart through every tool call.
-        assert call.invoke("whoami") == {"callerId": "3032639999", "outbound": False, "customerCallId": None, "lookups": 2}
+        assert call.invoke("whoami") == {
+            "callerId": "3032639999",
+            "outbound": False,
+            "customerCallId": None,
+            "lookups": 2,
+        }
     assert call.ended
     assert call.end_response == {"status": 0, "errorMessage": "Success"}
     assert [exchange.kind for exchange in call.exchanges] == ["call_start", "tool", "tool", "tool", "call_end"]
@@ -181,18 +186,20 @@ def test_a_custom_webhook_header_carries_the_bare_token() -> None:
 
 
 def test_a_wrong_webhook_token_fails_with_the_answer(lookup_app: VNSApp) -> None:
-    with VNSSimulator(lookup_app, webhook_token="wrong") as vns, pytest.raises(SimulationError) as caught:
-        with vns.call():
-            pass
+    with VNSSimulator(lookup_app, webhook_token="wrong") as vns, pytest.raises(SimulationError) as caught, vns.call():
+        pass
     assert caught.value.status == 401
     assert "CallStart (POST /vns/call-start) was answered with HTTP 401" in str(caught.value)
 
 
 def test_no_token_at_all_says_how_to_give_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VNS_WEBHOOK_TOKEN", raising=False)
-    with VNSSimulator(FakeVNSApp(), prefix="/hooks") as vns, pytest.raises(SimulationError, match="webhook_token="):
-        with vns.call():
-            pass
+    with (
+        VNSSimulator(FakeVNSApp(), prefix="/hooks") as vns,
+        pytest.raises(SimulationError, match="webhook_token="),
+        vns.call(),
+    ):
+        pass
 
 
 def test_tool_calls_carry_the_headers_the_app_issued(lookup_app: VNSApp) -> None:
@@ -219,9 +226,8 @@ def test_catches_a_wrong_call_start_shape(fake_app: FakeVNSApp) -> None:
     fake_app.answer["VoiceElements_Instructions"]["defaultToolsUrlAdapter"] = "/<<tool>>"
     fake_app.answer["type"] = "session.updated"
     fake_app.answer["session"]["tools"][0]["parameters"] = {"type": "object", "properties": {"name": {"type": "text"}}}
-    with fake_simulator(fake_app) as vns, pytest.raises(SimulationError) as caught:
-        with vns.call():
-            pass
+    with fake_simulator(fake_app) as vns, pytest.raises(SimulationError) as caught, vns.call():
+        pass
     message = str(caught.value)
     assert message.startswith("The CallStart answer is not one VNS can use:")
     assert "VoiceElements_Instructions.aiUrl: Field required" in message
@@ -236,12 +242,13 @@ def test_catches_call_start_values_vns_or_openai_cannot_use(fake_app: FakeVNSApp
     instructions["aiUrl"]["url"] = "https://api.openai.com/v1/realtime"
     instructions["defaultToolsUrlBase"]["url"] = "/hooks/tools"
     tools = fake_app.tools()
-    tools.append({"type": "function", "name": "broken", "parameters": {"type": "object", "properties": {"a": {"type": 5}}}})
+    tools.append(
+        {"type": "function", "name": "broken", "parameters": {"type": "object", "properties": {"a": {"type": 5}}}}
+    )
     tools.append({"type": "function", "name": "listy", "parameters": {"type": "array"}})
     tools.append(dict(tools[0]))
-    with fake_simulator(fake_app) as vns, pytest.raises(SimulationError) as caught:
-        with vns.call():
-            pass
+    with fake_simulator(fake_app) as vns, pytest.raises(SimulationError) as caught, vns.call():
+        pass
     message = str(caught.value)
     for expected in (
         "aiUrl.url must be a wss:// URL, got 'https://api.openai.com/v1/realtime'",
@@ -255,17 +262,23 @@ def test_catches_call_start_values_vns_or_openai_cannot_use(fake_app: FakeVNSApp
 
 def test_catches_a_session_model_that_is_not_the_one_opened(fake_app: FakeVNSApp) -> None:
     fake_app.answer["session"]["model"] = "gpt-realtime-mini"
-    with fake_simulator(fake_app) as vns, pytest.raises(SimulationError, match="opens model 'gpt-realtime'"):
-        with vns.call():
-            pass
+    with (
+        fake_simulator(fake_app) as vns,
+        pytest.raises(SimulationError, match="opens model 'gpt-realtime'"),
+        vns.call(),
+    ):
+        pass
 
 
 def test_catches_a_call_start_that_is_not_json() -> None:
     app = Starlette()
     app.add_route("/vns/call-start", lambda request: PlainTextResponse("hello"), methods=["POST"])
-    with VNSSimulator(app, webhook_token="t") as vns, pytest.raises(SimulationError, match="the body is not JSON"):
-        with vns.call():
-            pass
+    with (
+        VNSSimulator(app, webhook_token="t") as vns,
+        pytest.raises(SimulationError, match="the body is not JSON"),
+        vns.call(),
+    ):
+        pass
 
 
 def test_catches_a_missing_tool(fake_app: FakeVNSApp) -> None:
@@ -307,9 +320,8 @@ def test_catches_a_schema_that_no_longer_matches_its_handler() -> None:
 
     # Someone edits the declared schema by hand; the function still wants an integer.
     app.tools["book"].parameters["properties"]["count"] = {"type": "string"}
-    with VNSSimulator(app) as vns, vns.call() as call:
-        with pytest.raises(SimulationError) as caught:
-            call.invoke("book", count="two")
+    with VNSSimulator(app) as vns, vns.call() as call, pytest.raises(SimulationError) as caught:
+        call.invoke("book", count="two")
     message = str(caught.value)
     assert "its handler rejected arguments that the tool's declared schema accepts" in message
     assert '"error": "invalid_arguments"' in message
@@ -395,7 +407,6 @@ def test_validation_can_be_turned_off_to_drive_a_broken_app(fake_app: FakeVNSApp
 
 
 def test_the_harness_reports_secrets_nowhere(lookup_app: VNSApp) -> None:
-    with VNSSimulator(lookup_app) as vns, vns.call() as call:
-        with pytest.raises(SimulationError) as caught:
-            call.invoke("nope")
+    with VNSSimulator(lookup_app) as vns, vns.call() as call, pytest.raises(SimulationError) as caught:
+        call.invoke("nope")
     assert OPENAI_KEY not in str(caught.value) and TOOL_TOKEN not in str(caught.value)

@@ -14,12 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 if TYPE_CHECKING:
-    from vns_sdk.models import CallStartResponse, FunctionTool
+    from vns_sdk.models import CallStartResponse, FunctionTool, RealtimeSession
 
 __all__ = [
     "argument_problems",
     "call_start_problems",
     "excerpt",
+    "function_tools",
     "json_body",
     "parse_call_start",
     "tool_schema_problems",
@@ -72,7 +73,8 @@ def call_start_problems(answer: CallStartResponse) -> list[str]:
         problems.append(f'session.type must be "realtime", got {session.type!r}')
 
     ai_url = urlsplit(instructions.ai_url.url)
-    url_model = (parse_qs(ai_url.query).get("model") or [None])[0]
+    models = parse_qs(ai_url.query).get("model")
+    url_model = models[0] if models else None
     if ai_url.scheme != "wss" or not ai_url.netloc:
         problems.append(f"VoiceElements_Instructions.aiUrl.url must be a wss:// URL, got {instructions.ai_url.url!r}")
     elif url_model is None:
@@ -99,16 +101,26 @@ def call_start_problems(answer: CallStartResponse) -> list[str]:
             problems.append(f"VoiceElements_Instructions.defaultToolsUrlAdapter is not one VNS understands: {exc}")
 
     seen: set[str] = set()
-    for index, tool in enumerate(session.tools or []):
-        if getattr(tool, "type", None) != "function":
-            continue
-        name = getattr(tool, "name", None)
-        where = f"session.tools[{index}] ({name})"
-        if name in seen:
-            problems.append(f"{where}: two tools are named {name!r}; the model could not tell them apart")
-        seen.add(str(name))
+    for index, tool in function_tools(answer.session):
+        where = f"session.tools[{index}] ({tool.name})"
+        if tool.name in seen:
+            problems.append(f"{where}: two tools are named {tool.name!r}; the model could not tell them apart")
+        seen.add(tool.name)
         problems.extend(f"{where}: {problem}" for problem in tool_schema_problems(tool))
     return problems
+
+
+def function_tools(session: RealtimeSession) -> list[tuple[int, FunctionTool]]:
+    """The session's function tools (VNS calls the app for these; MCP tools are OpenAI's), with their index."""
+    from vns_sdk.models import FunctionTool
+
+    found = []
+    for index, tool in enumerate(session.tools or []):
+        if isinstance(tool, FunctionTool):
+            found.append((index, tool))
+        elif isinstance(tool, Mapping) and tool.get("type") == "function":
+            found.append((index, FunctionTool.model_validate(tool)))
+    return found
 
 
 def tool_schema_problems(tool: FunctionTool) -> list[str]:

@@ -22,7 +22,7 @@ Message = MutableMapping[str, Any]
 
 
 @asynccontextmanager
-async def open_client(app: Any, url: str | None, *, timeout: float) -> AsyncIterator[httpx.AsyncClient]:
+async def open_client(app: Any, url: str | None, *, request_timeout: float) -> AsyncIterator[httpx.AsyncClient]:
     """Yield a client for the app (run in process, lifespan included) or for the app served at `url`."""
     async with AsyncExitStack() as stack:
         if app is not None:
@@ -33,7 +33,7 @@ async def open_client(app: Any, url: str | None, *, timeout: float) -> AsyncIter
             assert url is not None
             transport = httpx.AsyncHTTPTransport()
             base_url = url
-        client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=timeout)
+        client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=request_timeout)
         await stack.enter_async_context(client)
         yield client
 

@@ -57,7 +57,7 @@ def differences(
                 f"{got_word} {len(actual)} {_show(actual)}"
             ]
         lines = []
-        for index, (got, want) in enumerate(zip(actual, expected)):
+        for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
             lines.extend(differences(got, want, partial=partial, path=f"{path}[{index}]", labels=labels))
         return lines
     if actual != expected or isinstance(actual, bool) != isinstance(expected, bool):

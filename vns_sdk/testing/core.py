@@ -20,6 +20,7 @@ from vns_sdk.testing._checks import (
     argument_problems,
     call_start_problems,
     excerpt,
+    function_tools,
     json_body,
     parse_call_start,
 )
@@ -152,9 +153,7 @@ class AsyncSimulatedCall:
     @property
     def tools(self) -> dict[str, FunctionTool]:
         """The function tools offered to the model, by name, in the order the app listed them."""
-        from vns_sdk.models import FunctionTool
-
-        return {tool.name: tool for tool in self.response.session.tools or [] if isinstance(tool, FunctionTool)}
+        return {tool.name: tool for _, tool in function_tools(self.response.session)}
 
     @property
     def max_seconds(self) -> int:
@@ -430,7 +429,9 @@ class AsyncSimulatedCall:
         self._require_live("end it")
         self.ended = True
         report = dict(body) if body is not None else {"sessionGuid": self.session_guid, "status": 0}
-        response, _ = await self._post("call_end", self._url("/call-end"), report, headers=_merged(self._webhook_headers, headers))
+        response, _ = await self._post(
+            "call_end", self._url("/call-end"), report, headers=_merged(self._webhook_headers, headers)
+        )
         return response
 
     # -- plumbing --------------------------------------------------------------------------------------

@@ -103,7 +103,9 @@ def _describe_call_start(request: Any, answer: Any, status: int) -> list[str]:
     direction = "outbound" if _get(request, "outboundTriggered") else "inbound"
     name = _get(request, "callerIdName")
     caller = f"{_get(request, 'callerId')}" + (f' "{name}"' if name else "")
-    lines = [f"{direction} call from {caller} to {_get(request, 'calledNumber')}, session {_get(request, 'sessionGuid')}"]
+    lines = [
+        f"{direction} call from {caller} to {_get(request, 'calledNumber')}, session {_get(request, 'sessionGuid')}"
+    ]
     if status != 200 or not isinstance(answer, Mapping):
         lines.append(f"-> {_short(answer, 400)}")
         return lines
@@ -118,7 +120,9 @@ def _describe_call_start(request: Any, answer: Any, status: int) -> list[str]:
         + f", max {instructions.get('maxSeconds')} s"
         + (f", customerCallId {instructions['customerCallId']}" if instructions.get("customerCallId") else "")
     )
-    lines.append(f"   tools: {', '.join(tools) or '(none)'}; tools URL {_get(instructions, 'defaultToolsUrlBase', 'url')}")
+    lines.append(
+        f"   tools: {', '.join(tools) or '(none)'}; tools URL {_get(instructions, 'defaultToolsUrlBase', 'url')}"
+    )
     if adapter:
         lines.append(f"   tools URL adapter {adapter}")
     if session.get("instructions"):

@@ -414,4 +414,6 @@ def _optional_mapping(value: Any, where: str) -> dict[str, Any] | None:
 def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ConfigurationError(f"{where}: unknown key(s) {', '.join(unknown)}; expected: {', '.join(sorted(allowed))}")
+        raise ConfigurationError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; expected: {', '.join(sorted(allowed))}"
+        )

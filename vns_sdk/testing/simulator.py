@@ -19,7 +19,14 @@ import base64
 import functools
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    ExitStack,
+    asynccontextmanager,
+    contextmanager,
+    suppress,
+)
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -177,10 +184,9 @@ class VNSSimulator:
             yield call
         except BaseException:
             if not core.ended:
-                try:
+                # The block's own failure matters more than the hang-up's.
+                with suppress(Exception):
                     call._run(core.end)
-                except Exception:  # the block's own failure matters more than the hang-up's
-                    pass
             raise
         if not core.ended:
             call._run(core.end)
@@ -251,17 +257,16 @@ class VNSSimulator:
             extra=extra,
         )
         async with AsyncExitStack() as stack:
-            client = self._client or await stack.enter_async_context(self._open())
+            client = self._client if self._client is not None else await stack.enter_async_context(self._open())
             call = self._new_call(client, body)
             await call.start()
             try:
                 yield call
             except BaseException:
                 if not call.ended:
-                    try:
+                    # The block's own failure matters more than the hang-up's.
+                    with suppress(Exception):
                         await call.end()
-                    except Exception:  # the block's own failure matters more than the hang-up's
-                        pass
                 raise
             if not call.ended:
                 await call.end()
@@ -290,7 +295,7 @@ class VNSSimulator:
         return format_exchanges(self.exchanges)
 
     def _open(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-        return open_client(self.app, self.url, timeout=self.timeout)
+        return open_client(self.app, self.url, request_timeout=self.timeout)
 
     def _new_call(self, client: httpx.AsyncClient, body: dict[str, Any]) -> AsyncSimulatedCall:
         return AsyncSimulatedCall(

@@ -475,12 +475,12 @@ async def areplay(
     results: dict[int, ReplayedExchange] = {}
     async with simulator:
         for call in _group_calls(recorded):
-            for exchange in await _replay_call(simulator, call):
-                results[id(exchange.recorded)] = exchange
-    for exchange in recorded:
+            for outcome in await _replay_call(simulator, call):
+                results[id(outcome.recorded)] = outcome
+    for item in recorded:
         report.exchanges.append(
-            results.get(id(exchange))
-            or ReplayedExchange(exchange, error="not replayed: no CallStart of this call is in the transcript")
+            results.get(id(item))
+            or ReplayedExchange(item, error="not replayed: no CallStart of this call is in the transcript")
         )
     return report
 
@@ -519,7 +519,7 @@ def _session_of(exchange: RecordedExchange, adapters: Mapping[str, str | None]) 
     for template in {adapter for adapter in adapters.values() if adapter}:
         found = _adapter_fields(ToolsUrlAdapter(template), parts.path, parts.query)
         if found and found.session_guid:
-            return found.session_guid
+            return str(found.session_guid)
     return None
 
 
@@ -614,7 +614,10 @@ def _schema_problems(call: Any, tool: str, arguments: Mapping[str, Any]) -> list
     function = call.tools.get(tool)
     if function is None:
         return [f"the app no longer offers the tool {tool!r} (it offers: {', '.join(call.tools) or 'none'})"]
-    return [f"the tool's schema now rejects these arguments: {problem}" for problem in argument_problems(function, arguments)]
+    return [
+        f"the tool's schema now rejects these arguments: {problem}"
+        for problem in argument_problems(function, arguments)
+    ]
 
 
 def _mapped(value: Any, mapping: Mapping[str | None, str | None]) -> Any:
