@@ -52,7 +52,11 @@ class SecretRedactor(logging.Filter):
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = self.scrub("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = self.scrub(text)
+            if record.exc_text != text:
+                # Formatters print exc_text when set; drop the exception itself, whose message holds the secret.
+                record.exc_info = None
         elif record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
         return True
