@@ -369,3 +369,21 @@ def test_serverless_handler_wraps_the_app(monkeypatch: pytest.MonkeyPatch) -> No
 def test_dockerfile_serves_the_app_module() -> None:
     dockerfile = (SNIPPETS / "Dockerfile").read_text(encoding="utf-8")
     assert 'CMD ["uvicorn", "app:app"' in dockerfile
+
+
+def test_record_and_replay(tmp_path: Path) -> None:
+    transcript = tmp_path / "call.jsonl"
+    load_snippet("testing_more").record_and_replay(transcript)
+    assert TOKEN not in transcript.read_text(encoding="utf-8")  # the webhook token is redacted
+
+
+async def test_async_simulated_call() -> None:
+    await load_snippet("testing_more").check_async_call()
+
+
+def test_scenario_file() -> None:
+    from vns_sdk.testing import run_scenario
+
+    result = run_scenario(SNIPPETS / "order.vns.yaml")
+    assert result.problems == []
+    assert [exchange.kind for exchange in result.exchanges] == ["call_start", "tool", "tool", "call_end"]
