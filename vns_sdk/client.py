@@ -27,16 +27,19 @@ import logging
 import os
 import time
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import anyio
-import httpx
 from pydantic import ValidationError
 
 from vns_sdk._version import __version__
 from vns_sdk.exceptions import ConfigurationError, VNSAPIError, VNSConnectionError, VNSStatusError, VNSTimeoutError
 from vns_sdk.models import OutboundCallRequest, OutboundCallResponse
+
+# httpx is imported where a client is built or used, not here: importing it also loads rich, click and
+# pygments when they are installed (a tenth of a second), which `from vns_sdk import VNSClient` must not pay.
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["DEFAULT_API_URL", "AsyncVNSClient", "BaseVNSClient", "VNSClient"]
 
@@ -94,6 +97,8 @@ class BaseVNSClient:
             raise ConfigurationError("The VNS API token (VNS_API_TOKEN) contains whitespace or control characters")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        import httpx
+
         self._url = url
         self._token = token
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -123,6 +128,8 @@ class BaseVNSClient:
         """The HTTP request that asks VNS to place a call (fields left ``None`` are not sent)."""
         if not called_number or not caller_id:
             raise ValueError("dial() needs a called_number and a caller_id")
+        import httpx
+
         body = OutboundCallRequest(
             customer_call_id=customer_call_id,
             called_number=called_number,
@@ -187,6 +194,8 @@ class BaseVNSClient:
 
     def map_error(self, exc: httpx.HTTPError) -> VNSAPIError:
         """The `VNSAPIError` for an httpx failure (to be raised ``from exc``)."""
+        import httpx
+
         where = _public_url(self._url)
         if isinstance(exc, httpx.TimeoutException):
             return VNSTimeoutError(
@@ -202,6 +211,8 @@ class BaseVNSClient:
         Only failures to open the connection are retried: then VNS never saw the request, so a retry cannot
         place a second call.
         """
+        import httpx
+
         if not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)) or retries_done >= self.max_retries:
             return None
         delay: float = _RETRY_BACKOFF * 2**retries_done
@@ -249,6 +260,8 @@ class VNSClient(BaseVNSClient):
         max_retries: int = 2,
     ) -> None:
         super().__init__(api_url=api_url, api_token=api_token, timeout=timeout, max_retries=max_retries)
+        import httpx
+
         self._http = httpx.Client(transport=transport, timeout=self._timeout)
 
     def dial(
@@ -274,6 +287,8 @@ class VNSClient(BaseVNSClient):
             VNSTimeoutError: VNS did not answer in time.
             VNSConnectionError: The request could not be sent.
         """
+        import httpx
+
         request = self.build_request(called_number, caller_id, caller_id_name, customer_call_id)
         retries = 0
         while True:
@@ -330,6 +345,8 @@ class AsyncVNSClient(BaseVNSClient):
         max_retries: int = 2,
     ) -> None:
         super().__init__(api_url=api_url, api_token=api_token, timeout=timeout, max_retries=max_retries)
+        import httpx
+
         self._http = httpx.AsyncClient(transport=transport, timeout=self._timeout)
 
     async def dial(
@@ -355,6 +372,9 @@ class AsyncVNSClient(BaseVNSClient):
             VNSTimeoutError: VNS did not answer in time.
             VNSConnectionError: The request could not be sent.
         """
+        import anyio
+        import httpx
+
         request = self.build_request(called_number, caller_id, caller_id_name, customer_call_id)
         retries = 0
         while True:
