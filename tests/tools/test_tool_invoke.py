@@ -99,6 +99,13 @@ async def invoke(name: str, arguments: Any, call: CallContext | None = None, **o
     return await invoke_tool(router, name, arguments, call or call_context(), **options)
 
 
+def cancelling() -> int:
+    """Pending cancellation requests of the current task (Python 3.11+ counts them)."""
+    count = getattr(asyncio.current_task(), "cancelling", lambda: 0)()
+    assert isinstance(count, int)
+    return count
+
+
 def assert_spoken_friendly(body: dict[str, Any]) -> None:
     text = json.dumps(body)
     assert "pydantic" not in text.lower()
@@ -466,3 +473,72 @@ async def test_long_problem_texts_are_shortened() -> None:
     [problem] = reply.body["problems"]
     assert len(problem["problem"]) == 200
     assert problem["problem"].endswith("...")
+
+
+async def test_a_short_timeout_fires_while_a_longer_call_runs() -> None:
+    local = ToolRouter()
+    release = asyncio.Event()
+
+    @local.tool(timeout=30)
+    async def patient() -> str:
+        await release.wait()
+        return "done"
+
+    @local.tool(timeout=0.05)
+    async def hasty() -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+    long_call = asyncio.ensure_future(invoke_tool(local, "patient", {}, call_context()))
+    await asyncio.sleep(0)
+    assert (await invoke_tool(local, "hasty", {}, call_context())).outcome == "timeout"
+    assert (await invoke_tool(local, "hasty", {}, call_context())).outcome == "timeout"
+    assert not long_call.done()
+    release.set()
+    assert (await long_call).body == {"result": "done"}
+
+
+async def test_cancellation_from_outside_is_not_a_timeout() -> None:
+    # The client went away: the request's task is cancelled, and that must propagate.
+    local = ToolRouter()
+    started = asyncio.Event()
+
+    @local.tool(timeout=30)
+    async def waits() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    task = asyncio.ensure_future(invoke_tool(local, "waits", {}, call_context()))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_an_outer_timeout_still_works_around_a_tool_call() -> None:
+    local = ToolRouter()
+
+    @local.tool(timeout=30)
+    async def waits() -> None:
+        await asyncio.Event().wait()
+
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(invoke_tool(local, "waits", {}, call_context()), 0.05)
+
+
+async def test_a_tool_that_swallows_the_cancellation_keeps_its_result() -> None:
+    local = ToolRouter()
+
+    @local.tool(timeout=0.05)
+    async def stubborn() -> str:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            return "partial answer"
+        return "never"
+
+    reply = await invoke_tool(local, "stubborn", {}, call_context())
+    assert reply.body == {"result": "partial answer"}
+    assert cancelling() == 0
+    # The task is usable afterwards: a later await is not cancelled.
+    await asyncio.sleep(0)

@@ -17,7 +17,7 @@ import types
 import typing
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticSchemaGenerationError, PydanticUserError, ValidationError
@@ -58,6 +58,7 @@ class FunctionMetadata:
         positional: Fields passed positionally, in order (positional-only parameters).
         keywords: ``(field name, parameter name)`` of the fields passed by keyword.
         wire_names: Field name or alias -> the name the model uses, for error messages.
+        renamed: Some field is positional or has another name than its parameter (slower binding).
     """
 
     description: str | None
@@ -69,6 +70,11 @@ class FunctionMetadata:
     positional: tuple[str, ...]
     keywords: tuple[tuple[str, str], ...]
     wire_names: Mapping[str, str]
+    renamed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        renamed = bool(self.positional) or any(name != param for name, param in self.keywords)
+        object.__setattr__(self, "renamed", renamed)
 
     def bind(
         self, tool_name: str, arguments: Mapping[str, Any], call: CallContext | None
@@ -84,8 +90,12 @@ class FunctionMetadata:
             values = self.arguments_model.__pydantic_validator__.validate_python(arguments).__dict__
         except ValidationError as exc:
             raise ToolArgumentsError(tool_name, self._problems(exc)) from None
-        args = [values[name] for name in self.positional]
-        kwargs = {param: values[name] for name, param in self.keywords}
+        if self.renamed:
+            args = [values[name] for name in self.positional]
+            kwargs = {param: values[name] for name, param in self.keywords}
+        else:
+            # The usual case: every field is a keyword parameter of the same name.
+            args, kwargs = [], values.copy()
         if self.context_param is not None:
             kwargs[self.context_param] = call
         return args, kwargs

@@ -19,14 +19,12 @@ dropped. Make slow sync tools async, or give their own I/O a timeout.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import enum
 import json
 import logging
 import math
-import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -39,6 +37,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from vns_sdk.exceptions import ToolError
+from vns_sdk.tools._deadline import DeadlineExceeded, run_with_deadline
 from vns_sdk.tools.errors import ToolArgumentsError
 
 if TYPE_CHECKING:
@@ -75,32 +74,6 @@ def _failure(outcome: ToolOutcome, message: str, **extra: Any) -> ToolReply:
     return ToolReply({"error": outcome, "message": message, **extra}, outcome)
 
 
-class _TimedOut(Exception):
-    """The tool ran past its timeout (as opposed to raising a TimeoutError of its own)."""
-
-
-if sys.version_info >= (3, 11):
-
-    async def _within(timeout: float, awaitable: Any) -> Any:
-        # asyncio.timeout cancels the current task in place: no extra task per call.
-        scope = asyncio.timeout(timeout)
-        try:
-            async with scope:
-                return await awaitable
-        except TimeoutError:
-            if scope.expired():
-                raise _TimedOut from None
-            raise
-
-else:  # pragma: no cover - Python 3.10
-
-    async def _within(timeout: float, awaitable: Any) -> Any:
-        try:
-            return await asyncio.wait_for(awaitable, timeout)
-        except asyncio.TimeoutError:
-            raise _TimedOut from None
-
-
 async def invoke_tool(
     router: ToolRouter,
     name: str,
@@ -127,9 +100,9 @@ async def invoke_tool(
         The reply; send ``reply.body`` as JSON with HTTP 200.
     """
     call.tool_name = name
-    tool = router._tools.get(name)
+    tool = router.get(name)
     if tool is None:
-        available = list(router._tools)
+        available = list(router.tools)
         listed = ", ".join(available) if available else "none"
         return _failure(
             "unknown_tool",
@@ -155,13 +128,13 @@ async def invoke_tool(
         if timeout is None:
             result = await tool.call(args, kwargs)
         else:
-            result = await _within(timeout, tool.call(args, kwargs))
+            result = await run_with_deadline(tool.call(args, kwargs), timeout)
         if type(result) is dict and _is_plain(result):
             return ToolReply(result)
         value = to_jsonable(result)
     except ToolError as exc:
         return _failure("tool_error", exc.message)
-    except _TimedOut:
+    except DeadlineExceeded:
         logger.warning("Tool %r took longer than its %s s timeout (call %s)", name, timeout, call.session_guid)
         return _failure(
             "timeout",
@@ -193,9 +166,13 @@ def _is_plain(value: Any) -> bool:
     if kind is float:
         return math.isfinite(value)
     if kind is dict:
-        return all(type(key) is str and _is_plain(item) for key, item in value.items())
+        for key, item in value.items():
+            # Inline check for the common leaves: this runs on every successful call.
+            if type(key) is not str or (type(item) is not str and not _is_plain(item)):
+                return False
+        return True
     if kind is list:
-        return all(_is_plain(item) for item in value)
+        return all(type(item) is str or _is_plain(item) for item in value)
     return False
 
 

@@ -1,0 +1,121 @@
+"""Tool timeouts with one timer per event loop, instead of one per call.
+
+`asyncio.timeout` schedules and cancels a loop timer for every call, which costs more than validating
+the arguments and running a typical tool together. Tool calls have long timeouts and almost always
+finish well before them, so here every running call registers its deadline in a set and a single
+timer, armed for the earliest deadline, cancels the calls that are past theirs. Registering and
+unregistering a call is a dictionary insert and delete.
+
+The semantics are those of `asyncio.timeout`: the task is cancelled at the deadline, and the
+cancellation is turned into `DeadlineExceeded` only if it came from the deadline (a cancellation from
+elsewhere, such as the client going away, still propagates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import weakref
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+__all__ = ["DeadlineExceeded", "run_with_deadline"]
+
+T = TypeVar("T")
+
+# A timer may fire a hair before its time (clock resolution); count such calls as expired.
+_TOLERANCE = 0.001
+
+
+class DeadlineExceeded(Exception):
+    """The awaited call ran past its deadline and was cancelled."""
+
+
+class _Running:
+    __slots__ = ("expired", "task", "when")
+
+    def __init__(self, task: asyncio.Task[Any], when: float) -> None:
+        self.task = task
+        self.when = when
+        self.expired = False
+
+
+class _Deadlines:
+    """The running calls of one event loop and the one timer that watches them."""
+
+    __slots__ = ("__weakref__", "_calls", "_loop", "_timer", "_timer_at")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._calls: dict[_Running, None] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+
+    def add(self, running: _Running) -> None:
+        self._calls[running] = None
+        if running.when < self._timer_at:
+            self._arm(running.when)
+
+    def discard(self, running: _Running) -> None:
+        self._calls.pop(running, None)
+        # The timer stays armed: when it fires with nothing due, it re-arms for the earliest call or stops.
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(when, self._fire)
+        self._timer_at = when
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._timer_at = math.inf
+        now = self._loop.time() + _TOLERANCE
+        earliest = math.inf
+        for running in list(self._calls):
+            if running.when <= now:
+                del self._calls[running]
+                running.expired = True
+                running.task.cancel()
+            elif running.when < earliest:
+                earliest = running.when
+        if earliest < math.inf:
+            self._arm(earliest)
+
+
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Deadlines] = weakref.WeakKeyDictionary()
+
+
+async def run_with_deadline(awaitable: Awaitable[T], timeout: float) -> T:
+    """Await ``awaitable`` in the current task, cancelling it after ``timeout`` seconds.
+
+    Raises:
+        DeadlineExceeded: The timeout passed first (the awaitable was cancelled).
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task(loop)
+    if task is None:  # pragma: no cover - always inside a task under asyncio
+        return await asyncio.wait_for(awaitable, timeout)
+    deadlines = _by_loop.get(loop)
+    if deadlines is None:
+        deadlines = _by_loop[loop] = _Deadlines(loop)
+    running = _Running(task, loop.time() + timeout)
+    cancelling = task.cancelling() if hasattr(task, "cancelling") else 0
+    deadlines.add(running)
+    try:
+        result = await awaitable
+    except asyncio.CancelledError:
+        if running.expired and _uncancel(task) <= cancelling:
+            raise DeadlineExceeded from None
+        raise
+    finally:
+        deadlines.discard(running)
+    if running.expired:
+        # The call caught our cancellation and returned anyway: keep its result, undo the request.
+        _uncancel(task)
+    return result
+
+
+def _uncancel(task: asyncio.Task[Any]) -> int:
+    # Python 3.11+ counts cancellation requests; undo ours so the task is not left "cancelling".
+    uncancel = getattr(task, "uncancel", None)
+    return int(uncancel()) if uncancel is not None else 0
