@@ -25,7 +25,7 @@ TOOL_TOKEN = "tool-token-abcdefghijklmnop"
 DIRECTORY = {"Ron Tanner": "+13035551212", "Jane Doe": "+17205550100"}
 
 
-def build_lookup_app(**options: Any) -> VNSApp:
+def build_lookup_app(*, with_whoami: bool = True, **options: Any) -> VNSApp:
     """The seed's lookup agent, written with vns-sdk."""
     settings: dict[str, Any] = {
         "instructions": "You are a friendly agent who looks up names and numbers.",
@@ -61,7 +61,6 @@ def build_lookup_app(**options: Any) -> VNSApp:
             return {"matchType": "phone", "contactFound": False}
         raise ToolError("Ask the caller for a name or a phone number.")
 
-    @app.tool
     async def whoami(call: CallContext) -> dict[str, Any]:
         """Says who is calling and what the call knows."""
         return {
@@ -71,6 +70,8 @@ def build_lookup_app(**options: Any) -> VNSApp:
             "lookups": call.state.get("lookups", 0),
         }
 
+    if with_whoami:
+        app.add_tool(whoami)
     return app
 
 

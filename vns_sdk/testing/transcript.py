@@ -58,6 +58,7 @@ _SECRET_TEXT = [
     ),
 ]
 _KINDS = {"call-start": "call_start", "call-end": "call_end"}
+_MAX_RECORDED_BODY = 1024 * 1024
 
 
 # -- redaction -------------------------------------------------------------------------------------------
@@ -210,16 +211,21 @@ class RecordingMiddleware:
         if kind is None:
             await self.app(scope, receive, send)
             return
+        # Read the request before the app does: an app may answer without reading the body (a refusal).
         request_body = bytearray()
+        pending: list[Any] = []
+        more = True
+        while more and len(request_body) <= _MAX_RECORDED_BODY:
+            message = await receive()
+            pending.append(message)
+            request_body.extend(message.get("body", b"") if message["type"] == "http.request" else b"")
+            more = message["type"] == "http.request" and bool(message.get("more_body"))
         response_body = bytearray()
         status = 0
         began = time.perf_counter()
 
         async def receive_and_copy() -> Any:
-            message = await receive()
-            if message["type"] == "http.request":
-                request_body.extend(message.get("body", b""))
-            return message
+            return pending.pop(0) if pending else await receive()
 
         async def send_and_copy(message: MutableMapping[str, Any]) -> None:
             nonlocal status
@@ -563,6 +569,7 @@ async def _replay_call(simulator: Any, recorded: list[RecordedExchange]) -> list
     for exchange in rest:
         if exchange.kind == "tool":
             tool, arguments = _recorded_tool(exchange, adapter)
+            exchange.tool = exchange.tool or tool
             if tool is None:
                 results.append(ReplayedExchange(exchange, error="not replayed: the transcript does not name the tool"))
                 continue
