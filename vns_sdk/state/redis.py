@@ -21,8 +21,8 @@ Every key carries an expiry (the ``ttl`` each method is given), so nothing outli
 Concurrent writes. A request loads the state, runs its tool, and then saves only what it changed:
 `CallState.diff` gives the keys set (with their new JSON value) and the keys deleted since the load.
 `save_state` applies that diff in one Lua script, which Redis runs atomically: it checks that the call
-still exists (a call that ended or expired is never brought back), ``HSET``\\s each updated field,
-``HDEL``\\s each deleted one and refreshes the expiry of both keys. Hence:
+still exists (a call that ended or expired is never brought back), sets each updated field (``HSET``),
+removes each deleted one (``HDEL``) and refreshes the expiry of both keys. Hence:
 
 - Two overlapping tool calls of one call that write *different* keys both land, whatever the order in
   which they load and save, on one worker or on several.
@@ -31,6 +31,9 @@ still exists (a call that ended or expired is never brought back), ``HSET``\\s e
   overlapping tool calls may lose one increment; keep such counters in separate keys per writer, or do
   the update in your own system of record.
 - A value changed in place (``state["cart"].append(x)``) counts as a write of that whole key.
+
+A tool call therefore costs two round trips to Redis: one script loads the record and the whole state
+(answered as one string, cheap to parse), one script saves the diff (skipped when nothing changed).
 
 Failures. Every Redis error (connection refused, timeout, ...) is raised as `StateStoreError`, whose
 message says which operation failed and on which server, never with the URL's password. A refused or
