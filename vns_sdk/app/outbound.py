@@ -63,13 +63,13 @@ async def adial(
     from vns_sdk.client import AsyncVNSClient
 
     customer_call_id = customer_call_id or new_customer_call_id()
-    if context:
-        await app.store.put_dial_context(customer_call_id, _encode(context), DIAL_CONTEXT_SECONDS)
     client = app._async_client
     owned = client is None
     if client is None:
         client = AsyncVNSClient(api_url=app.settings.api_url, api_token=app._api_token)
     try:
+        if context:
+            await app.store.put_dial_context(customer_call_id, _encode(context), DIAL_CONTEXT_SECONDS)
         return await client.dial(called_number, caller_id, caller_id_name, customer_call_id)
     except VNSStatusError:
         # VNS refused: no CallStart will come for this call. (After a timeout it might, so the context stays.)
@@ -93,13 +93,13 @@ def dial(
     from vns_sdk.client import VNSClient
 
     customer_call_id = customer_call_id or new_customer_call_id()
-    if context:
-        _run(app.store.put_dial_context(customer_call_id, _encode(context), DIAL_CONTEXT_SECONDS))
     client = app._client
     owned = client is None
     if client is None:
         client = VNSClient(api_url=app.settings.api_url, api_token=app._api_token)
     try:
+        if context:
+            _run(app.store.put_dial_context(customer_call_id, _encode(context), DIAL_CONTEXT_SECONDS))
         return client.dial(called_number, caller_id, caller_id_name, customer_call_id)
     except VNSStatusError:
         if context:
