@@ -70,7 +70,7 @@ async def test_mounted_with_a_public_url(make_app: AppFactory) -> None:
     host = Starlette(routes=[Mount("/agent", app=vns)])
     async with client_for(host) as http:
         url, _ = tools_base(await start_call(http, prefix="/agent/vns"))
-    assert url == "https://public.example.com/vns/tools"
+    assert url == "https://public.example.com/agent/vns/tools"
 
 
 async def test_asgi_lifespan_opens_and_closes(make_app: AppFactory) -> None:

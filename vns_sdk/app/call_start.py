@@ -76,7 +76,8 @@ def _answer(app: VNSApp, scope: Scope, call: CallContext) -> _Answer:
     state = call.state.encoded()
     ttl = float(max_seconds + app._grace_seconds)
     token = app._tool_tokens.issue(call.session_guid, ttl)
-    base = app._public_url or request_base_url(scope, trust_forwarded=app._trust_forwarded) + scope.get("root_path", "")
+    origin = app._public_url or request_base_url(scope, trust_forwarded=app._trust_forwarded)
+    base = origin + scope.get("root_path", "")  # the path the app is mounted at, if any
     ai_headers = {"Authorization": f"Bearer {app._openai_api_key}"} if app._openai_api_key else {}
     response = CallStartResponse(
         voice_elements_instructions=VoiceElementsInstructions(

@@ -39,8 +39,9 @@ class VNSSettings(BaseSettings):
             as HTTP Basic credentials on CallStart and CallEnd.
         tool_token_secret: ``VNS_TOOL_TOKEN_SECRET``: the key that signs per-call tool tokens. When unset it is
             derived from the first webhook credential, so every worker with the same configuration agrees.
-        public_url: ``VNS_PUBLIC_URL``: the external URL of the app (``https://agent.example.com``); the
-            prefix and the tools route are appended to it. When unset it comes from the request's Host.
+        public_url: ``VNS_PUBLIC_URL``: the external origin of the server (``https://agent.example.com``); the
+            path the app is mounted at, the prefix and the tools route are appended to it. When unset it
+            comes from the request's Host.
         prefix: ``VNS_PREFIX``: the path under which the routes live (default ``/vns``).
         model: ``VNS_MODEL``: the Realtime model (default ``gpt-realtime``).
         voice: ``VNS_VOICE``: the voice (default ``alloy``).
