@@ -52,9 +52,18 @@ def differences(
         return lines
     if _is_list(expected) and _is_list(actual):
         if len(actual) != len(expected):
+            wanted, got = _names(expected), _names(actual)
+            if wanted is not None and got is not None:
+                # Lists of named things (tools): say which names came or went, not two walls of JSON.
+                gone = ", ".join(name for name in wanted if name not in got) or "none"
+                added = ", ".join(name for name in got if name not in wanted) or "none"
+                return [
+                    f"{where}: {want_word} {len(expected)} items, {got_word} {len(actual)} "
+                    f"(missing: {gone}; added: {added})"
+                ]
             return [
-                f"{where}: {want_word} {len(expected)} items {_show(expected)}, "
-                f"{got_word} {len(actual)} {_show(actual)}"
+                f"{where}: {want_word} {len(expected)} items {_show(expected, 200)}, "
+                f"{got_word} {len(actual)} {_show(actual, 200)}"
             ]
         lines = []
         for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
@@ -120,9 +129,15 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
-def _show(value: Any) -> str:
+def _names(items: Sequence[Any]) -> list[str] | None:
+    if items and all(isinstance(item, Mapping) and isinstance(item.get("name"), str) for item in items):
+        return [item["name"] for item in items]
+    return None
+
+
+def _show(value: Any, limit: int = 600) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
-    return text if len(text) <= 600 else text[:597] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

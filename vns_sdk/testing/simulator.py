@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
 
     from vns_sdk.models import CallStartResponse, FunctionTool, RealtimeSession
+    from vns_sdk.testing.scenario import Scenario, ScenarioResult
 
 __all__ = ["SimulatedCall", "VNSSimulator", "webhook_headers"]
 
@@ -293,6 +294,22 @@ class VNSSimulator:
     def format_exchanges(self) -> str:
         """Every exchange of every call so far, printed readably."""
         return format_exchanges(self.exchanges)
+
+    def run_scenario(self, scenario: Scenario | str | os.PathLike[str]) -> ScenarioResult:
+        """Run a scenario (or scenario file) against this simulator's app; fail with its report if it fails.
+
+        The scenario's own ``app`` is ignored: the simulator's app is the one tested.
+
+        Raises:
+            SimulationError: A step did not answer as expected (the message is the scenario's report).
+        """
+        __tracebackhide__ = True
+        from vns_sdk.testing.scenario import run_scenario
+
+        result = run_scenario(scenario, simulator=self)
+        if not result.ok:
+            raise SimulationError(result.render(exchanges=True)) from None
+        return result
 
     def _open(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         return open_client(self.app, self.url, request_timeout=self.timeout)
