@@ -259,8 +259,8 @@ def test_the_token_never_shows_in_errors_or_repr(dial: Callable[..., Any]) -> No
     for text in (str(status_error.value), str(connection_error.value)):
         assert TOKEN not in text
         assert "***" in text
-    client = VNSClient(api_url="https://user:pw@vns.example.test/dial?key=abc", api_token=TOKEN)
-    assert repr(client) == "VNSClient(api_url='https://vns.example.test/dial')"
+    client = VNSClient(api_url="https://user:pw@vns.example.test:8443/dial?key=abc", api_token=TOKEN)
+    assert repr(client) == "VNSClient(api_url='https://vns.example.test:8443/dial')"
     client.close()
 
 
@@ -300,3 +300,18 @@ async def test_async_dials_run_concurrently_on_one_client() -> None:
         results = await asyncio.gather(*(client.dial("303", "720", customer_call_id=f"c{i}") for i in range(3)))
     assert all(result.ok for result in results)
     assert sorted(seen) == ["c0", "c1", "c2"]
+
+
+def test_the_client_says_how_it_is_configured() -> None:
+    with VNSClient(api_token=TOKEN, timeout=2.5, max_retries=4) as client:
+        assert client.api_url == DEFAULT_API_URL
+        assert client.timeout == httpx.Timeout(2.5)
+        assert client.max_retries == 4
+    with pytest.raises(ValueError, match="max_retries"):
+        VNSClient(api_token=TOKEN, max_retries=-1)
+
+
+def test_an_http_error_with_a_json_body_that_is_not_an_object(dial: Callable[..., Any]) -> None:
+    with pytest.raises(VNSStatusError) as caught:
+        dial(answer(["unexpected"], status_code=502))
+    assert (caught.value.status, caught.value.error_message) == (502, 'HTTP 502 Bad Gateway: ["unexpected"]')

@@ -189,3 +189,21 @@ async def test_a_wrong_password_is_a_state_store_error_that_does_not_echo_it(
     assert "wrong-one" not in str(caught.value)
     await store.aclose()
     server.stop()
+
+
+async def test_a_corrupt_entry_is_a_state_store_error(
+    store: RedisCallStateStore, raw: aioredis.Redis, prefix: str
+) -> None:
+    await raw.set(f"{prefix}call:{{bad}}", "not json", ex=60)
+    with pytest.raises(StateStoreError, match="could not decode call 'bad'"):
+        await store.load_call("bad")
+    await raw.set(f"{prefix}dial:bad", "{broken", ex=60)
+    with pytest.raises(StateStoreError, match="could not decode the dial context of customerCallId 'bad'"):
+        await store.pop_dial_context("bad")
+
+
+async def test_a_unix_socket_client_is_described_by_its_path() -> None:
+    client = aioredis.Redis(unix_socket_path="/run/redis/redis.sock", db=2)
+    store = RedisCallStateStore(client=client, key_prefix="app:")
+    assert repr(store) == "RedisCallStateStore('unix:///run/redis/redis.sock?db=2', key_prefix='app:')"
+    await client.aclose()
