@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections.abc import Awaitable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pytest
 from pydantic import BaseModel, Field
@@ -286,8 +286,10 @@ async def test_huge_values_are_not_echoed() -> None:
     assert len(json.dumps(reply.body)) < 500
 
 
-async def test_arguments_that_are_not_an_object() -> None:
-    reply = await invoke("count", ["n", 1])
+@pytest.mark.parametrize("tool", ["count", "order"])
+@pytest.mark.parametrize("arguments", [["n", 1], None, "n=1"])
+async def test_arguments_that_are_not_an_object(tool: str, arguments: Any) -> None:
+    reply = await invoke(tool, arguments)
     assert reply.body["problems"] == [{"argument": "arguments", "problem": "must be an object"}]
 
 
@@ -542,3 +544,40 @@ async def test_a_tool_that_swallows_the_cancellation_keeps_its_result() -> None:
     assert cancelling() == 0
     # The task is usable afterwards: a later await is not cancelled.
     await asyncio.sleep(0)
+
+
+class Cat(BaseModel):
+    kind: Literal["cat"] = "cat"
+    lives: int
+
+
+class Dog(BaseModel):
+    kind: Literal["dog"] = "dog"
+    good: bool
+
+
+async def test_union_problems_name_the_argument_not_pydantics_member_tags() -> None:
+    local = ToolRouter()
+
+    @local.tool
+    def adopt(
+        value: int | str,
+        pet: Annotated[Cat | Dog, Field(discriminator="kind")],
+        scores: dict[str, list[int]] | None = None,
+        cats: list[Cat] | None = ...,  # type: ignore[assignment]
+    ) -> None:
+        """Adopts."""
+
+    arguments = {
+        "value": [1],
+        "pet": {"kind": "cat", "lives": "many"},
+        "scores": {"math": [1, "x"]},
+        "cats": [{"lives": "nine"}],
+    }
+    reply = await invoke_tool(local, "adopt", arguments, call_context())
+    assert reply.body["problems"] == [
+        {"argument": "value", "problem": "must be a whole number or must be text"},
+        {"argument": "pet.lives", "problem": "must be a whole number"},
+        {"argument": "scores.math[1]", "problem": "must be a whole number"},
+        {"argument": "cats[0].lives", "problem": "must be a whole number"},
+    ]

@@ -84,7 +84,7 @@ class FunctionMetadata:
         Raises:
             ToolArgumentsError: The arguments do not fit the signature.
         """
-        if self.json_keys:
+        if self.json_keys and isinstance(arguments, Mapping):
             arguments = _parse_json_strings(arguments, self.json_keys)
         try:
             values = self.arguments_model.__pydantic_validator__.validate_python(arguments).__dict__
@@ -101,20 +101,58 @@ class FunctionMetadata:
         return args, kwargs
 
     def _problems(self, exc: ValidationError) -> list[dict[str, str]]:
-        problems = [
-            {"argument": self._argument(error["loc"]), "problem": _problem_text(error)}
-            for error in exc.errors(include_url=False, include_input=False)[:_MAX_PROBLEMS]
-        ]
-        return problems
+        problems: dict[str, list[str]] = {}
+        for error in exc.errors(include_url=False, include_input=False):
+            texts = problems.setdefault(self._argument(error["loc"]), [])
+            text = _problem_text(error)
+            if text not in texts:
+                texts.append(text)
+        # One entry per argument: the members of a union each report, "must be a number or must be text".
+        return [{"argument": arg, "problem": " or ".join(texts)} for arg, texts in problems.items()][:_MAX_PROBLEMS]
 
     def _argument(self, loc: tuple[int | str, ...]) -> str:
+        """The argument's path as the model knows it: wire names, without pydantic's union-member tags."""
         if not loc:
             return "arguments"
         head = str(loc[0])
         text = self.wire_names.get(head, head)
-        for part in loc[1:]:
-            text += f"[{part}]" if isinstance(part, int) else f".{part}"
+        node: Mapping[str, Any] = self.parameters["properties"].get(text, {})
+        rest = list(loc[1:])
+        while rest:
+            branches = [b for b in node.get("anyOf", ()) if b != {"type": "null"}]
+            if len(branches) == 1:
+                node = branches[0]  # nullable: no tag
+                continue
+            if len(branches) > 1:
+                # pydantic names the union member it tried ("int", "Cat", or the discriminator value).
+                rest.pop(0)
+                node = _merge_branches(branches)
+                continue
+            part = rest.pop(0)
+            if isinstance(part, int):
+                text += f"[{part}]"
+                items = node.get("items")
+                node = items if isinstance(items, Mapping) else {}
+            else:
+                text += f".{part}"
+                properties = node.get("properties", {})
+                sub = properties.get(part) if isinstance(properties, Mapping) else None
+                if sub is None:
+                    extra = node.get("additionalProperties")
+                    sub = extra if isinstance(extra, Mapping) else {}
+                node = sub
         return text
+
+
+def _merge_branches(branches: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Enough of the union of several schemas to follow an error's path into any of them."""
+    merged: dict[str, Any] = {"properties": {}}
+    for branch in branches:
+        merged["properties"].update(branch.get("properties", {}))
+        for key in ("items", "additionalProperties", "anyOf"):
+            if key in branch and key not in merged:
+                merged[key] = branch[key]
+    return merged
 
 
 def _parse_json_strings(arguments: Mapping[str, Any], keys: frozenset[str]) -> Mapping[str, Any]:
