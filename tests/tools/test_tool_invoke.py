@@ -564,7 +564,7 @@ async def test_union_problems_name_the_argument_not_pydantics_member_tags() -> N
         value: int | str,
         pet: Annotated[Cat | Dog, Field(discriminator="kind")],
         scores: dict[str, list[int]] | None = None,
-        cats: list[Cat] | None = ...,  # type: ignore[assignment]
+        cats: list[Cat] | None = ...,
     ) -> None:
         """Adopts."""
 
