@@ -387,3 +387,21 @@ def test_scenario_file() -> None:
     result = run_scenario(SNIPPETS / "order.vns.yaml")
     assert result.problems == []
     assert [exchange.kind for exchange in result.exchanges] == ["call_start", "tool", "tool", "call_end"]
+
+
+def test_quickstart_project_passes_its_own_tests() -> None:
+    """The quickstart's app.py and test_app.py, run by pytest as the reader runs them."""
+    import os
+    import subprocess
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("VNS_", "PYTEST_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(SNIPPETS / "quickstart")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
