@@ -69,8 +69,10 @@ def test_empty_parentheses_work_too() -> None:
 
 def test_name_given_positionally_is_refused_with_the_fix() -> None:
     router = ToolRouter()
-    with pytest.raises(InvalidToolSignature, match=r"@tool\(name='lookup'\)"):
+    with pytest.raises(InvalidToolSignature, match=r"@tool\('lookup'\) passes the name.*@tool\(name='lookup'\)"):
         router.tool("lookup")  # type: ignore[call-overload]
+    with pytest.raises(InvalidToolSignature, match=r"write @tool\(name='lookup'\)"):
+        router.add_tool("lookup")  # type: ignore[arg-type]
 
 
 def test_add_tool_and_the_router_api() -> None:

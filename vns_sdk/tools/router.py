@@ -86,9 +86,7 @@ class ToolRouter:
             InvalidToolSignature: The function cannot be a tool, or its name is taken.
         """
         if isinstance(fn, str):
-            raise InvalidToolSignature(
-                f"@tool({fn!r}) passes the name positionally; write @tool(name={fn!r}) to name a tool."
-            )
+            raise _positional_name(fn)
 
         def register(func: F) -> F:
             self.add_tool(func, name=name, description=description, timeout=timeout)
@@ -120,6 +118,8 @@ class ToolRouter:
         Raises:
             InvalidToolSignature: The function cannot be a tool, or its name is taken.
         """
+        if isinstance(fn, str):
+            raise _positional_name(fn)
         if isinstance(fn, Tool):
             tool = fn
             if name is not None or description is not None or timeout is not None:
@@ -186,6 +186,12 @@ class ToolRouter:
 
     def __repr__(self) -> str:
         return f"ToolRouter({list(self._tools)!r})"
+
+
+def _positional_name(name: str) -> InvalidToolSignature:
+    return InvalidToolSignature(
+        f"@tool({name!r}) passes the name where the function goes; write @tool(name={name!r}) to name a tool."
+    )
 
 
 def _origin(fn: Callable[..., Any]) -> str:
