@@ -10,13 +10,13 @@ import pytest
 from vns_sdk.exceptions import ConfigurationError
 from vns_sdk.testing import SimulationError, VNSSimulator, load_scenario, run_scenario, run_scenarios
 
-APP_MODULE = '''
+APP_MODULE = """
 import sys
 sys.path.insert(0, {tests!r})
-from conftest import build_lookup_app
+from harness_apps import build_lookup_app
 
 app = build_lookup_app()
-'''
+"""
 
 RON = """
 name: Ron is found by name
@@ -59,7 +59,7 @@ def test_a_yaml_scenario_passes(folder: Path) -> None:
 
 
 def test_a_json_scenario_runs_against_a_given_app(folder: Path) -> None:
-    from conftest import build_lookup_app
+    from harness_apps import build_lookup_app
 
     path = folder / "outbound.vns.json"
     scenario = {
@@ -83,10 +83,13 @@ def test_a_failing_scenario_says_which_step_and_what_differs(folder: Path) -> No
     assert not result.ok
     text = result.render()
     assert text.startswith(f"FAIL  Ron is found by name ({path})\n")
-    assert "  The call does not offer the tools expected:\n    missing: transfer\n    not expected: end_conversation, whoami" in text
+    assert (
+        "  The call does not offer the tools expected:\n    missing: transfer\n    not expected: end_conversation, whoami"
+        in text
+    )
     assert '  step 1: lookup_name_or_phone({"name": "Ron"}) did not answer as expected:' in text
     assert '    - contactName: expected "Ronald Tanner", got "Ron Tanner"' in text
-    assert '  step 2: whoami({}) did not answer as expected (partial match):' in text
+    assert "  step 2: whoami({}) did not answer as expected (partial match):" in text
     assert "    - lookups: expected 5, got 1" in text
     with pytest.raises(SimulationError) as caught:
         result.raise_for_failure()
@@ -107,7 +110,9 @@ def test_a_step_the_simulator_rejects_is_reported(folder: Path) -> None:
 
 def test_the_call_end_outcome_is_checked(folder: Path) -> None:
     path = folder / "end.vns.yaml"
-    path.write_text("app: agent.py:app\nend:\n  status: 2\n  error_message: Caller hung up\n  expect: {errorMessage: Done}\n")
+    path.write_text(
+        "app: agent.py:app\nend:\n  status: 2\n  error_message: Caller hung up\n  expect: {errorMessage: Done}\n"
+    )
     result = run_scenario(path)
     assert result.problems == [
         'CallEnd was not acknowledged as expected:\n  - errorMessage: expected "Done", got "Success"'
@@ -156,7 +161,7 @@ def test_run_scenarios_finds_files_and_counts(folder: Path) -> None:
 
 
 def test_a_simulator_runs_a_scenario_with_its_own_app(folder: Path) -> None:
-    from conftest import build_lookup_app
+    from harness_apps import build_lookup_app
 
     path = folder / "ron.vns.yaml"
     path.write_text(RON.replace("app: agent.py:app\n", ""))
@@ -165,7 +170,7 @@ def test_a_simulator_runs_a_scenario_with_its_own_app(folder: Path) -> None:
 
 
 def test_the_simulator_fails_a_test_with_the_scenario_report(folder: Path) -> None:
-    from conftest import build_lookup_app
+    from harness_apps import build_lookup_app
 
     path = folder / "ron.vns.yaml"
     path.write_text(RON.replace("lookups: 1", "lookups: 3"))

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from conftest import OPENAI_KEY, TOOL_TOKEN, WEBHOOK_TOKEN, FakeVNSApp, build_lookup_app
+from harness_apps import OPENAI_KEY, TOOL_TOKEN, WEBHOOK_TOKEN, FakeVNSApp, build_lookup_app
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 

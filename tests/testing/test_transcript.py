@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OPENAI_KEY, TOOL_TOKEN, WEBHOOK_TOKEN, FakeVNSApp, build_lookup_app
+from harness_apps import OPENAI_KEY, TOOL_TOKEN, WEBHOOK_TOKEN, FakeVNSApp, build_lookup_app
 
 from vns_sdk import VNSApp
 from vns_sdk.testing import RecordingMiddleware, VNSSimulator, read_transcript, replay
@@ -102,7 +102,7 @@ def test_a_hand_edited_transcript_replays_with_a_clear_diff(lookup_app: VNSApp, 
     assert [exchange.ok for exchange in report.exchanges] == [True, False, False, True, True]
     text = report.render()
     assert f"{path}\n" in text
-    assert '  DIFF  line 2   tool lookup_name_or_phone' in text
+    assert "  DIFF  line 2   tool lookup_name_or_phone" in text
     assert '          contactName: recorded "Ronald Tanner", now "Ron Tanner"' in text
     assert '          loyaltyTier: recorded "gold", now nothing' in text
     assert text.endswith("2 of 5 exchanges did not answer as recorded.")

@@ -1,0 +1,196 @@
+"""The pytest plugin, driven as a user drives it (pytester): fixtures, markers, scenario files, messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+TESTS = str(Path(__file__).parent)
+
+AGENT = f"""
+import sys
+sys.path.insert(0, {TESTS!r})
+from harness_apps import build_lookup_app
+
+app = build_lookup_app()
+"""
+
+CONFTEST = """
+import pytest
+
+@pytest.fixture
+def vns_app():
+    from agent import app
+    return app
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest("-o", "asyncio_default_fixture_loop_scope=function", *args)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(agent=AGENT)
+    pytester.syspathinsert()
+    return pytester
+
+
+def test_vns_fixture_drives_the_app_of_a_vns_app_fixture(project: pytest.Pytester) -> None:
+    project.makeconftest(CONFTEST)
+    project.makepyfile(
+        test_calls="""
+        import pytest
+
+        def test_lookup(vns):
+            with vns.call(caller_id="3032639999") as call:
+                assert call.invoke("lookup_name_or_phone", name="Ron")["contactFound"]
+
+        def test_started_call(vns_call):
+            assert vns_call.invoke("whoami")["outbound"] is False
+
+        @pytest.mark.vns_call(outbound=True, customer_call_id="order-9", caller_id="7205551212")
+        def test_marked_call(vns_call):
+            assert vns_call.invoke("whoami") == {
+                "callerId": "7205551212", "outbound": True, "customerCallId": "order-9", "lookups": 0,
+            }
+
+        async def test_async(vns):
+            async with vns.acall() as call:
+                assert (await call.invoke("lookup_name_or_phone", name="Jane"))["contactFound"]
+
+        def test_the_call_is_ended_at_teardown(vns, vns_call):
+            vns_call.invoke("whoami")
+            assert not vns_call.ended
+        """
+    )
+    result = run(project, "-p", "asyncio", "--strict-markers", "-o", "asyncio_mode=auto")
+    result.assert_outcomes(passed=5)
+
+
+def test_ini_option_names_the_app(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nvns_app = agent.py:app\n")
+    project.makepyfile(
+        test_calls="""
+        def test_lookup(vns_call):
+            vns_call.assert_reply("lookup_name_or_phone", name="Ron", expect={"contactFound": True}, partial=True)
+        """
+    )
+    run(project).assert_outcomes(passed=1)
+
+
+def test_a_failing_reply_reads_well(project: pytest.Pytester) -> None:
+    project.makeconftest(CONFTEST)
+    project.makepyfile(
+        test_calls="""
+        def test_lookup(vns_call):
+            vns_call.assert_reply(
+                "lookup_name_or_phone",
+                name="Ron",
+                expect={"contactFound": True, "contactName": "Ronald Tanner", "phoneNumber": "+13035551212"},
+                partial=True,
+            )
+        """
+    )
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            ">       vns_call.assert_reply(",
+            'E       vns_sdk.testing.errors.SimulationError: lookup_name_or_phone({"name": "Ron"}) did not partly match '
+            "the reply expected:",
+            'E         - contactName: expected "Ronald Tanner", got "Ron Tanner"',
+            'E         expected (partial): {"contactFound": true, "contactName": "Ronald Tanner", *}',
+            'E         got:      {"matchType": "name", "contactFound": true, "contactName": "Ron Tanner", *}',
+        ]
+    )
+    # The traceback stops at the test's line: nothing from the harness or its event loop.
+    assert "site-packages" not in result.stdout.str() and "vns_sdk/testing/core.py" not in result.stdout.str()
+
+
+def test_a_missing_tool_reads_well(project: pytest.Pytester) -> None:
+    project.makeconftest(CONFTEST)
+    project.makepyfile(
+        test_calls="""
+        def test_lookup(vns_call):
+            vns_call.invoke("lookup_person", name="Ron")
+        """
+    )
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E       vns_sdk.testing.errors.SimulationError: The session offers no tool named 'lookup_person'; the "
+            "model can only call: end_conversation, lookup_name_or_phone, whoami.",
+        ]
+    )
+
+
+def test_without_an_app_the_fixture_says_how_to_name_one(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_calls="def test_lookup(vns):\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*The vns fixtures need your app. Define a fixture returning it:*", "*vns_app = *"])
+
+
+def test_scenario_files_are_collected_as_tests(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nvns_app = agent.py:app\n")
+    scenarios = project.mkdir("scenarios")
+    (scenarios / "ron.vns.yaml").write_text(
+        "name: Ron by name\nsteps:\n  - tool: lookup_name_or_phone\n    arguments: {name: Ron}\n"
+        "    expect_partial: {contactName: Ron Tanner}\n"
+    )
+    (scenarios / "jane.vns.json").write_text(
+        '{"name": "Jane by number", "steps": [{"tool": "lookup_name_or_phone", '
+        '"arguments": {"phoneNumber": "+17205550100"}, "expect_partial": {"contactName": "Janet Doe"}}]}'
+    )
+    (scenarios / "own-app.vns.yaml").write_text("app: ../agent.py:app\nsteps:\n  - tool: whoami\n")
+    result = run(project, "-v")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*scenarios/jane.vns.json::Jane by number FAILED*",
+            "*scenarios/own-app.vns.yaml::own-app PASSED*",
+            "*scenarios/ron.vns.yaml::Ron by name PASSED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "FAIL  Jane by number (*jane.vns.json)",
+            '  step 1: lookup_name_or_phone({"phoneNumber": "+17205550100"}) did not answer as expected (partial match):',
+            '    - contactName: expected "Janet Doe", got "Jane Doe"',
+            "  exchanges:",
+            "    CallStart POST /vns/call-start  -> 200*",
+        ]
+    )
+
+
+def test_a_scenario_without_an_app_fails_with_advice(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".vns.yaml", orphan="steps: []\n")
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the scenario names no app. Add `app: module:attr`*"])
+
+
+def test_vns_record_writes_a_transcript_per_test(project: pytest.Pytester) -> None:
+    project.makeconftest(CONFTEST)
+    project.makepyfile(test_calls="def test_lookup(vns_call):\n    vns_call.invoke('whoami')\n")
+    run(project, "--vns-record", "transcripts").assert_outcomes(passed=1)
+    files = list((project.path / "transcripts").iterdir())
+    assert [file.name for file in files] == ["test_calls.py_test_lookup.jsonl"]
+    assert len(files[0].read_text().splitlines()) == 3
+
+
+def test_importing_the_plugin_imports_nothing_heavy() -> None:
+    code = (
+        "import sys; import vns_sdk.testing.plugin; "
+        "heavy = {'httpx', 'jsonschema', 'yaml', 'vns_sdk.app', 'vns_sdk.models', 'anyio', 'starlette'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
