@@ -102,8 +102,8 @@ def test_a_failing_reply_reads_well(project: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             ">       vns_call.assert_reply(",
-            'E       vns_sdk.testing.errors.SimulationError: lookup_name_or_phone({"name": "Ron"}) did not partly match '
-            "the reply expected:",
+            "E       vns_sdk.testing.errors.SimulationError: "
+            'lookup_name_or_phone({"name": "Ron"}) did not partly match the reply expected:',
             'E         - contactName: expected "Ronald Tanner", got "Ron Tanner"',
             'E         expected (partial): {"contactFound": true, "contactName": "Ronald Tanner", *}',
             'E         got:      {"matchType": "name", "contactFound": true, "contactName": "Ron Tanner", *}',
@@ -162,7 +162,8 @@ def test_scenario_files_are_collected_as_tests(project: pytest.Pytester) -> None
     result.stdout.fnmatch_lines(
         [
             "FAIL  Jane by number (*jane.vns.json)",
-            '  step 1: lookup_name_or_phone({"phoneNumber": "+17205550100"}) did not answer as expected (partial match):',
+            '  step 1: lookup_name_or_phone({"phoneNumber": "+17205550100"}) '
+            "did not answer as expected (partial match):",
             '    - contactName: expected "Janet Doe", got "Jane Doe"',
             "  exchanges:",
             "    CallStart POST /vns/call-start  -> 200*",

@@ -84,8 +84,9 @@ def test_a_failing_scenario_says_which_step_and_what_differs(folder: Path) -> No
     text = result.render()
     assert text.startswith(f"FAIL  Ron is found by name ({path})\n")
     assert (
-        "  The call does not offer the tools expected:\n    missing: transfer\n    not expected: end_conversation, whoami"
-        in text
+        "  The call does not offer the tools expected:\n"
+        "    missing: transfer\n"
+        "    not expected: end_conversation, whoami" in text
     )
     assert '  step 1: lookup_name_or_phone({"name": "Ron"}) did not answer as expected:' in text
     assert '    - contactName: expected "Ronald Tanner", got "Ron Tanner"' in text

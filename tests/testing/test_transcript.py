@@ -128,8 +128,8 @@ def test_replay_maps_outbound_ids_and_adapters(tmp_path: Path) -> None:
     # The tools are called through the adapter the app answers now; only the answer's adapter differs.
     assert [exchange.ok for exchange in report.exchanges] == [False, True, True, True, True], report.render()
     assert report.exchanges[0].differences == [
-        'VoiceElements_Instructions.defaultToolsUrlAdapter: recorded "/<<sessionguid>>/<<toolname>>/<<customerCallId>>", '
-        'now "/<<toolname>>"'
+        "VoiceElements_Instructions.defaultToolsUrlAdapter: "
+        'recorded "/<<sessionguid>>/<<toolname>>/<<customerCallId>>", now "/<<toolname>>"'
     ]
     assert "line 4   tool whoami" in report.render()
     assert replay(path, app=app).ok
