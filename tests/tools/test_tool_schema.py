@@ -122,8 +122,12 @@ def nested_model(address: Address, lines: list[Line] | None = None) -> None:
     """Nested models."""
 
 
-def nested_dataclass(slot: Slot) -> None:
-    """Dataclass."""
+def nested_dataclass(slot: Slot, other: Slot | None = None) -> None:
+    """Dataclass.
+
+    Args:
+        other: Another slot; the parameter's words win over the type's docstring.
+    """
 
 
 def nested_typeddict(person: Person) -> None:
@@ -241,6 +245,23 @@ def sphinx_style(city: str, days: int = 1) -> None:
     :type city: str
     :param days: How many days.
     :returns: The forecast.
+    """
+
+
+def args_first(city: str, days: int = 1) -> None:
+    """Args:
+    city: The city, as the caller said it.
+    days: How many days,
+        from 1 to 7.
+    """
+
+
+def args_first_then_returns(city: str) -> None:
+    """Args:
+        city: The city.
+
+    Returns:
+        The forecast.
     """
 
 
@@ -362,7 +383,16 @@ CASES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
                         "hour": {"type": "integer", "default": 9},
                     },
                     "required": ["day"],
-                }
+                },
+                "other": {
+                    "type": "object",
+                    "description": "Another slot; the parameter's words win over the type's docstring.",
+                    "properties": {
+                        "day": {"type": "string", "format": "date"},
+                        "hour": {"type": "integer", "default": 9},
+                    },
+                    "required": ["day"],
+                },
             },
             "required": ["slot"],
         },
@@ -512,6 +542,25 @@ CASES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
         },
     ),
     (
+        args_first,
+        {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "The city, as the caller said it."},
+                "days": {"type": "integer", "description": "How many days, from 1 to 7.", "default": 1},
+            },
+            "required": ["city"],
+        },
+    ),
+    (
+        args_first_then_returns,
+        {
+            "type": "object",
+            "properties": {"city": {"type": "string", "description": "The city."}},
+            "required": ["city"],
+        },
+    ),
+    (
         numpy_style,
         {
             "type": "object",
@@ -578,6 +627,23 @@ def test_description_is_summary_and_long_description_without_sections() -> None:
     )
     assert Tool.from_function(numpy_style).description == "Gets the weather forecast for a city."
     assert Tool.from_function(sphinx_style).description == "Gets the weather forecast for a city."
+    assert Tool.from_function(args_first).description is None
+
+
+def test_list_items_keep_their_lines() -> None:
+    def menu() -> None:
+        """Reads the menu to the caller.
+
+        Offer, in this order:
+
+        - the soup of the day,
+          then
+        - the specials.
+        """
+
+    assert Tool.from_function(menu).description == (
+        "Reads the menu to the caller.\n\nOffer, in this order:\n\n- the soup of the day, then\n- the specials."
+    )
 
 
 def test_no_docstring_means_no_description() -> None:

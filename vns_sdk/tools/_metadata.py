@@ -444,9 +444,11 @@ def _build_schema(model: type[BaseModel], tool_name: str, descriptions: dict[str
             "Use a non-recursive type with a fixed depth instead.",
         ) from None
     properties: dict[str, Any] = cleaned.get("properties", {})
-    for field_name, wire in zip(model.model_fields, list(properties), strict=True):
-        text, prop = descriptions.get(field_name), properties[wire]
-        if text and "description" not in prop:
+    for (field_name, info), wire in zip(model.model_fields.items(), list(properties), strict=True):
+        text = descriptions.get(field_name)
+        if text and info.description is None:
+            # The parameter's own words win over its type's docstring (a nested model, an enum).
+            prop = {k: v for k, v in properties[wire].items() if k != "description"}
             properties[wire] = {**{k: v for k, v in prop.items() if k == "type"}, "description": text, **prop}
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if cleaned.get("required"):
