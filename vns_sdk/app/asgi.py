@@ -13,6 +13,7 @@ __all__ = [
     "JSON_HEADERS",
     "BodyTooLarge",
     "ClientDisconnected",
+    "Message",
     "announced_too_large",
     "Receive",
     "Scope",

@@ -26,6 +26,7 @@ from vns_sdk.app.access_log import log_webhook, logger
 from vns_sdk.app.asgi import (
     BodyTooLarge,
     ClientDisconnected,
+    Message,
     Receive,
     Scope,
     Send,
@@ -66,7 +67,29 @@ _UNAVAILABLE = json.dumps(
 # Module-level codec objects: json.dumps with options builds a new encoder per call, and json.loads on bytes
 # sniffs the encoding first; together that is a tenth of a tool call's overhead.
 _decode = json.JSONDecoder().decode
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+# CPython's C encoder, built once (JSONEncoder.encode builds one per call). A reply comes from to_jsonable,
+# which makes plain JSON types without cycles, so no cycle check is needed.
+_c_encode = (
+    _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    if _c_make_encoder is not None
+    else None
+)
+
+
+def _encode(value: Any) -> bytes:
+    if _c_encode is not None:
+        try:
+            return "".join(_c_encode(value, 0)).encode()
+        except (TypeError, ValueError, RecursionError):
+            pass  # let the checked encoder raise a clear error
+    return _encoder.encode(value).encode()
+
+
+_UNSENDABLE = json.dumps(
+    {"error": "error", "message": "The tool answered something that cannot be sent. Tell the caller it failed."}
+).encode()
 
 
 class _BadRequest(Exception):
@@ -109,6 +132,16 @@ def _names_from_query(query: bytes) -> tuple[str | None, str | None]:
     return tool, guid
 
 
+def _replay(first: Message, receive: Receive) -> Receive:
+    """A receive channel that gives ``first`` again, then what ``receive`` gives."""
+    pending: list[Message] = [first]
+
+    async def again() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return again
+
+
 async def _unauthorized(send: Send, started: float, reason: str, tool: str | None = None) -> None:
     await send_json(send, 401, error_body("unauthorized", _TOKEN_MESSAGES[reason]))
     log_webhook(ENDPOINT, started, 401, f"token_{reason}", tool=tool)
@@ -135,7 +168,13 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
     try:
         if too_large:
             raise BodyTooLarge
-        body = await read_body(scope, receive, app._max_body_size, checked_length=True)
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body = message.get("body", b"")  # the whole body in one message: the usual case
+            if len(body) > app._max_body_size:
+                raise BodyTooLarge
+        else:
+            body = await read_body(scope, _replay(message, receive), app._max_body_size, checked_length=True)
     except BodyTooLarge:
         await send_json(send, 413, _TOO_LARGE)
         return log_webhook(ENDPOINT, started, 413, "too_large", session_guid=guid)
@@ -219,5 +258,10 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
             # The tool has already acted: the model still hears its answer, so it does not retry and act twice.
             logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
             outcome = "state_not_saved"
-    await send_json(send, 200, _encode(reply.body).encode())
+    try:
+        answer = _encode(reply.body)
+    except (TypeError, ValueError, RecursionError) as exc:
+        logger.error("tool call %s: the reply is not JSON: %s", tool, type(exc).__name__)
+        answer, outcome = _UNSENDABLE, "unsendable_reply"
+    await send_json(send, 200, answer)
     log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid, tool=tool)
