@@ -64,7 +64,8 @@ def test_a_simulated_call_prints_each_exchange(lookup_app: Any) -> None:
     assert lines[5].startswith("Tool      POST /vns/tools  -> 200")
     assert lines[6:8] == [
         '    lookup_name_or_phone(name="Ron")',
-        '    -> {"matchType": "name", "contactFound": true, "contactName": "Ron Tanner", "phoneNumber": "+13035551212"}',
+        '    -> {"matchType": "name", "contactFound": true, '
+        '"contactName": "Ron Tanner", "phoneNumber": "+13035551212"}',
     ]
     assert lines[8].startswith("CallEnd   POST /vns/call-end  -> 200")
     assert lines[9:] == ["    status 0", '    -> {"status": 0, "errorMessage": "Success"}']
