@@ -378,9 +378,9 @@ async def test_unknown_tool_lists_the_tools_that_exist() -> None:
         "unknown_tool",
     )
     assert call.tool_name == "cuont"
-    empty = await invoke_tool(ToolRouter(), "x", {}, call)
+    empty = await invoke_tool(ToolRouter(), "x" * 1000, {}, call)
     assert empty.body["available_tools"] == []
-    assert "are: none." in empty.body["message"]
+    assert empty.body["message"] == f"There is no tool named '{'x' * 61}...'. The tools you can call are: none."
 
 
 async def test_a_result_that_cannot_be_json_is_an_error(caplog: pytest.LogCaptureFixture) -> None:

@@ -104,9 +104,10 @@ async def invoke_tool(
     if tool is None:
         available = list(router.tools)
         listed = ", ".join(available) if available else "none"
+        shown = name if len(name) <= 64 else name[:61] + "..."  # the name comes from the URL: keep it short
         return _failure(
             "unknown_tool",
-            f"There is no tool named {name!r}. The tools you can call are: {listed}.",
+            f"There is no tool named {shown!r}. The tools you can call are: {listed}.",
             available_tools=available,
         )
 
