@@ -258,3 +258,21 @@ async def test_tool_sees_the_call(make_app: AppFactory) -> None:
     call = seen[0]
     assert (call.session_guid, call.customer_call_id, call.tool_name) == (SEED_GUID, "CallId-001", "whoami")
     assert call.time_left is not None
+
+
+async def test_a_reply_is_always_valid_json(make_app: AppFactory) -> None:
+    app = make_app(lookup=False)
+
+    @app.tool
+    async def measure() -> dict[str, Any]:
+        """Measures nothing."""
+        return {"value": float("nan"), "text": "caf\u00e9 \u2615"}
+
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http))
+        response = await http.post(f"{url}/measure", json={}, headers=headers)
+    assert response.status_code == 200
+    import json
+
+    body = json.loads(response.content, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    assert body.get("text") == "caf\u00e9 \u2615" or body["error"] == "error"

@@ -67,12 +67,12 @@ _UNAVAILABLE = json.dumps(
 # Module-level codec objects: json.dumps with options builds a new encoder per call, and json.loads on bytes
 # sniffs the encoding first; together that is a tenth of a tool call's overhead.
 _decode = json.JSONDecoder().decode
-_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 # CPython's C encoder, built once (JSONEncoder.encode builds one per call). A reply comes from to_jsonable,
 # which makes plain JSON types without cycles, so no cycle check is needed.
 _c_encode = (
-    _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
     if _c_make_encoder is not None
     else None
 )
