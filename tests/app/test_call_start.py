@@ -256,3 +256,14 @@ async def test_without_openai_key_the_answer_has_no_ai_header_and_warns_once(
     assert first["VoiceElements_Instructions"]["aiUrl"]["headers"] == {}
     warnings = [record for record in caplog.records if "OpenAI API key" in record.getMessage()]
     assert len(warnings) == 1
+
+
+async def test_session_tools_are_offered_besides_the_registered_ones(make_app: AppFactory) -> None:
+    mcp = {"type": "mcp", "server_label": "crm", "server_url": "https://mcp.example.com/sse"}
+    app = make_app(session={"tools": [mcp], "tool_choice": "required"})
+    async with client_for(app) as http:
+        answer = await start_call(http)
+    tools = answer["session"]["tools"]
+    assert tools[0] == mcp
+    assert [tool["name"] for tool in tools[1:]] == ["end_conversation", "lookup_name_or_phone"]
+    assert answer["session"]["tool_choice"] == "required"

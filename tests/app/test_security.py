@@ -23,6 +23,7 @@ from tests.app.conftest import (
 from vns_sdk.app import VNSApp, VNSSettings
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import ConfigurationError
+from vns_sdk.state import MemoryCallStateStore
 
 ROUTES = ["/vns/call-start", "/vns/call-end"]
 
@@ -226,3 +227,19 @@ async def test_no_secret_reaches_the_logs(make_app: AppFactory, caplog: pytest.L
         for name, secret in secrets.items():
             for text in texts:
                 assert secret not in text, f"the {name} leaked into {record.name}: {record.getMessage()!r}"
+
+
+async def test_a_fault_of_the_app_answers_500_json(make_app: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(Exception):
+        pass
+
+    class BrokenStore(MemoryCallStateStore):
+        async def start_call(self, *args: Any) -> None:
+            raise Broken("bug")
+
+    app = make_app(state_store=BrokenStore())
+    async with client_for(app) as http:
+        response = await http.post("/vns/call-start", json=spec("call_start_request"), headers=AUTH)
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal_error", "message": "The app failed to answer; its log says why."}
+    assert any("/vns/call-start failed" in record.getMessage() for record in caplog.records)

@@ -40,6 +40,7 @@ __all__ = ["VNSApp"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _NOT_FOUND = error_body("not_found", "There is no such route.")
+_INTERNAL_ERROR = error_body("internal_error", "The app failed to answer; its log says why.")
 _WEBSOCKET_CLOSE = {"type": "websocket.close", "code": 1000}
 _HEALTH_TIMEOUT = 2.0
 
@@ -450,6 +451,16 @@ class VNSApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection."""
+        try:
+            await self._dispatch(scope, receive, send)
+        except Exception:
+            # A fault of the app itself (a client's mistake has its own answer): log it, answer JSON if still possible.
+            logger.exception("%s %s failed", scope.get("method", scope["type"]), scope.get("path", ""))
+            if scope["type"] == "http":
+                with contextlib.suppress(Exception):
+                    await send_json(send, 500, _INTERNAL_ERROR)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind != "http":
             if kind == "lifespan":
