@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -410,3 +410,33 @@ def test_the_harness_reports_secrets_nowhere(lookup_app: VNSApp) -> None:
     with VNSSimulator(lookup_app) as vns, vns.call() as call, pytest.raises(SimulationError) as caught:
         call.invoke("nope")
     assert OPENAI_KEY not in str(caught.value) and TOOL_TOKEN not in str(caught.value)
+
+
+@pytest.fixture
+def served_app() -> Iterator[str]:
+    """The lookup agent served by uvicorn on a loopback port, in a thread of this process."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(build_lookup_app(), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join()
+
+
+def test_a_running_app_is_called_at_its_url(served_app: str) -> None:
+    with VNSSimulator(url=served_app, webhook_token=WEBHOOK_TOKEN) as vns, vns.call(outbound=True) as call:
+        assert call.invoke("lookup_name_or_phone", name="Ron")["contactFound"] is True
+        assert call.invoke("whoami")["outbound"] is True
+    assert call.exchanges[1].url == f"{served_app}/vns/tools"
+    assert call.end_response == {"status": 0, "errorMessage": "Success"}
