@@ -195,3 +195,11 @@ def test_importing_the_plugin_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_public_name_loads() -> None:
+    import vns_sdk.testing as testing
+
+    for name in testing.__all__:
+        assert getattr(testing, name) is not None, name
+    assert sorted(testing.__all__) == testing.__all__ == dir(testing)

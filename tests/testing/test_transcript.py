@@ -181,3 +181,16 @@ def test_recording_middleware_leaves_other_routes_alone(lookup_app: VNSApp, tmp_
 
     assert anyio.run(health) == 200
     assert path.read_text() == ""
+
+
+def test_a_refused_call_start_is_shown_not_diffed(lookup_app: VNSApp, tmp_path: Path) -> None:
+    path = tmp_path / "call.jsonl"
+    record_call(lookup_app, path)
+    report = replay(path, app=lookup_app, webhook_token="not-the-token")
+    first = report.exchanges[0]
+    assert first.status == 401
+    assert first.differences == [
+        "HTTP status: recorded 200, now 401",
+        'answer now: {"error": "unauthorized", "message": "Missing or wrong webhook credentials."}',
+    ]
+    assert all(exchange.error == "not replayed: CallStart failed" for exchange in report.exchanges[1:])

@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from vns_sdk.testing.core import AsyncSimulatedCall
     from vns_sdk.testing.errors import SimulationError
     from vns_sdk.testing.exchange import Exchange, format_exchanges
-    from vns_sdk.testing.scenario import Scenario, ScenarioResult, load_scenario, run_scenario, run_scenarios
+    from vns_sdk.testing.loader import load_app
+    from vns_sdk.testing.scenario import (
+        Scenario,
+        ScenarioReport,
+        ScenarioResult,
+        load_scenario,
+        run_scenario,
+        run_scenarios,
+    )
     from vns_sdk.testing.simulator import SimulatedCall, VNSSimulator
     from vns_sdk.testing.transcript import (
         RecordingMiddleware,
@@ -39,6 +47,7 @@ __all__ = [
     "RecordingMiddleware",
     "ReplayReport",
     "Scenario",
+    "ScenarioReport",
     "ScenarioResult",
     "SimulatedCall",
     "SimulationError",
@@ -46,6 +55,7 @@ __all__ = [
     "assert_matches",
     "assert_tool_reply",
     "format_exchanges",
+    "load_app",
     "load_scenario",
     "read_transcript",
     "replay",
@@ -59,6 +69,7 @@ _LOCATIONS = {
     "RecordingMiddleware": "vns_sdk.testing.transcript",
     "ReplayReport": "vns_sdk.testing.transcript",
     "Scenario": "vns_sdk.testing.scenario",
+    "ScenarioReport": "vns_sdk.testing.scenario",
     "ScenarioResult": "vns_sdk.testing.scenario",
     "SimulatedCall": "vns_sdk.testing.simulator",
     "SimulationError": "vns_sdk.testing.errors",
@@ -66,6 +77,7 @@ _LOCATIONS = {
     "assert_matches": "vns_sdk.testing.assertions",
     "assert_tool_reply": "vns_sdk.testing.assertions",
     "format_exchanges": "vns_sdk.testing.exchange",
+    "load_app": "vns_sdk.testing.loader",
     "load_scenario": "vns_sdk.testing.scenario",
     "read_transcript": "vns_sdk.testing.transcript",
     "replay": "vns_sdk.testing.transcript",
