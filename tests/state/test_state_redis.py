@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -207,3 +208,27 @@ async def test_a_unix_socket_client_is_described_by_its_path() -> None:
     store = RedisCallStateStore(client=client, key_prefix="app:")
     assert repr(store) == "RedisCallStateStore('unix:///run/redis/redis.sock?db=2', key_prefix='app:')"
     await client.aclose()
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_store_serves_one_event_loop_after_another(redis_url: str, prefix: str) -> None:
+    # The sync app.dial() runs each store operation in an event loop of its own; redis-py's connections
+    # belong to the loop that opened them, so each loop must get its own.
+    store = RedisCallStateStore(redis_url, key_prefix=prefix)
+    for i in range(3):
+        asyncio.run(store.put_dial_context(f"c{i}", {"n": str(i)}, 60))
+    assert [asyncio.run(store.pop_dial_context(f"c{i}")) for i in range(3)] == [{"n": "0"}, {"n": "1"}, {"n": "2"}]
+    del store
+    gc.collect()  # the connections the closed loops left open are collected here, under this test's filters
+
+
+def test_closing_the_store_in_each_loop_leaves_nothing_open(redis_url: str, prefix: str) -> None:
+    store = RedisCallStateStore(redis_url, key_prefix=prefix)
+
+    async def put_and_close(i: int) -> None:
+        await store.put_dial_context(f"c{i}", {"n": str(i)}, 60)
+        await store.aclose()
+
+    for i in range(3):
+        asyncio.run(put_and_close(i))
+    gc.collect()  # with filterwarnings=error, a connection left open would fail the test here

@@ -45,11 +45,12 @@ state diff, the CallEnd claim), except taking a dial context, which a reply lost
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -126,6 +127,11 @@ class RedisCallStateStore(CallStateStore):
         socket_timeout: Seconds to wait for Redis to connect or answer before the operation fails.
         retries: How many times a failed connection is retried (with a 10-100 ms backoff).
 
+    A store made from a URL may serve several event loops (redis-py's connections belong to the loop that
+    opened them, so it opens connections in each), as the sync ``app.dial()`` does by running each store
+    operation in a loop of its own. Call `aclose` before such a short-lived loop ends, to close the
+    connections it opened.
+
     Raises:
         ConfigurationError: Neither ``url``, ``client`` nor ``VNS_REDIS_URL`` is given.
     """
@@ -140,6 +146,7 @@ class RedisCallStateStore(CallStateStore):
         retries: int = 2,
     ) -> None:
         self._password: str | None = None
+        self._factory: Callable[[], aioredis.Redis] | None = None
         if client is None:
             url = url or os.environ.get("VNS_REDIS_URL")
             if not url:
@@ -147,19 +154,19 @@ class RedisCallStateStore(CallStateStore):
                     "RedisCallStateStore needs a Redis URL: pass url=... or set the VNS_REDIS_URL environment variable"
                 )
             self._password = urlsplit(url).password
-            client = aioredis.Redis.from_url(
-                url,
-                decode_responses=True,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
+            options: dict[str, Any] = {
+                "decode_responses": True,
+                "socket_timeout": socket_timeout,
+                "socket_connect_timeout": socket_timeout,
                 # Retry refused/reset connections only: a timed-out command may have run, and waiting
                 # again would hold the tool call (and the caller) for another socket_timeout.
-                retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries, (RedisConnectionError,)),
-            )
-            self._owns_client = True
-        else:
-            self._owns_client = False
+                "retry": Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries, (RedisConnectionError,)),
+            }
+            self._factory = lambda: aioredis.Redis.from_url(url, **options)
+            client = self._factory()
         self._client = client
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
         self._prefix = key_prefix
         self._server = self._describe(client)
         self._load_script = client.register_script(_LOAD_CALL)
@@ -168,6 +175,27 @@ class RedisCallStateStore(CallStateStore):
 
     def __repr__(self) -> str:
         return f"RedisCallStateStore({self._server!r}, key_prefix={self._prefix!r})"
+
+    def _redis(self) -> aioredis.Redis:
+        """The client for the running event loop."""
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return self._client
+        return self._bind(loop)
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> aioredis.Redis:
+        # redis-py's connections belong to the event loop that opened them, and a store may serve several
+        # loops: app.dial() runs each store operation in a loop of its own, and each test may have one. So
+        # a store made from a URL keeps one client per loop, and forgets the clients of closed loops.
+        if self._factory is not None:
+            self._clients = {known: client for known, client in self._clients.items() if not known.is_closed()}
+            if self._loop is None:
+                self._clients[loop] = self._client
+            elif loop not in self._clients:
+                self._clients[loop] = self._factory()
+            self._client = self._clients[loop]
+        self._loop = loop
+        return self._client
 
     @staticmethod
     def _describe(client: aioredis.Redis) -> str:
@@ -200,7 +228,7 @@ class RedisCallStateStore(CallStateStore):
         """Store a new call's record and initial state (replacing any left from a call with the same id)."""
         state_key = self._state_key(record.session_guid)
         try:
-            async with self._client.pipeline(transaction=True) as pipe:
+            async with self._redis().pipeline(transaction=True) as pipe:
                 pipe.set(self._call_key(record.session_guid), record.to_json(), px=_ms(ttl))
                 pipe.delete(state_key)
                 if state:
@@ -214,7 +242,9 @@ class RedisCallStateStore(CallStateStore):
     async def load_call(self, session_guid: str) -> tuple[CallRecord, dict[str, str]] | None:
         """The call's record and encoded state, read together in one round trip."""
         try:
-            raw = await self._load_script(keys=[self._call_key(session_guid), self._state_key(session_guid)])
+            raw = await self._load_script(
+                keys=[self._call_key(session_guid), self._state_key(session_guid)], client=self._redis()
+            )
         except (RedisError, OSError) as exc:
             raise self._error(f"load call {session_guid!r}", exc) from exc
         if raw is None:
@@ -239,7 +269,7 @@ class RedisCallStateStore(CallStateStore):
         args.extend(deleted)
         try:
             applied = await self._save_script(
-                keys=[self._call_key(session_guid), self._state_key(session_guid)], args=args
+                keys=[self._call_key(session_guid), self._state_key(session_guid)], args=args, client=self._redis()
             )
         except (RedisError, OSError) as exc:
             raise self._error(f"save the state of call {session_guid!r}", exc) from exc
@@ -249,7 +279,9 @@ class RedisCallStateStore(CallStateStore):
     async def claim_call_end(self, session_guid: str, ttl: float) -> bool:
         """``True`` for the first CallEnd of a call across every worker, ``False`` for its retries."""
         try:
-            won = await self._claim_script(keys=[self._ended_key(session_guid)], args=[secrets.token_hex(8), _ms(ttl)])
+            won = await self._claim_script(
+                keys=[self._ended_key(session_guid)], args=[secrets.token_hex(8), _ms(ttl)], client=self._redis()
+            )
         except (RedisError, OSError) as exc:
             raise self._error(f"claim the CallEnd of call {session_guid!r}", exc) from exc
         return bool(won)
@@ -257,14 +289,14 @@ class RedisCallStateStore(CallStateStore):
     async def delete_call(self, session_guid: str) -> None:
         """Forget the call's record and state (its CallEnd marker stays until it expires)."""
         try:
-            await self._client.delete(self._call_key(session_guid), self._state_key(session_guid))
+            await self._redis().delete(self._call_key(session_guid), self._state_key(session_guid))
         except (RedisError, OSError) as exc:
             raise self._error(f"delete call {session_guid!r}", exc) from exc
 
     async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
         """Keep an outbound call's context until its CallStart takes it."""
         try:
-            await self._client.set(self._dial_key(customer_call_id), json.dumps(dict(state)), px=_ms(ttl))
+            await self._redis().set(self._dial_key(customer_call_id), json.dumps(dict(state)), px=_ms(ttl))
         except (RedisError, OSError) as exc:
             raise self._error(f"store the dial context of customerCallId {customer_call_id!r}", exc) from exc
 
@@ -273,7 +305,7 @@ class RedisCallStateStore(CallStateStore):
         key = self._dial_key(customer_call_id)
         try:
             # GET and DEL in one MULTI: atomic on every Redis version (GETDEL needs 6.2).
-            async with self._client.pipeline(transaction=True) as pipe:
+            async with self._redis().pipeline(transaction=True) as pipe:
                 pipe.get(key)
                 pipe.delete(key)
                 raw, _ = await pipe.execute()
@@ -290,12 +322,12 @@ class RedisCallStateStore(CallStateStore):
     async def ping(self) -> bool:
         """Whether Redis answers a PING (errors are logged, not raised)."""
         try:
-            return bool(await self._client.ping())
+            return bool(await self._redis().ping())
         except (RedisError, OSError) as exc:
             logger.warning("%s", self._error("answer a PING", exc))
             return False
 
     async def aclose(self) -> None:
-        """Close the connections of a client the store created from a URL."""
-        if self._owns_client:
-            await self._client.aclose()
+        """Close the connections the store opened in this event loop; a client it was given is left open."""
+        if self._factory is not None:
+            await self._redis().aclose()
