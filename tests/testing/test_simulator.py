@@ -13,7 +13,7 @@ from harness_apps import OPENAI_KEY, TOOL_TOKEN, WEBHOOK_TOKEN, FakeVNSApp, buil
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 
-from vns_sdk import VNSApp
+from vns_sdk import CallContext, VNSApp
 from vns_sdk.exceptions import VNSError
 from vns_sdk.models import ToolsUrlAdapter
 from vns_sdk.testing import SimulationError, VNSSimulator, format_exchanges
@@ -440,3 +440,21 @@ def test_a_running_app_is_called_at_its_url(served_app: str) -> None:
         assert call.invoke("whoami")["outbound"] is True
     assert call.exchanges[1].url == f"{served_app}/vns/tools"
     assert call.end_response == {"status": 0, "errorMessage": "Success"}
+
+
+def test_a_refused_call_says_so() -> None:
+    app = build_lookup_app()
+
+    @app.on_call_start
+    async def screen(call: CallContext) -> None:
+        if call.caller_id == "9995550100":
+            call.refuse("This number is blocked.")
+
+    with VNSSimulator(app) as vns:
+        with pytest.raises(SimulationError) as caught, vns.call(caller_id="9995550100"):
+            pass
+        with vns.call(caller_id="3035550100") as call:
+            assert call.invoke("whoami")["callerId"] == "3035550100"
+    assert caught.value.status == 403
+    assert "was answered with HTTP 403 (the app refused the call)" in str(caught.value)
+    assert "This number is blocked." in str(caught.value)

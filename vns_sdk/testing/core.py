@@ -168,7 +168,7 @@ class AsyncSimulatedCall:
         response, exchange = await self._post("call_start", self._url("/call-start"), self.request)
         body = exchange.response_body
         where = f"CallStart (POST {exchange.path}) was answered with HTTP {response.status_code}"
-        if response.status_code in (401, 403) and "authorization" not in {h.lower() for h in self._webhook_headers}:
+        if response.status_code in (401, 403) and not self._webhook_headers:
             raise SimulationError(
                 f"{where}: the simulator sent no webhook token. Pass webhook_token= to VNSSimulator, "
                 "or set VNS_WEBHOOK_TOKEN.\n  answer: " + excerpt(response.text),
@@ -176,8 +176,9 @@ class AsyncSimulatedCall:
                 body=body,
             )
         if response.status_code != 200:
+            refused = " (the app refused the call)" if response.status_code == 403 else ""
             raise SimulationError(
-                f"{where}; VNS needs a 200 with the call's instructions.\n  answer: {excerpt(response.text)}",
+                f"{where}{refused}; VNS needs a 200 with the call's instructions.\n  answer: {excerpt(response.text)}",
                 status=response.status_code,
                 body=body,
             )
