@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 import weakref
 from collections.abc import Awaitable
 from typing import Any, TypeVar
@@ -83,6 +84,18 @@ class _Deadlines:
 
 
 _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Deadlines] = weakref.WeakKeyDictionary()
+_last: _Deadlines | None = None  # the usual case is one loop: skip the weak-dictionary lookup
+
+
+def _deadlines(loop: asyncio.AbstractEventLoop) -> _Deadlines:
+    global _last
+    deadlines = _last
+    if deadlines is None or deadlines._loop is not loop:
+        deadlines = _by_loop.get(loop)
+        if deadlines is None:
+            deadlines = _by_loop[loop] = _Deadlines(loop)
+        _last = deadlines
+    return deadlines
 
 
 async def run_with_deadline(awaitable: Awaitable[T], timeout: float) -> T:
@@ -95,11 +108,9 @@ async def run_with_deadline(awaitable: Awaitable[T], timeout: float) -> T:
     task = asyncio.current_task(loop)
     if task is None:  # pragma: no cover - always inside a task under asyncio
         return await asyncio.wait_for(awaitable, timeout)
-    deadlines = _by_loop.get(loop)
-    if deadlines is None:
-        deadlines = _by_loop[loop] = _Deadlines(loop)
+    deadlines = _deadlines(loop)
     running = _Running(task, loop.time() + timeout)
-    cancelling = task.cancelling() if hasattr(task, "cancelling") else 0
+    cancelling = _cancelling(task)
     deadlines.add(running)
     try:
         result = await awaitable
@@ -115,7 +126,19 @@ async def run_with_deadline(awaitable: Awaitable[T], timeout: float) -> T:
     return result
 
 
-def _uncancel(task: asyncio.Task[Any]) -> int:
-    # Python 3.11+ counts cancellation requests; undo ours so the task is not left "cancelling".
-    uncancel = getattr(task, "uncancel", None)
-    return int(uncancel()) if uncancel is not None else 0
+# Python 3.11+ counts cancellation requests; ours is undone so the task is not left "cancelling".
+if sys.version_info >= (3, 11):
+
+    def _cancelling(task: asyncio.Task[Any]) -> int:
+        return task.cancelling()
+
+    def _uncancel(task: asyncio.Task[Any]) -> int:
+        return task.uncancel()
+
+else:  # pragma: no cover - Python 3.10
+
+    def _cancelling(task: asyncio.Task[Any]) -> int:
+        return 0
+
+    def _uncancel(task: asyncio.Task[Any]) -> int:
+        return 0
