@@ -405,3 +405,18 @@ def test_quickstart_project_passes_its_own_tests() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
+
+
+def test_cli_page_documents_every_command_and_only_real_options() -> None:
+    import typer.main
+
+    from vns_sdk.cli.main import app
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    page = (DOCS / "cli.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^## `vns-sdk ([\w-]+)`\n(.*?)(?=^## |\Z)", page, re.M | re.S))
+    assert set(sections) == set(commands)
+    for name, text in sections.items():
+        known = {opt for param in commands[name].params for opt in (*param.opts, *param.secondary_opts)}
+        for option in set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", text)) - {"--help"}:
+            assert option in known, f"cli.md documents {option} for vns-sdk {name}, which has no such option"
