@@ -102,7 +102,7 @@ def test_a_failing_reply_reads_well(project: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             ">       vns_call.assert_reply(",
-            "E       vns_sdk.testing.errors.SimulationError: "
+            "E       vns_sdk.testing.SimulationError: "
             'lookup_name_or_phone({"name": "Ron"}) did not partly match the reply expected:',
             'E         - contactName: expected "Ronald Tanner", got "Ron Tanner"',
             'E         expected (partial): {"contactFound": true, "contactName": "Ronald Tanner", *}',
@@ -125,7 +125,7 @@ def test_a_missing_tool_reads_well(project: pytest.Pytester) -> None:
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "E       vns_sdk.testing.errors.SimulationError: The session offers no tool named 'lookup_person'; the "
+            "E       vns_sdk.testing.SimulationError: The session offers no tool named 'lookup_person'; the "
             "model can only call: end_conversation, lookup_name_or_phone, whoami.",
         ]
     )

@@ -458,3 +458,11 @@ def test_a_refused_call_says_so() -> None:
     assert caught.value.status == 403
     assert "was answered with HTTP 403 (the app refused the call)" in str(caught.value)
     assert "This number is blocked." in str(caught.value)
+
+
+def test_reprs_say_what_they_are(lookup_app: VNSApp) -> None:
+    with VNSSimulator(lookup_app) as vns, vns.call(caller_id="3032639999", called_number="7206999999") as call:
+        assert repr(call) == (
+            f"<SimulatedCall {call.session_guid} inbound from 3032639999 to 7206999999, 1 exchanges, live>"
+        )
+    assert repr(vns) == "<VNSSimulator app=VNSApp prefix='/vns', 2 exchanges>"

@@ -122,6 +122,14 @@ class AsyncSimulatedCall:
         self.ended = False
         self.end_response: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        state = "ended" if self.ended else "live"
+        direction = "outbound" if self.outbound else "inbound"
+        return (
+            f"<AsyncSimulatedCall {self.session_guid} {direction} from {self.request.get('callerId')} "
+            f"to {self.request.get('calledNumber')}, {len(self.exchanges)} exchanges, {state}>"
+        )
+
     # -- what the call is ------------------------------------------------------------------------------
 
     @property

@@ -23,3 +23,7 @@ class SimulationError(VNSError, AssertionError):
         self.message = message
         self.status = status
         self.body = body
+
+
+# Shown in pytest's failure line; it is where users import it from.
+SimulationError.__module__ = "vns_sdk.testing"

@@ -133,6 +133,10 @@ class VNSSimulator:
         self._portal: BlockingPortal | None = None
         self._sync_client: httpx.AsyncClient | None = None
 
+    def __repr__(self) -> str:
+        target = f"url={self.url!r}" if self.url else f"app={type(self.app).__name__}"
+        return f"<VNSSimulator {target} prefix={self.prefix!r}, {len(self.exchanges)} exchanges>"
+
     # -- sync API ----------------------------------------------------------------------------------------
 
     @contextmanager
@@ -336,6 +340,9 @@ class SimulatedCall:
     def __init__(self, core: AsyncSimulatedCall, portal: BlockingPortal) -> None:
         self.core = core
         self._portal = portal
+
+    def __repr__(self) -> str:
+        return repr(self.core).replace("AsyncSimulatedCall", "SimulatedCall", 1)
 
     def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
