@@ -7,6 +7,8 @@ httpx, exactly as VNS sends its webhooks.
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +18,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from vns_sdk import CallContext, VNSApp
+from vns_sdk import CallContext, VNSApp, VNSClient
+from vns_sdk.state import CallStateStore
 
 pytestmark = pytest.mark.redis
 
@@ -212,3 +215,33 @@ async def test_redis_stopped_mid_call_gives_the_model_an_answer_it_can_speak(
 
     ended = await first.call_end(guid)
     assert ended["status"] != 0  # VNS is told the CallEnd could not be processed, still with a 200
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_job_dials_one_call_after_another_with_the_sync_dial(redis_url: str) -> None:
+    # A script or cron job: no event loop of its own, so app.dial() runs the store in a loop per call.
+    dialled: list[str] = []
+
+    def vns_api(request: httpx.Request) -> httpx.Response:
+        dialled.append(json.loads(request.content)["customerCallId"])
+        return httpx.Response(200, json={"status": 0, "errorMessage": "Success"})
+
+    job = VNSApp(
+        webhook_token=WEBHOOK_TOKEN,
+        redis_url=redis_url,
+        client=VNSClient(api_token="api-token", transport=httpx.MockTransport(vns_api)),
+    )
+    ids = [f"job-{uuid.uuid4().hex}" for _ in range(3)]
+    for n, ccid in enumerate(ids):
+        assert job.dial("3035550100", "7206999999", customer_call_id=ccid, context={"n": n}).ok
+    assert dialled == ids
+
+    async def contexts(store: CallStateStore) -> list[dict[str, str] | None]:
+        try:
+            return [await store.pop_dial_context(ccid) for ccid in ids]
+        finally:
+            await store.aclose()
+
+    assert asyncio.run(contexts(job.store)) == [{"n": "0"}, {"n": "1"}, {"n": "2"}]
+    del job
+    gc.collect()  # the connections the job's closed loops left open are collected here, under these filters
