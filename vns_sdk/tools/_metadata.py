@@ -94,8 +94,9 @@ class FunctionMetadata:
             args = [values[name] for name in self.positional]
             kwargs = {param: values[name] for name, param in self.keywords}
         else:
-            # The usual case: every field is a keyword parameter of the same name.
-            args, kwargs = [], values.copy()
+            # The usual case: every field is a keyword parameter of the same name. The validated
+            # instance is thrown away, so its __dict__ can serve as the keyword arguments.
+            args, kwargs = [], values
         if self.context_param is not None:
             kwargs[self.context_param] = call
         return args, kwargs
