@@ -452,7 +452,22 @@ class VNSApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection."""
         try:
-            await self._dispatch(scope, receive, send)
+            # One frame, no wrapper coroutine: this is the path of every tool call.
+            if scope["type"] == "http":
+                path: str = scope["path"]
+                root_path: str = scope.get("root_path", "")
+                if root_path and path.startswith(root_path):
+                    path = path[len(root_path) :]
+                prefix = self.prefix
+                if path.startswith(prefix):
+                    rest = path[len(prefix) :]
+                    if rest.startswith("/tools") and (len(rest) == 6 or rest[6] == "/"):
+                        if scope["method"] == "POST":
+                            return await handle_tool_call(self, scope, receive, send, rest[6:])
+                        return await self._method_not_allowed(send, "tools", "POST")
+                    return await self._route(scope, receive, send, rest.rstrip("/"))
+                return await send_json(send, 404, _NOT_FOUND)
+            await self._other(scope, receive, send)
         except Exception:
             # A fault of the app itself (a client's mistake has its own answer): log it, answer JSON if still possible.
             logger.exception("%s %s failed", scope.get("method", scope["type"]), scope.get("path", ""))
@@ -460,40 +475,28 @@ class VNSApp:
                 with contextlib.suppress(Exception):
                     await send_json(send, 500, _INTERNAL_ERROR)
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind != "http":
-            if kind == "lifespan":
-                await self._serve_lifespan(receive, send)
-            elif kind == "websocket":
-                await send(_WEBSOCKET_CLOSE)
-            return
-        path: str = scope["path"]
-        root_path: str = scope.get("root_path", "")
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        prefix = self.prefix
-        if path.startswith(prefix):
-            rest = path[len(prefix) :]
-            method = scope["method"]
-            if rest.startswith("/tools") and (len(rest) == 6 or rest[6] == "/"):
-                if method == "POST":
-                    return await handle_tool_call(self, scope, receive, send, rest[6:])
-                return await self._method_not_allowed(send, "tools", "POST")
-            route = rest.rstrip("/")
-            if route == "/call-start":
-                if method == "POST":
-                    return await handle_call_start(self, scope, receive, send)
-                return await self._method_not_allowed(send, "call-start", "POST")
-            if route == "/call-end":
-                if method == "POST":
-                    return await handle_call_end(self, scope, receive, send)
-                return await self._method_not_allowed(send, "call-end", "POST")
-            if route == "/health":
-                if method in ("GET", "HEAD"):
-                    return await self._health(send, head=method == "HEAD")
-                return await self._method_not_allowed(send, "health", "GET, HEAD")
+    async def _route(self, scope: Scope, receive: Receive, send: Send, route: str) -> None:
+        method = scope["method"]
+        if route == "/call-start":
+            if method == "POST":
+                return await handle_call_start(self, scope, receive, send)
+            return await self._method_not_allowed(send, "call-start", "POST")
+        if route == "/call-end":
+            if method == "POST":
+                return await handle_call_end(self, scope, receive, send)
+            return await self._method_not_allowed(send, "call-end", "POST")
+        if route == "/health":
+            if method in ("GET", "HEAD"):
+                return await self._health(send, head=method == "HEAD")
+            return await self._method_not_allowed(send, "health", "GET, HEAD")
         await send_json(send, 404, _NOT_FOUND)
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._serve_lifespan(receive, send)
+        elif kind == "websocket":
+            await send(_WEBSOCKET_CLOSE)
 
     async def _method_not_allowed(self, send: Send, endpoint: str, allow: str) -> None:
         started = time.perf_counter()
