@@ -448,7 +448,7 @@ def replay(
         app: The ASGI app to replay against, in process.
         url: Instead of `app`, the base URL of a running app.
         webhook_token: The token to present (default: as `VNSSimulator` finds it).
-        prefix: The app's route prefix (default: as `VNSSimulator` finds it).
+        prefix: The app's route prefix (default: a `VNSApp`'s own, else where the transcript's CallStart went).
         timeout: Seconds to wait for each answer.
 
     Returns:
@@ -477,6 +477,11 @@ async def areplay(
     files = [paths] if isinstance(paths, (str, PathLike)) else list(paths)
     recorded = [exchange for path in files for exchange in read_transcript(path)]
     report = ReplayReport()
+    if prefix is None and getattr(getattr(app, "settings", None), "prefix", None) is None:
+        # Not a VNSApp: the routes are where the transcript found them.
+        prefix = next(
+            (item.path.split("?")[0][: -len("/call-start")] for item in recorded if item.kind == "call_start"), None
+        )
     simulator = VNSSimulator(app, url=url, webhook_token=webhook_token, prefix=prefix, validate=False, timeout=timeout)
     results: dict[int, ReplayedExchange] = {}
     async with simulator:
