@@ -276,3 +276,20 @@ async def test_a_reply_is_always_valid_json(make_app: AppFactory) -> None:
 
     body = json.loads(response.content, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
     assert body.get("text") == "caf\u00e9 \u2615" or body["error"] == "error"
+
+
+async def test_a_tool_storing_what_json_cannot_hold_still_answers(make_app: AppFactory) -> None:
+    app = make_app(lookup=False)
+
+    @app.tool
+    async def remember(call: CallContext) -> dict[str, Any]:
+        """Remembers something that is not JSON."""
+        call.state["when"] = object()
+        return {"remembered": True}
+
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http))
+        response = await http.post(f"{url}/remember", json={}, headers=headers)
+    assert response.status_code == 200 and response.json() == {"remembered": True}
+    loaded = await app.store.load_call(SEED_GUID)
+    assert loaded is not None and "when" not in loaded[1]

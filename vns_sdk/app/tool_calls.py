@@ -268,7 +268,11 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
     call = CallContext.from_record(record, state, tool_name=tool)
     reply = await invoke_tool(app.router, tool, arguments, call, default_timeout=app._tool_timeout)
     outcome: str = reply.outcome
-    updates, deleted = state.diff()
+    try:
+        updates, deleted = state.diff()
+    except TypeError as exc:  # the tool stored something JSON cannot hold; its answer still goes out
+        logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
+        updates, deleted, outcome = {}, [], "state_not_saved"
     if updates or deleted:
         ttl = max(1.0, record.started_at + record.max_seconds + app._grace_seconds - time.time())
         try:
