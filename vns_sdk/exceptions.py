@@ -6,6 +6,7 @@ Every error the SDK raises derives from one root, so ``except VNSError`` catches
     ├── ConfigurationError        the app or client is missing a setting (a token, a URL)
     ├── InvalidToolSignature      a function cannot become a tool (raised at registration)
     ├── ToolError                 raised by a tool: its message is what the model hears
+    ├── ToolArgumentsError        a tool's arguments did not validate (vns_sdk.tools; ValueError too)
     ├── CallRefused               raised by a CallStart handler to refuse the call
     ├── StateStoreError           the call-state store (Redis) could not be reached
     └── VNSAPIError               the VNS outbound-call API failed
