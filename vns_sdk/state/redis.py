@@ -60,7 +60,7 @@ from vns_sdk.state.base import CallRecord, CallStateStore
 try:
     import redis.asyncio as aioredis
     from redis.asyncio.retry import Retry
-    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.backoff import EqualJitterBackoff
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import RedisError
 except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -160,7 +160,7 @@ class RedisCallStateStore(CallStateStore):
                 "socket_connect_timeout": socket_timeout,
                 # Retry refused/reset connections only: a timed-out command may have run, and waiting
                 # again would hold the tool call (and the caller) for another socket_timeout.
-                "retry": Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries, (RedisConnectionError,)),
+                "retry": Retry(EqualJitterBackoff(cap=0.1, base=0.01), retries, (RedisConnectionError,)),
             }
             self._factory = lambda: aioredis.Redis.from_url(url, **options)
             client = self._factory()
