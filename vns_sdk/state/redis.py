@@ -37,7 +37,7 @@ A tool call therefore costs two round trips to Redis: one script loads the recor
 
 Failures. Every Redis error (connection refused, timeout, ...) is raised as `StateStoreError`, whose
 message says which operation failed and on which server, never with the URL's password. A refused or
-reset connection is retried twice with a 10-100 ms backoff (enough to replace a pooled connection that
+reset connection is retried twice, tens of milliseconds apart (enough to replace a pooled connection that
 Redis closed); a timeout is not retried. So a store that is down fails within about ``socket_timeout``
 (a refused connection at once) rather than hanging a tool call. Retried commands are idempotent (the
 state diff, the CallEnd claim), except taking a dial context, which a reply lost after it ran drops.
@@ -125,7 +125,7 @@ class RedisCallStateStore(CallStateStore):
             it was given.
         key_prefix: Prefix of every key the store writes, to share one Redis database between apps.
         socket_timeout: Seconds to wait for Redis to connect or answer before the operation fails.
-        retries: How many times a failed connection is retried (with a 10-100 ms backoff).
+        retries: How many times a refused or reset connection is retried (tens of milliseconds apart).
 
     A store made from a URL may serve several event loops (redis-py's connections belong to the loop that
     opened them, so it opens connections in each), as the sync ``app.dial()`` does by running each store
