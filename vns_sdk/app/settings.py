@@ -38,7 +38,8 @@ class VNSSettings(BaseSettings):
         webhook_basic_auth: ``VNS_WEBHOOK_BASIC_AUTH``: ``user:password`` pair(s), comma-separated, accepted
             as HTTP Basic credentials on CallStart and CallEnd.
         tool_token_secret: ``VNS_TOOL_TOKEN_SECRET``: the key that signs per-call tool tokens. When unset it is
-            derived from the first webhook credential, so every worker with the same configuration agrees.
+            derived from the first webhook credential, so every worker with the same configuration agrees;
+            set it to keep the tool tokens of calls in progress valid while the webhook token is rotated.
         public_url: ``VNS_PUBLIC_URL``: the external origin of the server (``https://agent.example.com``); the
             path the app is mounted at, the prefix and the tools route are appended to it. When unset it
             comes from the request's Host.
@@ -54,7 +55,9 @@ class VNSSettings(BaseSettings):
         tool_timeout: ``VNS_TOOL_TIMEOUT``: seconds a tool may run before the model hears it timed out.
         call_start_timeout: ``VNS_CALL_START_TIMEOUT``: seconds the CallStart handlers may take together.
         max_body_size: ``VNS_MAX_BODY_SIZE``: the largest request body accepted, in bytes (default 1 MiB).
-        insecure_dev: ``VNS_INSECURE_DEV``: serve without a webhook token (local development only).
+        insecure_dev: ``VNS_INSECURE_DEV``: serve without a webhook token (local development only). Tool calls
+            still need the token the app issues; without any secret configured each process signs them with
+            a random key, so run one worker (or set ``VNS_TOOL_TOKEN_SECRET``).
         trust_forwarded_headers: ``VNS_TRUST_FORWARDED_HEADERS``: build the public URL from
             ``X-Forwarded-Proto``/``X-Forwarded-Host``/``Forwarded`` (only behind a proxy that sets them).
         token_grace_seconds: ``VNS_TOKEN_GRACE_SECONDS``: how long past ``max_seconds`` a call's tool token
