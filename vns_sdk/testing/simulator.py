@@ -18,15 +18,8 @@ from __future__ import annotations
 import base64
 import functools
 import os
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import (
-    AbstractAsyncContextManager,
-    AsyncExitStack,
-    ExitStack,
-    asynccontextmanager,
-    contextmanager,
-    suppress,
-)
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, AsyncExitStack, ExitStack, suppress
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -139,7 +132,6 @@ class VNSSimulator:
 
     # -- sync API ----------------------------------------------------------------------------------------
 
-    @contextmanager
     def call(
         self,
         *,
@@ -152,7 +144,7 @@ class VNSSimulator:
         call_start: datetime | None = None,
         software_version: str = SOFTWARE_VERSION,
         extra: Mapping[str, Any] | None = None,
-    ) -> Iterator[SimulatedCall]:
+    ) -> AbstractContextManager[SimulatedCall]:
         """Place a call: send CallStart, check the answer, yield the call, and end it (CallEnd) afterwards.
 
         Args:
@@ -166,10 +158,10 @@ class VNSSimulator:
             software_version: The VNS version reported.
             extra: More CallStart fields to send (for example what a future VNS adds).
 
-        Yields:
-            The call in progress. If the block does not end it, it ends with status 0 on leaving.
+        Returns:
+            A context manager giving the call in progress. If the block does not end the call, it ends with
+            status 0 on leaving.
         """
-        __tracebackhide__ = True
         body = call_start_body(
             caller_id=caller_id,
             caller_id_name=caller_id_name,
@@ -181,20 +173,7 @@ class VNSSimulator:
             software_version=software_version,
             extra=extra,
         )
-        portal, client = self._sync_runtime()
-        core = self._new_call(client, body)
-        call = SimulatedCall(core, portal)
-        call._run(core.start)
-        try:
-            yield call
-        except BaseException:
-            if not core.ended:
-                # The block's own failure matters more than the hang-up's.
-                with suppress(Exception):
-                    call._run(core.end)
-            raise
-        if not core.ended:
-            call._run(core.end)
+        return _CallScope(self, body)
 
     def close(self) -> None:
         """Shut down the in-process app's lifespan and the background event loop."""
@@ -227,8 +206,7 @@ class VNSSimulator:
 
     # -- async API ---------------------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def acall(
+    def acall(
         self,
         *,
         caller_id: str | None = None,
@@ -240,16 +218,16 @@ class VNSSimulator:
         call_start: datetime | None = None,
         software_version: str = SOFTWARE_VERSION,
         extra: Mapping[str, Any] | None = None,
-    ) -> AsyncIterator[AsyncSimulatedCall]:
+    ) -> AbstractAsyncContextManager[AsyncSimulatedCall]:
         """Place a call from async code; the arguments are those of `call`.
 
         Inside ``async with simulator:`` every call shares one run of the app's lifespan; otherwise each
         call starts and stops the app around itself.
 
-        Yields:
-            The call in progress. If the block does not end it, it ends with status 0 on leaving.
+        Returns:
+            An async context manager giving the call in progress. If the block does not end the call, it ends
+            with status 0 on leaving.
         """
-        __tracebackhide__ = True
         body = call_start_body(
             caller_id=caller_id,
             caller_id_name=caller_id_name,
@@ -261,20 +239,7 @@ class VNSSimulator:
             software_version=software_version,
             extra=extra,
         )
-        async with AsyncExitStack() as stack:
-            client = self._client if self._client is not None else await stack.enter_async_context(self._open())
-            call = self._new_call(client, body)
-            await call.start()
-            try:
-                yield call
-            except BaseException:
-                if not call.ended:
-                    # The block's own failure matters more than the hang-up's.
-                    with suppress(Exception):
-                        await call.end()
-                raise
-            if not call.ended:
-                await call.end()
+        return _AsyncCallScope(self, body)
 
     async def __aenter__(self) -> VNSSimulator:
         stack = AsyncExitStack()
@@ -332,6 +297,78 @@ class VNSSimulator:
         self.exchanges.append(exchange)
         if self._recorder is not None:
             self._recorder(exchange)
+
+
+class _CallScope(AbstractContextManager["SimulatedCall"]):
+    """`VNSSimulator.call`: CallStart on entering, CallEnd on leaving (the frames stay out of tracebacks)."""
+
+    def __init__(self, simulator: VNSSimulator, body: dict[str, Any]) -> None:
+        self._simulator = simulator
+        self._body = body
+        self._call: SimulatedCall | None = None
+
+    def __enter__(self) -> SimulatedCall:
+        __tracebackhide__ = True
+        portal, client = self._simulator._sync_runtime()
+        call = SimulatedCall(self._simulator._new_call(client, self._body), portal)
+        call._run(call.core.start)
+        self._call = call
+        return call
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        __tracebackhide__ = True
+        call, self._call = self._call, None
+        if call is None or call.ended:
+            return
+        if exc is None:
+            call._run(call.core.end)
+            return
+        # The block's own failure matters more than the hang-up's.
+        with suppress(Exception):
+            call._run(call.core.end)
+
+
+class _AsyncCallScope(AbstractAsyncContextManager["AsyncSimulatedCall"]):
+    """`VNSSimulator.acall`: CallStart on entering, CallEnd on leaving; the app runs for the call if need be."""
+
+    def __init__(self, simulator: VNSSimulator, body: dict[str, Any]) -> None:
+        self._simulator = simulator
+        self._body = body
+        self._stack = AsyncExitStack()
+        self._call: AsyncSimulatedCall | None = None
+
+    async def __aenter__(self) -> AsyncSimulatedCall:
+        __tracebackhide__ = True
+        simulator = self._simulator
+        try:
+            client = simulator._client
+            if client is None:
+                client = await self._stack.enter_async_context(simulator._open())
+            call = simulator._new_call(client, self._body)
+            await call.start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        self._call = call
+        return call
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        __tracebackhide__ = True
+        call, self._call = self._call, None
+        try:
+            if call is not None and not call.ended:
+                if exc is None:
+                    await call.end()
+                else:
+                    # The block's own failure matters more than the hang-up's.
+                    with suppress(Exception):
+                        await call.end()
+        finally:
+            await self._stack.aclose()
 
 
 class SimulatedCall:
