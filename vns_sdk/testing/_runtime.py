@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 import httpx
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from vns_sdk.exceptions import VNSError
 from vns_sdk.testing.errors import SimulationError
@@ -53,8 +54,13 @@ async def _lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     """Run the app's ASGI lifespan around the block, as a server does."""
     state: dict[str, Any] = {}
     scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": state}
-    to_app, app_inbox = anyio.create_memory_object_stream[Message](math.inf)
-    app_outbox, from_app = anyio.create_memory_object_stream[Message](math.inf)
+    # Not subscripted: anyio 3 (which Starlette still allows) has no generic form.
+    to_app: MemoryObjectSendStream[Message]
+    app_inbox: MemoryObjectReceiveStream[Message]
+    app_outbox: MemoryObjectSendStream[Message]
+    from_app: MemoryObjectReceiveStream[Message]
+    to_app, app_inbox = anyio.create_memory_object_stream(math.inf)
+    app_outbox, from_app = anyio.create_memory_object_stream(math.inf)
     failure: list[BaseException] = []
 
     async def run() -> None:

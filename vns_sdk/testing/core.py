@@ -259,7 +259,9 @@ class AsyncSimulatedCall:
         disagreement = _DISAGREEMENTS.get(str(body.get("error"))) if self._validate else None
         if disagreement:
             raise SimulationError(
-                f"Tool call {sent}: {disagreement}.\n  reply: {_json(body)}\n  schema: {_json(function.parameters)}",
+                f"Tool call {sent}: {disagreement}.\n  reply: {_json(body)}\n  schema: {_json(function.parameters)}\n"
+                "  (to test a reply the model is meant to hear, such as a rule the schema cannot express, "
+                "use call.invoke_raw)",
                 status=200,
                 body=body,
             )
