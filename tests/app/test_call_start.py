@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -267,3 +268,56 @@ async def test_session_tools_are_offered_besides_the_registered_ones(make_app: A
     assert tools[0] == mcp
     assert [tool["name"] for tool in tools[1:]] == ["end_conversation", "lookup_name_or_phone"]
     assert answer["session"]["tool_choice"] == "required"
+
+
+async def test_session_override_as_a_model(make_app: AppFactory) -> None:
+    from vns_sdk.models import RealtimeSession
+
+    app = make_app(session=RealtimeSession(instructions="From the model.", max_output_tokens=300))
+    async with client_for(app) as http:
+        answer = await start_call(http)
+    assert answer["session"]["instructions"] == "From the model."
+    assert answer["session"]["max_output_tokens"] == 300
+    assert answer["session"]["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+
+
+async def test_raw_asgi_without_a_host_header_and_a_client_that_leaves(app: VNSApp) -> None:
+    body = json.dumps(spec("call_start_request")).encode()
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    def scope(path: str) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "method": "POST",
+            "scheme": "https",
+            "path": path,
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"authorization", AUTH["Authorization"].encode())],
+            "server": ("10.0.0.5", 8443),
+        }
+
+    messages = iter(
+        [{"type": "http.request", "body": body[:10], "more_body": True}, {"type": "http.request", "body": body[10:]}]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    await app(scope("/vns/call-start"), receive, send)
+    answer = json.loads(sent[1]["body"])
+    assert tools_base(answer)[0] == "https://10.0.0.5:8443/vns/tools"
+
+    sent.clear()
+
+    async def leave() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    await app(scope("/vns/call-start"), leave, send)
+    tool_scope = scope("/vns/tools/lookup_name_or_phone")
+    tool_scope["headers"] = [(b"authorization", tools_base(answer)[1]["Authorization"].encode())]
+    await app(tool_scope, leave, send)
+    assert sent == []  # nobody to answer
