@@ -76,6 +76,7 @@ class MemoryCallStateStore(CallStateStore):
         state.update(updates)
         for key in deleted:
             state.pop(key, None)
+        self._touch("call", session_guid, ttl)  # as the Redis store does: a call with activity stays alive
 
     async def claim_call_end(self, session_guid: str, ttl: float) -> bool:
         self._sweep()
