@@ -466,3 +466,10 @@ def test_reprs_say_what_they_are(lookup_app: VNSApp) -> None:
             f"<SimulatedCall {call.session_guid} inbound from 3032639999 to 7206999999, 1 exchanges, live>"
         )
     assert repr(vns) == "<VNSSimulator app=VNSApp prefix='/vns', 2 exchanges>"
+
+
+def test_printed_exchanges_point_out_errors_the_model_hears(lookup_app: VNSApp) -> None:
+    with VNSSimulator(lookup_app) as vns, vns.call() as call:
+        assert call.invoke("lookup_name_or_phone")["error"] == "tool_error"
+    assert "    lookup_name_or_phone()\n    -> {" in call.format_exchanges()
+    assert "       (the model hears an error: tool_error)" in call.format_exchanges()

@@ -66,6 +66,9 @@ class Exchange:
         elif self.kind == "tool":
             args = ", ".join(f"{key}={_short(value, 60)}" for key, value in (self.arguments or {}).items())
             lines = [f"{self.tool}({args})", f"-> {_short(self.response_body, 400)}"]
+            error = _get(self.response_body, "error")
+            if self.status == 200 and isinstance(error, str):
+                lines.append(f"   (the model hears an error: {error})")
         else:
             lines = _describe_call_end(self.request_body, self.response_body)
         return "\n".join([head, *(f"    {line}" for line in lines)])
