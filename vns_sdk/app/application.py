@@ -72,6 +72,27 @@ class VNSApp:
     Every argument left ``None`` falls back to `VNSSettings` (that is, to the environment); explicit
     arguments win.
 
+    Example:
+        ```python
+        from vns_sdk import CallContext, VNSApp
+
+        app = VNSApp(instructions="You are a friendly agent.", end_conversation=True)
+
+        @app.tool
+        async def opening_hours(day: str) -> dict:
+            """Tells the caller the opening hours for a day of the week.
+
+            Args:
+                day: The day of the week, in English.
+            """
+            return {"day": day, "open": "9:00", "close": "17:00"}
+
+        @app.on_call_start
+        async def greet(call: CallContext) -> None:
+            if call.outbound:
+                call.session.instructions += " You are calling the customer back."
+        ```
+
     Args:
         instructions: The agent's instructions (``VNS_INSTRUCTIONS``).
         model: The Realtime model (``VNS_MODEL``, default ``gpt-realtime``).
