@@ -80,11 +80,11 @@ class VNSApp:
 
         @app.tool
         async def opening_hours(day: str) -> dict:
-            """Tells the caller the opening hours for a day of the week.
+            '''Tells the caller the opening hours for a day of the week.
 
             Args:
                 day: The day of the week, in English.
-            """
+            '''
             return {"day": day, "open": "9:00", "close": "17:00"}
 
         @app.on_call_start
