@@ -87,7 +87,7 @@ def test_dot_env_is_read_and_the_environment_wins(
         (
             {"empty/readme.txt": "x"},
             "empty",
-            "error: empty: no app.py in this folder; pass the file that defines the app",
+            "error: empty: no app.py in this folder",
         ),
         ({"notes.txt": "x"}, "notes.txt:app", "error: notes.txt: not a Python file"),
         ({}, "no_such_module:app", "error: cannot import module 'no_such_module' from"),
@@ -100,7 +100,7 @@ def test_dot_env_is_read_and_the_environment_wins(
         (
             {"a.py": "x = 1\nundefined_name\n"},
             "a.py",
-            "error: importing 'a' failed: NameError: name 'undefined_name' is not defined (a.py, line 2)",
+            "NameError: name 'undefined_name' is not defined (a.py, line 2)",
         ),
         ({"a.py": "def (:\n"}, "a.py", "error: importing 'a' failed: SyntaxError: invalid syntax (a.py, line 1)"),
         ({}, None, "error: no app given and no [tool.vns-sdk] app in pyproject.toml"),

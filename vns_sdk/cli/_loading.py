@@ -24,7 +24,15 @@ from vns_sdk.cli._errors import CLIError
 if TYPE_CHECKING:
     from vns_sdk.app import VNSApp
 
-__all__ = ["AppSpec", "find_app_spec", "load_app", "load_env_file", "open_app", "read_project_config"]
+__all__ = [
+    "AppSpec",
+    "find_app_spec",
+    "load_app",
+    "load_env_file",
+    "open_app",
+    "prepare_environment",
+    "read_project_config",
+]
 
 DEFAULT_ATTR = "app"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -245,18 +253,14 @@ def load_env_file(path: Path) -> list[str]:
     return names
 
 
-def open_app(app: str | None, *, env_file: Path | None = None, simulated: bool = False) -> tuple[AppSpec, VNSApp]:
-    """Find, configure and import the app a command works on.
+def prepare_environment(env_file: Path | None = None, *, simulated: bool = False) -> None:
+    """Read the ``.env`` file, and give an app that is only simulated the token it needs to be built.
 
     Args:
-        app: What the user typed (see `find_app_spec`), or None for the project's config.
-        env_file: A ``.env`` file to read first; by default ``./.env`` when it exists.
+        env_file: A ``.env`` file to read; by default ``./.env`` when it exists.
         simulated: The app is only driven in this process (simulated calls, inspection), never served. An app
             with no webhook credential refuses to be built; here a throwaway token stands in, so a fresh
             project can be tried before it has secrets.
-
-    Returns:
-        Where the app lives, and the app.
     """
     import os
 
@@ -272,5 +276,19 @@ def open_app(app: str | None, *, env_file: Path | None = None, simulated: bool =
         import secrets
 
         os.environ["VNS_WEBHOOK_TOKEN"] = f"simulated-{secrets.token_urlsafe(24)}"
+
+
+def open_app(app: str | None, *, env_file: Path | None = None, simulated: bool = False) -> tuple[AppSpec, VNSApp]:
+    """Find, configure and import the app a command works on.
+
+    Args:
+        app: What the user typed (see `find_app_spec`), or None for the project's config.
+        env_file: A ``.env`` file to read first; by default ``./.env`` when it exists.
+        simulated: The app is only simulated in this process (see `prepare_environment`).
+
+    Returns:
+        Where the app lives, and the app.
+    """
+    prepare_environment(env_file, simulated=simulated)
     spec = find_app_spec(app)
     return spec, load_app(spec)

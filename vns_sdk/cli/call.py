@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from vns_sdk.app import VNSApp
     from vns_sdk.cli._schema import Parameter
     from vns_sdk.models import FunctionTool
-    from vns_sdk.testing.simulator import SimulatedCall, VNSSimulator
+    from vns_sdk.testing import SimulatedCall, VNSSimulator
 
 __all__ = ["COMMAND", "call", "open_simulator"]
 
@@ -29,7 +29,7 @@ def open_simulator(app: VNSApp) -> Iterator[VNSSimulator]:
     Args:
         app: The app to call.
     """
-    from vns_sdk.testing.simulator import VNSSimulator
+    from vns_sdk.testing import VNSSimulator
 
     with VNSSimulator(app) as simulator:
         yield simulator
@@ -103,7 +103,7 @@ def _arguments_for(tool: FunctionTool, inline: str) -> dict[str, Any] | None:
 
 
 def _invoke(live: SimulatedCall, name: str, arguments: dict[str, Any]) -> None:
-    from vns_sdk.testing.errors import SimulationError
+    from vns_sdk.testing import SimulationError
 
     typer.secho(f"→ {name} {json.dumps(arguments, ensure_ascii=False)}", fg="cyan")
     try:

@@ -99,7 +99,7 @@ def dial(
 
     Needs the API credentials in VNS_API_TOKEN (and VNS_API_URL for a non-default API).
     """
-    from vns_sdk.cli._loading import load_env_file, open_app
+    from vns_sdk.cli._loading import open_app, prepare_environment
 
     number = parse_phone_number(number, what="NUMBER")
     caller_id = parse_phone_number(caller_id, what="--caller-id")
@@ -128,12 +128,7 @@ def dial(
             context=context_value,
         )
     else:
-        if env_file is not None:
-            if not env_file.is_file():
-                raise CLIError(f"{env_file}: no such file")
-            load_env_file(env_file)
-        elif Path(".env").is_file():
-            load_env_file(Path(".env"))
+        prepare_environment(env_file)
         with make_client(api_url=api_url, api_token=None) as client:
             response = client.dial(number, caller_id, caller_id_name=name, customer_call_id=customer_call_id)
 

@@ -1,9 +1,184 @@
-"""`vns-sdk replay` and `vns-sdk test`: run recorded transcripts and scenario files against an app."""
+"""`vns-sdk test PATH` runs scenario files; `vns-sdk replay FILE...` replays recorded transcripts.
+
+Both drive the app in this process through the simulator (or a running app at ``--url``), exactly as VNS
+would call it, and exit non-zero when anything differs from what was expected.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
 from vns_sdk.cli._command import Command
+from vns_sdk.cli._errors import CLIError
 
-__all__ = ["COMMANDS"]
+if TYPE_CHECKING:
+    from vns_sdk.testing import ScenarioResult
 
-COMMANDS: tuple[Command, ...] = ()
+__all__ = ["COMMANDS", "replay", "test"]
+
+_SUFFIXES = "*.vns.yaml, *.vns.yml or *.vns.json"
+
+AppOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app",
+        help="The app to run against (file, folder or module:attr). "
+        "\\[default: the scenario's own app:, else the app in pyproject.toml]",
+    ),
+]
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url", help="Instead of --app, the base URL of a running app (presents VNS_WEBHOOK_TOKEN).", metavar="URL"
+    ),
+]
+
+
+def _check_target(app: str | None, url: str | None) -> None:
+    if app is not None and url is not None:
+        raise CLIError("pass --app or --url, not both", exit_code=2)
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise CLIError(f"--url must be an http(s) URL like http://127.0.0.1:8000, got {url!r}", exit_code=2)
+
+
+def _project_app() -> Any:
+    """The app named in the project's pyproject.toml, or None outside a project."""
+    from vns_sdk.cli._loading import find_app_spec, load_app, read_project_config
+
+    if read_project_config(Path.cwd()) is None:
+        return None
+    return load_app(find_app_spec(None))
+
+
+def _step_lines(result: ScenarioResult) -> list[tuple[bool, str]]:
+    lines = []
+    for number, step in enumerate(result.scenario.steps, start=1):
+        failed = any(problem.startswith(f"step {number}:") for problem in result.problems)
+        arguments = json.dumps(step.arguments, ensure_ascii=False)
+        about = f"  ({step.description})" if step.description else ""
+        lines.append((not failed, f"step {number}  {step.tool} {arguments}{about}"))
+    return lines
+
+
+def test(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help=f"Scenario files ({_SUFFIXES}) or folders searched for them.", show_default=False),
+    ],
+    app: AppOption = None,
+    url: UrlOption = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print every request VNS sent and what the app answered.")
+    ] = False,
+) -> None:
+    """Run scenario files: place each call, check every tool reply; exit 1 if any scenario fails."""
+    from vns_sdk.cli._loading import find_app_spec, load_app, prepare_environment
+    from vns_sdk.exceptions import ConfigurationError
+    from vns_sdk.testing import ScenarioResult, SimulationError, format_exchanges, load_scenario, run_scenario
+    from vns_sdk.testing.scenario import Scenario, find_scenarios
+
+    _check_target(app, url)
+    for path in paths:
+        if not path.exists():
+            raise CLIError(f"{path}: no such file or folder")
+    files = find_scenarios(paths)
+    if not files:
+        raise CLIError(f"no scenario files ({_SUFFIXES}) in {', '.join(str(path) for path in paths)}")
+    prepare_environment(simulated=url is None)
+    given = load_app(find_app_spec(app)) if app is not None else None
+    project: list[Any] = []  # loaded on first need: the app of the project, for scenarios that name none
+
+    passed = 0
+    for file in files:
+        try:
+            scenario = load_scenario(file)
+            target = given
+            if url is None and target is None:
+                # The scenario's own `app:` wins over the project's, as under pytest.
+                if scenario.app:
+                    target = scenario.load_app()
+                else:
+                    project = project or [_project_app()]
+                    target = project[0]
+            result = run_scenario(scenario, app=target, url=url)
+        except (ConfigurationError, SimulationError, OSError) as exc:
+            result = ScenarioResult(Scenario(name=file.name.split(".vns.")[0], path=file), problems=[str(exc)])
+        passed += result.ok
+        _print_result(result, verbose=verbose, format_exchanges=format_exchanges)
+    failed = len(files) - passed
+    summary = f"All {passed} scenarios passed." if not failed else f"{passed} passed, {failed} failed."
+    typer.secho(summary, fg="green" if not failed else "red", bold=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_result(result: ScenarioResult, *, verbose: bool, format_exchanges: Any) -> None:
+    where = f"  ({result.scenario.path})" if result.scenario.path else ""
+    verdict = "PASS" if result.ok else "FAIL"
+    typer.secho(f"{verdict}  {result.scenario.name}{where}", fg="green" if result.ok else "red", bold=True)
+    for ok, line in _step_lines(result):
+        typer.echo(f"  {'✓' if ok else '✗'} {line}")
+    for problem in result.problems:
+        typer.secho("\n".join(f"    {text}" for text in problem.splitlines()), fg="red")
+    if verbose and result.exchanges:
+        typer.echo("\n".join(f"    {text}" for text in format_exchanges(result.exchanges).splitlines()))
+
+
+def replay(
+    files: Annotated[list[Path], typer.Argument(help="Transcripts (JSON Lines) recorded by the simulator.")],
+    app: AppOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Replay recorded calls against the app and diff every answer; exit 1 if any differs."""
+    from vns_sdk.cli._loading import find_app_spec, load_app, prepare_environment
+    from vns_sdk.testing import replay as replay_transcripts
+
+    _check_target(app, url)
+    for file in files:
+        if not file.is_file():
+            raise CLIError(f"{file}: no such file")
+    target = None
+    if url is None:
+        prepare_environment(simulated=True)
+        target = load_app(find_app_spec(app)) if app is not None else _project_app()
+        if target is None:
+            raise CLIError(
+                "no app to replay against: pass --app (app.py or module:attr) or --url, or run in a project "
+                "whose pyproject.toml names its app",
+                exit_code=2,
+            )
+    report = replay_transcripts(files, app=target, url=url)
+    typer.echo(report.render())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+COMMANDS = (
+    Command(
+        name="test",
+        function=test,
+        panel="Simulate",
+        epilog=(
+            "Examples:\n\n"
+            "  vns-sdk test tests/scenarios\n"
+            "  vns-sdk test examples/lookup -v\n"
+            "  vns-sdk test booking.vns.yaml --app my_agent.app:app\n"
+            "  vns-sdk test tests/scenarios --url http://127.0.0.1:8000"
+        ),
+    ),
+    Command(
+        name="replay",
+        function=replay,
+        panel="Simulate",
+        epilog=(
+            "Examples:\n\n"
+            "  pytest --vns-record transcripts/      # record the test suite's calls\n"
+            "  vns-sdk replay transcripts/*.jsonl --app my_agent.app:app\n"
+            "  vns-sdk replay call.jsonl --url http://127.0.0.1:8000"
+        ),
+    ),
+)
