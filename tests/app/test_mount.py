@@ -90,6 +90,18 @@ async def test_asgi_lifespan_opens_and_closes(make_app: AppFactory) -> None:
     assert store.closed == 1
 
 
+async def test_startup_warns_when_the_store_is_unreachable(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = ClosingStore()
+    store.reachable = False
+    app = make_app(state_store=store)
+    async with app.lifespan():
+        pass
+    assert any("not reachable at startup" in record.getMessage() for record in caplog.records)
+    assert store.closed == 1
+
+
 async def test_lifespan_reports_a_failing_shutdown(make_app: AppFactory) -> None:
     class Broken(MemoryCallStateStore):
         async def aclose(self) -> None:

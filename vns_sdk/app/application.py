@@ -428,9 +428,20 @@ class VNSApp:
             )
 
     async def startup(self) -> None:
-        """Start serving (the ASGI lifespan calls it): warn about an insecure setup."""
+        """Start serving (the ASGI lifespan calls it): warn about an insecure setup or an unreachable store."""
         if self._insecure:
             self._warn_insecure()
+        if not await self._store_reachable():
+            # Start anyway: the store may come back, and until then tool calls answer that it is unavailable.
+            logger.warning("The call-state store (%s) is not reachable at startup.", type(self.store).__name__)
+
+    async def _store_reachable(self) -> bool:
+        import asyncio
+
+        try:
+            return bool(await asyncio.wait_for(self.store.ping(), timeout=_HEALTH_TIMEOUT))
+        except Exception:
+            return False
 
     async def shutdown(self) -> None:
         """Stop serving (the ASGI lifespan calls it): close the store's connections."""
@@ -526,12 +537,7 @@ class VNSApp:
         log_webhook(endpoint, started, 405, "method_not_allowed", level=logging.DEBUG)
 
     async def _health(self, send: Send, *, head: bool) -> None:
-        import asyncio
-
-        try:
-            reachable = await asyncio.wait_for(self.store.ping(), timeout=_HEALTH_TIMEOUT)
-        except Exception:
-            reachable = False
+        reachable = await self._store_reachable()
         status = 200 if reachable else 503
         body = json.dumps(
             {
