@@ -406,6 +406,17 @@ def test_validation_can_be_turned_off_to_drive_a_broken_app(fake_app: FakeVNSApp
         assert call.invoke("lookup_name_or_phone", anything="goes") == {"contactFound": False}
 
 
+def test_a_failure_message_shows_no_key_or_token(fake_app: FakeVNSApp) -> None:
+    fake_app.answer["session"]["model"] = "gpt-realtime-mini"
+    with fake_simulator(fake_app) as vns, pytest.raises(SimulationError) as caught, vns.call():
+        pass
+    message = str(caught.value)
+    assert '"aiUrl": {"url": "wss://api.openai.com/v1/realtime?model=gpt-realtime"' in message
+    assert OPENAI_KEY not in message and TOOL_TOKEN not in message
+    assert '"headers": {"Authorization": "Bearer <redacted>"}' in message
+    assert OPENAI_KEY not in str(caught.value.body) and OPENAI_KEY not in vns.format_exchanges()
+
+
 def test_the_harness_reports_secrets_nowhere(lookup_app: VNSApp) -> None:
     with VNSSimulator(lookup_app) as vns, vns.call() as call, pytest.raises(SimulationError) as caught:
         call.invoke("nope")

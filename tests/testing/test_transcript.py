@@ -194,3 +194,9 @@ def test_a_refused_call_start_is_shown_not_diffed(lookup_app: VNSApp, tmp_path: 
         'answer now: {"error": "unauthorized", "message": "Missing or wrong webhook credentials."}',
     ]
     assert all(exchange.error == "not replayed: CallStart failed" for exchange in report.exchanges[1:])
+
+
+def test_redaction_leaves_prose_alone() -> None:
+    prose = ["The tool token is not valid.", "Basic information here", "the bearer of news", "token=abc"]
+    assert redact(prose) == prose
+    assert redact(["Bearer abcdefghijklmnop", "bearer abc.def"]) == ["Bearer <redacted>", "bearer <redacted>"]

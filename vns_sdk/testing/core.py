@@ -24,6 +24,7 @@ from vns_sdk.testing._checks import (
     json_body,
     parse_call_start,
 )
+from vns_sdk.testing._redaction import redact, redact_text
 from vns_sdk.testing.assertions import assert_matches
 from vns_sdk.testing.errors import SimulationError
 from vns_sdk.testing.exchange import Exchange, ExchangeKind
@@ -174,25 +175,27 @@ class AsyncSimulatedCall:
         """Send CallStart and check the answer (`VNSSimulator.acall` does this for you)."""
         __tracebackhide__ = True
         response, exchange = await self._post("call_start", self._url("/call-start"), self.request)
-        body = exchange.response_body
+        body, _ = json_body(response)  # the exchange keeps a redacted copy; the call needs the real headers
         where = f"CallStart (POST {exchange.path}) was answered with HTTP {response.status_code}"
         if response.status_code in (401, 403) and not self._webhook_headers:
             raise SimulationError(
                 f"{where}: the simulator sent no webhook token. Pass webhook_token= to VNSSimulator, "
-                "or set VNS_WEBHOOK_TOKEN.\n  answer: " + excerpt(response.text),
+                "or set VNS_WEBHOOK_TOKEN.\n  answer: " + _shown(response),
                 status=response.status_code,
-                body=body,
+                body=redact(body),
             )
         if response.status_code != 200:
             refused = " (the app refused the call)" if response.status_code == 403 else ""
             raise SimulationError(
-                f"{where}{refused}; VNS needs a 200 with the call's instructions.\n  answer: {excerpt(response.text)}",
+                f"{where}{refused}; VNS needs a 200 with the call's instructions.\n  answer: {_shown(response)}",
                 status=response.status_code,
-                body=body,
+                body=redact(body),
             )
         _, not_json = json_body(response)
         if not_json:
-            raise SimulationError(f"{where} but {not_json}.\n  answer: {excerpt(response.text)}", status=200, body=body)
+            raise SimulationError(
+                f"{where} but {not_json}.\n  answer: {_shown(response)}", status=200, body=redact(body)
+            )
         answer, problems = parse_call_start(body)
         if answer is not None and self._validate:
             problems = call_start_problems(answer)
@@ -200,9 +203,9 @@ class AsyncSimulatedCall:
             raise SimulationError(
                 "The CallStart answer is not one VNS can use:\n"
                 + "\n".join(f"  - {problem}" for problem in problems)
-                + f"\n  answer: {excerpt(response.text, 1500)}",
+                + f"\n  answer: {_shown(response, 1500)}",
                 status=200,
-                body=body,
+                body=redact(body),
             )
         self.response = answer
 
@@ -244,17 +247,17 @@ class AsyncSimulatedCall:
         if response.status_code != 200:
             raise SimulationError(
                 f"Tool call {sent} was answered with HTTP {response.status_code}; the model only hears a 200 with "
-                f"a JSON object.\n  answer: {excerpt(response.text)}",
+                f"a JSON object.\n  answer: {_shown(response)}",
                 status=response.status_code,
-                body=body,
+                body=redact(body),
             )
         if not_json or not isinstance(body, dict):
             why = not_json or f"the body is JSON but not an object ({type(body).__name__})"
             raise SimulationError(
                 f"Tool call {sent} was answered, but {why}; VNS feeds the model a JSON object.\n"
-                f"  answer: {excerpt(response.text)}",
+                f"  answer: {_shown(response)}",
                 status=200,
-                body=body,
+                body=redact(body),
             )
         disagreement = _DISAGREEMENTS.get(str(body.get("error"))) if self._validate else None
         if disagreement:
@@ -263,7 +266,7 @@ class AsyncSimulatedCall:
                 "  (to test a reply the model is meant to hear, such as a rule the schema cannot express, "
                 "use call.invoke_raw)",
                 status=200,
-                body=body,
+                body=redact(body),
             )
         return body
 
@@ -414,16 +417,16 @@ class AsyncSimulatedCall:
         if response.status_code != 200 or not_json or not isinstance(answer, dict):
             raise SimulationError(
                 f'{where}; VNS expects a 200 with {{"status": 0, "errorMessage": "Success"}}.\n'
-                f"  answer: {excerpt(response.text)}",
+                f"  answer: {_shown(response)}",
                 status=response.status_code,
-                body=answer,
+                body=redact(answer),
             )
         ack = CallEndResponse.model_validate(answer)
         if self._validate and ack.status != 0:
             raise SimulationError(
                 f"{where} but status {ack.status} ({ack.error_message}); a CallEnd the app took in answers status 0.",
                 status=200,
-                body=answer,
+                body=redact(answer),
             )
         self.end_response = answer
         return answer
@@ -485,9 +488,9 @@ class AsyncSimulatedCall:
             method="POST",
             url=str(response.request.url),
             request_headers={**sent_headers, "content-type": "application/json"},
-            request_body=body,
+            request_body=redact(body),
             status=response.status_code,
-            response_body=answer,
+            response_body=redact(answer),
             elapsed_ms=elapsed,
             tool=tool,
             arguments=arguments,
@@ -497,6 +500,13 @@ class AsyncSimulatedCall:
         if self._on_exchange is not None:
             self._on_exchange(exchange)
         return response, exchange
+
+
+def _shown(response: httpx.Response, limit: int = 500) -> str:
+    # What a failure message shows of an answer: never the keys and tokens in it (CallStart carries both).
+    body, not_json = json_body(response)
+    text = redact_text(response.text) if not_json else json.dumps(redact(body), ensure_ascii=False)
+    return excerpt(text, limit)
 
 
 def _merged(base: Mapping[str, str], changes: Mapping[str, str | None] | None) -> dict[str, str]:

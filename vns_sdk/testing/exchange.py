@@ -24,9 +24,9 @@ class Exchange:
         method: The HTTP method (always ``POST`` for VNS).
         url: The URL requested, with its query string.
         request_headers: The headers sent.
-        request_body: The JSON body sent (or its text when it was not JSON).
+        request_body: The JSON body sent (or its text when it was not JSON), keys and tokens redacted.
         status: The HTTP status of the answer.
-        response_body: The JSON answer (or its text when it was not JSON).
+        response_body: The JSON answer (or its text when it was not JSON), keys and tokens redacted.
         elapsed_ms: How long the app took to answer, in milliseconds.
         tool: The tool's name (tool calls only).
         arguments: The tool arguments the model sent (tool calls only).

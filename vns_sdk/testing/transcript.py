@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from vns_sdk.testing._redaction import redact, redact_headers, redact_text
 from vns_sdk.testing.exchange import Exchange
 
 __all__ = [
@@ -46,67 +47,8 @@ __all__ = [
     "replay",
 ]
 
-REDACTED = "<redacted>"
-_SECRET_NAME = re.compile(r"auth|token|secret|key|password|signature|cookie|credential", re.IGNORECASE)
-_SECRET_TEXT = [
-    (re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=:-]+", re.IGNORECASE), rf"\1 {REDACTED}"),
-    (re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"), f"sk-{REDACTED}"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
-    (
-        re.compile(r"([?&][^=&#\s]*(?:auth|token|secret|key|password|sig)[^=&#\s]*=)[^&#\s]*", re.IGNORECASE),
-        rf"\1{REDACTED}",
-    ),
-]
 _KINDS = {"call-start": "call_start", "call-end": "call_end"}
 _MAX_RECORDED_BODY = 1024 * 1024
-
-
-# -- redaction -------------------------------------------------------------------------------------------
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers with every credential replaced by ``<redacted>`` (the scheme of ``Authorization`` is kept)."""
-    cleaned = {}
-    for name, value in headers.items():
-        if _SECRET_NAME.search(name):
-            scheme, space, _ = str(value).partition(" ")
-            cleaned[name] = f"{scheme} {REDACTED}" if space and scheme.isalpha() else REDACTED
-        else:
-            cleaned[name] = _redact_text(str(value))
-    return cleaned
-
-
-def redact(value: Any) -> Any:
-    """A copy of a JSON value with keys and tokens replaced by ``<redacted>``.
-
-    Every header value in the ``VoiceElements_Instructions`` of a CallStart answer is a credential (the
-    OpenAI key, the tool token); elsewhere, strings that look like bearer tokens, JWTs, ``sk-`` keys or
-    URL parameters named like secrets are redacted.
-    """
-    if isinstance(value, Mapping):
-        cleaned: dict[str, Any] = {}
-        for key, item in value.items():
-            if key == "headers" and isinstance(item, Mapping):
-                cleaned[key] = {name: _redact_header_value(str(v)) for name, v in item.items()}
-            else:
-                cleaned[key] = redact(item)
-        return cleaned
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    if isinstance(value, str):
-        return _redact_text(value)
-    return value
-
-
-def _redact_header_value(value: str) -> str:
-    scheme, space, _ = value.partition(" ")
-    return f"{scheme} {REDACTED}" if space and scheme.isalpha() else REDACTED
-
-
-def _redact_text(text: str) -> str:
-    for pattern, replacement in _SECRET_TEXT:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 # -- writing ---------------------------------------------------------------------------------------------
@@ -130,7 +72,7 @@ def _line(
     record["at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     record["request"] = {
         "method": method,
-        "path": _redact_text(path),
+        "path": redact_text(path),
         "headers": redact_headers(headers),
         "body": redact(body),
     }
