@@ -15,13 +15,15 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from pydantic import ValidationError
+
 from vns_sdk.app import outbound
 from vns_sdk.app.access_log import log_webhook, logger, redactor
 from vns_sdk.app.asgi import Receive, Scope, Send, send_json
 from vns_sdk.app.auth import ToolTokens, WebhookAuth
 from vns_sdk.app.call_end import handle_call_end
 from vns_sdk.app.call_start import handle_call_start
-from vns_sdk.app.errors import error_body
+from vns_sdk.app.errors import error_body, validation_problems
 from vns_sdk.app.handlers import Handler, call_end_handler, call_start_handler
 from vns_sdk.app.session import default_session
 from vns_sdk.app.settings import VNSSettings
@@ -49,6 +51,11 @@ def _secret(value: Any) -> str | None:
     if value is None:
         return None
     return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
+
+
+def _summary(exc: ValidationError) -> str:
+    # Field names and what is wrong, without the values given (they may be secrets).
+    return "; ".join(f"{problem['field']}: {problem['problem']}" for problem in validation_problems(exc))
 
 
 def _normalize_prefix(prefix: str) -> str:
@@ -190,8 +197,8 @@ class VNSApp:
         base = settings if settings is not None else VNSSettings()
         try:
             self.settings: VNSSettings = VNSSettings.model_validate({**dict(base), **overrides})
-        except ValueError as exc:
-            raise ConfigurationError(f"invalid VNSApp setting: {exc}") from None
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid VNSApp setting: {_summary(exc)}") from None
         cfg = self.settings
 
         tokens = [_secret(token) or "" for token in cfg.webhook_token]
@@ -221,6 +228,7 @@ class VNSApp:
             _secret(cfg.redis_url),
             *tokens,
             *basic,
+            *(pair.partition(":")[2] for pair in basic),
         )
 
         self.prefix: str = _normalize_prefix(cfg.prefix)
@@ -243,8 +251,8 @@ class VNSApp:
             self._session_template = default_session(
                 model=cfg.model, voice=cfg.voice, instructions=cfg.instructions, override=session
             )
-        except ValueError as exc:
-            raise ConfigurationError(f"invalid session: {exc}") from None
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid session: {_summary(exc)}") from None
 
         if state_store is None:
             redis = _secret(cfg.redis_url)
