@@ -53,6 +53,15 @@ def _secret(value: Any) -> str | None:
     return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
 
 
+def _url_password(url: str | None) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password if url else None
+    except ValueError:
+        return None
+
+
 def _summary(exc: ValidationError) -> str:
     # Field names and what is wrong, without the values given (they may be secrets).
     return "; ".join(f"{problem['field']}: {problem['problem']}" for problem in validation_problems(exc))
@@ -226,6 +235,7 @@ class VNSApp:
             self._api_token,
             _secret(cfg.tool_token_secret),
             _secret(cfg.redis_url),
+            _url_password(_secret(cfg.redis_url)),
             *tokens,
             *basic,
             *(pair.partition(":")[2] for pair in basic),
