@@ -8,7 +8,6 @@ router, because a tool call is dead air on a live phone call.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import time
@@ -25,6 +24,7 @@ from vns_sdk.app.call_end import handle_call_end
 from vns_sdk.app.call_start import handle_call_start
 from vns_sdk.app.errors import error_body, validation_problems
 from vns_sdk.app.handlers import Handler, call_end_handler, call_start_handler
+from vns_sdk.app.health import handle_health, store_reachable
 from vns_sdk.app.session import default_session
 from vns_sdk.app.settings import VNSSettings
 from vns_sdk.app.tool_calls import handle_tool_call
@@ -44,7 +44,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 _NOT_FOUND = error_body("not_found", "There is no such route.")
 _INTERNAL_ERROR = error_body("internal_error", "The app failed to answer; its log says why.")
 _WEBSOCKET_CLOSE = {"type": "websocket.close", "code": 1000}
-_HEALTH_TIMEOUT = 2.0
 
 
 def _secret(value: Any) -> str | None:
@@ -449,17 +448,9 @@ class VNSApp:
         """Start serving (the ASGI lifespan calls it): warn about an insecure setup or an unreachable store."""
         if self._insecure:
             self._warn_insecure()
-        if not await self._store_reachable():
+        if not await store_reachable(self.store):
             # Start anyway: the store may come back, and until then tool calls answer that it is unavailable.
             logger.warning("The call-state store (%s) is not reachable at startup.", type(self.store).__name__)
-
-    async def _store_reachable(self) -> bool:
-        import asyncio
-
-        try:
-            return bool(await asyncio.wait_for(self.store.ping(), timeout=_HEALTH_TIMEOUT))
-        except Exception:
-            return False
 
     async def shutdown(self) -> None:
         """Stop serving (the ASGI lifespan calls it): close the store's connections."""
@@ -537,7 +528,7 @@ class VNSApp:
             return await self._method_not_allowed(send, "call-end", "POST")
         if route == "/health":
             if method in ("GET", "HEAD"):
-                return await self._health(send, head=method == "HEAD")
+                return await handle_health(self, send, head=method == "HEAD")
             return await self._method_not_allowed(send, "health", "GET, HEAD")
         await send_json(send, 404, _NOT_FOUND)
 
@@ -553,23 +544,3 @@ class VNSApp:
         body = error_body("method_not_allowed", f"Use {allow} on this route.")
         await send_json(send, 405, body, [(b"allow", allow.encode())])
         log_webhook(endpoint, started, 405, "method_not_allowed", level=logging.DEBUG)
-
-    async def _health(self, send: Send, *, head: bool) -> None:
-        reachable = await self._store_reachable()
-        status = 200 if reachable else 503
-        body = json.dumps(
-            {
-                "status": "ok" if reachable else "degraded",
-                "store": {"type": type(self.store).__name__, "reachable": reachable},
-                "tools": len(self.router),
-                "secure": not self._insecure,
-            },
-            separators=(",", ":"),
-        ).encode()
-        if head:
-            await send(
-                {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
-            )
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await send_json(send, status, body)
