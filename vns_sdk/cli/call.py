@@ -36,8 +36,8 @@ def open_simulator(app: VNSApp) -> Iterator[VNSSimulator]:
 
 
 def _print_json(value: Any, *, prefix: str) -> None:
-    text = json.dumps(value, indent=2, ensure_ascii=False)
-    typer.echo("\n".join(f"{prefix}{line}" for line in text.splitlines()))
+    lines = json.dumps(value, indent=2, ensure_ascii=False).splitlines()
+    typer.echo("\n".join([prefix + lines[0], *(" " * len(prefix) + line for line in lines[1:])]))
 
 
 def _list_tools(tools: dict[str, FunctionTool]) -> None:

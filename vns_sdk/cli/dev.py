@@ -55,11 +55,19 @@ def dev(
 ) -> None:
     """Serve the app with uvicorn, reloading on change; print the URLs and the auth to give VNS support."""
     from vns_sdk.cli._loading import open_app
+    from vns_sdk.exceptions import ConfigurationError
 
     if insecure_dev:
         # Through the environment, so the server process that uvicorn's reloader starts sees it too.
         os.environ["VNS_INSECURE_DEV"] = "1"
-    spec, vns_app = open_app(app, env_file=env_file)
+    try:
+        spec, vns_app = open_app(app, env_file=env_file)
+    except ConfigurationError as exc:
+        if os.environ.get("VNS_WEBHOOK_TOKEN"):
+            raise
+        raise CLIError(
+            f"{exc} Here: put VNS_WEBHOOK_TOKEN in .env (see .env.example), or pass --insecure-dev."
+        ) from exc
     settings = vns_app.settings
     auth = _auth_lines(vns_app)
     if not auth and not settings.insecure_dev:

@@ -67,6 +67,7 @@ def session(
     caller_id: Annotated[
         str, typer.Option("--caller-id", help="The calling number of the sample call.")
     ] = "3035550123",
+    caller_name: Annotated[str, typer.Option("--caller-name", help="The caller's display name.")] = "Jane Doe",
     called_number: Annotated[str, typer.Option("--called-number", help="The DID called.")] = "7205550100",
     customer_call_id: Annotated[
         str | None, typer.Option("--customer-call-id", help="The customerCallId of the sample call.")
@@ -82,7 +83,11 @@ def session(
     with (
         open_simulator(vns_app) as simulator,
         simulator.call(
-            caller_id=caller_id, called_number=called_number, customer_call_id=customer_call_id, outbound=outbound
+            caller_id=caller_id,
+            caller_id_name=caller_name,
+            called_number=called_number,
+            customer_call_id=customer_call_id,
+            outbound=outbound,
         ) as sample,
     ):
         answer = sample.exchanges[0].response_body
