@@ -386,6 +386,15 @@ def test_every_adapter_form_reaches_a_vnsapp(adapter: str) -> None:
     assert call.exchanges[1].path.startswith("/vns/tools")
 
 
+@pytest.mark.parametrize("adapter", [form for form in ToolsUrlAdapter.FORMS if "customerCallId" in form])
+def test_a_customer_call_id_with_reserved_characters_reaches_the_tool(adapter: str) -> None:
+    # VNS percent-encodes the customerCallId into the tools URL; a "/" in it must not split the path.
+    app = build_lookup_app(tools_url_adapter=adapter)
+    with VNSSimulator(app) as vns, vns.call(outbound=True, customer_call_id="orders/42?x=1&y=%") as call:
+        assert call.invoke("whoami")["customerCallId"] == "orders/42?x=1&y=%"
+        assert call.invoke("lookup_name_or_phone", name="Ron")["contactFound"] is True
+
+
 def test_catches_a_call_end_that_is_not_acknowledged(fake_app: FakeVNSApp) -> None:
     fake_app.call_end_answer = {"status": 3, "errorMessage": "Unknown session"}
     with fake_simulator(fake_app) as vns, vns.call() as call, pytest.raises(SimulationError) as caught:

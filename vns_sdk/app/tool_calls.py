@@ -21,7 +21,7 @@ import json
 import json.scanner
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from vns_sdk.app.access_log import log_webhook, logger
 from vns_sdk.app.asgi import (
@@ -120,9 +120,30 @@ class _BadRequest(Exception):
         self.problems = problems
 
 
+def _raw_rest(scope: Scope, rest: str) -> str:
+    """The path after ``/tools`` as sent, still percent-encoded (see `_names_from_path`), or ``rest`` itself."""
+    raw: bytes | None = scope.get("raw_path")
+    if not raw or b"%" not in raw:
+        return rest
+    raw_text = raw.decode("latin-1")
+    # The decoded tail ends the path; its encoded form is the raw path's tail holding as many characters once
+    # decoded. Find it by decoding ever longer tails: the encoded tail starts at a "/" of the raw path.
+    start = raw_text.rfind("/tools")
+    while start >= 0:
+        tail = raw_text[start + 6 :]
+        if unquote(tail) == rest:
+            return tail
+        start = raw_text.rfind("/tools", 0, start)
+    return rest
+
+
 def _names_from_path(app: VNSApp, rest: str, token_guid: str) -> tuple[str | None, str | None]:
-    """``(tool_name, session_guid)`` named by the path after ``/tools`` (the customerCallId is not needed)."""
-    segments = rest[1:].split("/")
+    """``(tool_name, session_guid)`` named by the path after ``/tools`` (the customerCallId is not needed).
+
+    ``rest`` may be percent-encoded (the raw path): a customerCallId holding an encoded ``/`` then stays one
+    segment. Each segment is decoded on its own.
+    """
+    segments = [unquote(segment) if "%" in segment else segment for segment in rest[1:].split("/")]
     count = len(segments)
     if count == 1:
         return segments[0] or None, None
@@ -229,7 +250,7 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
             tool = wrapper.get("toolName") or None
             claimed.append(wrapper.get("sessionGuid"))
         if len(rest) > 1:
-            path_tool, path_guid = _names_from_path(app, rest, guid)
+            path_tool, path_guid = _names_from_path(app, _raw_rest(scope, rest), guid)
             tool = path_tool or tool
             claimed.append(path_guid)
         query = scope.get("query_string")
