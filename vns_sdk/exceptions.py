@@ -4,7 +4,7 @@ Every error the SDK raises derives from one root, so ``except VNSError`` catches
 
     VNSError
     ├── ConfigurationError        the app or client is missing a setting (a token, a URL)
-    ├── InvalidToolSignature      a function cannot become a tool (raised at registration)
+    ├── InvalidToolSignature      a function cannot become a tool or a handler (raised at registration)
     ├── ToolError                 raised by a tool: its message is what the model hears
     ├── ToolArgumentsError        a tool's arguments did not validate (vns_sdk.tools; ValueError too)
     ├── CallRefused               raised by a CallStart handler to refuse the call
@@ -40,7 +40,7 @@ class ConfigurationError(VNSError, ValueError):
 
 
 class InvalidToolSignature(VNSError, TypeError):
-    """A function cannot be registered as a tool; the message says what to change."""
+    """A function cannot be registered as a tool or a CallStart/CallEnd handler; the message says what to change."""
 
 
 class ToolError(VNSError):

@@ -37,11 +37,21 @@ def _encode(context: Mapping[str, Any]) -> dict[str, str]:
     return CallState(dict(context)).encoded()
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
+def _run(app: VNSApp, coro: Coroutine[Any, Any, T]) -> T:
+    """Run a store operation in a loop of its own, closing the connections the store opened in that loop."""
+
+    async def run_and_close() -> T:
+        try:
+            return await coro
+        finally:
+            # redis-py's connections belong to this short-lived loop: close them before it ends.
+            with contextlib.suppress(StateStoreError):
+                await app.store.aclose()
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return asyncio.run(run_and_close())
     coro.close()
     raise RuntimeError("app.dial() cannot run inside an event loop: use `await app.adial(...)` there.")
 
@@ -99,11 +109,11 @@ def dial(
         client = VNSClient(api_url=app.settings.api_url, api_token=app._api_token)
     try:
         if context:
-            _run(app.store.put_dial_context(customer_call_id, _encode(context), DIAL_CONTEXT_SECONDS))
+            _run(app, app.store.put_dial_context(customer_call_id, _encode(context), DIAL_CONTEXT_SECONDS))
         return client.dial(called_number, caller_id, caller_id_name, customer_call_id)
     except VNSStatusError:
         if context:
-            _run(_forget(app, customer_call_id))
+            _run(app, _forget(app, customer_call_id))
         raise
     finally:
         if owned:
