@@ -90,7 +90,9 @@ def session(
             outbound=outbound,
         ) as sample,
     ):
-        answer = sample.exchanges[0].response_body
+        # The parsed answer, not the exchange's copy: that one is redacted whole, and a masked key is
+        # more useful (``sk-…xyz`` tells which key is configured).
+        answer = sample.response.model_dump(mode="json", by_alias=True, exclude_unset=True)
     typer.echo(json.dumps(mask_secrets(answer), indent=2, ensure_ascii=False))
 
 

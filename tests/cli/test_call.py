@@ -1,0 +1,84 @@
+"""`vns-sdk call`: an interactive simulated call, driven here through the runner's input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import Result
+
+
+def test_pick_by_number_and_answer_the_prompts(run: Callable[..., Result], lookup_app: Path) -> None:
+    # lookup_name_or_phone is tool 2: name "Ron", phoneNumber skipped; then Enter hangs up.
+    result = run("call", "agent/app.py", input="2\nRon\n\n\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Call connected: 3035550123 → 7205550100" in out
+    assert "instructions: You look up people." in out
+    assert "  2. lookup_name_or_phone — Looks up the name" in out
+    assert '→ lookup_name_or_phone {"name": "Ron"}' in out
+    assert '"contactName": "Ron Tanner"' in out
+    assert "Call ended (CallEnd sent)." in out
+    assert '"errorMessage": "Success"' in out
+
+
+def test_arguments_are_parsed_from_the_schema(run: Callable[..., Result], lookup_app: Path) -> None:
+    # book: an enum (case-insensitive), an int (re-asked after a bad one), a bool (yes).
+    result = run("call", "agent/app.py", input="book\nfriday\nMonday\nten\n10\nyes\n\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "pick one of: monday, tuesday" in out
+    assert "type a whole number, like 42" in out
+    assert '→ book {"day": "monday", "hour": 10, "confirm": true}' in out
+    assert '"booked": true' in out
+
+
+def test_inline_json_arguments_a_tool_error_and_hanging_up_with_end_conversation(
+    run: Callable[..., Result], lookup_app: Path
+) -> None:
+    script = 'book {"day": "tuesday", "hour": 13}\nbook {oops\nnope\n?\nend_conversation {"user_input": "bye"}\n'
+    result = run("call", "agent/app.py", input=script)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert '"message": "Lunch time. Offer another hour."' in out
+    assert "(the model hears an error: tool_error)" in out
+    assert "not JSON" in out
+    assert "no tool 'nope'; type ? to list them" in out
+    assert out.count("Tools the model can call:") == 2
+    assert "The model asked to end the conversation: VNS hangs up." in out
+    assert "Call ended (CallEnd sent)." in out
+
+
+def test_a_required_argument_is_asked_again_and_bad_arguments_do_not_end_the_call(
+    run: Callable[..., Result], lookup_app: Path
+) -> None:
+    result = run("call", "agent/app.py", input='book\n\ntuesday\n-1\n\nbook {"day": "friday", "hour": 1}\n\n')
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "day is required" in out
+    # The simulator checks arguments against the schema, as the model's would be: reported, the call goes on.
+    assert "✗ The model could not call book with these arguments" in out
+    assert "Call ended (CallEnd sent)." in out
+
+
+def test_end_of_input_hangs_up_properly(run: Callable[..., Result], lookup_app: Path) -> None:
+    result = run("call", "agent/app.py", input="2\n")
+    assert result.exit_code == 0, result.output
+    assert "Call ended (CallEnd sent)." in result.stdout
+
+
+def test_the_caller_can_be_chosen(run: Callable[..., Result], lookup_app: Path) -> None:
+    result = run(
+        "call", "agent/app.py", "--caller-id", "3032639999", "--called-number", "7206999999", "--outbound", input="\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Call connected: 3032639999 → 7206999999" in result.stdout
+
+
+def test_an_app_without_a_token_can_still_be_called(
+    run: Callable[..., Result], write: Callable[[str, str], Path]
+) -> None:
+    write("bare.py", "from vns_sdk import VNSApp\napp = VNSApp()\n")
+    result = run("call", "bare.py", input="\n")
+    assert result.exit_code == 0, result.output
+    assert "The app offers no tools." in result.stdout
