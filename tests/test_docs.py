@@ -423,3 +423,13 @@ def test_cli_page_documents_every_command_and_only_real_options() -> None:
         own = "\n".join(line for line in text.splitlines() if not line.startswith("pytest"))
         for option in set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", own)) - {"--help"}:
             assert option in known, f"cli.md documents {option} for vns-sdk {name}, which has no such option"
+
+
+def test_configuration_page_lists_every_app_argument() -> None:
+    import inspect
+
+    from vns_sdk import VNSApp
+
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    for name in list(inspect.signature(VNSApp.__init__).parameters)[1:]:
+        assert f"`{name}`" in page, f"configuration.md does not document VNSApp({name}=...)"
