@@ -101,6 +101,8 @@ def dial(
     """
     from vns_sdk.cli._loading import open_app, prepare_environment
 
+    if api_url is not None and (app is not None or context is not None):
+        raise CLIError("--api-url cannot be combined with an app: the app's settings (VNS_API_URL) decide", exit_code=2)
     number = parse_phone_number(number, what="NUMBER")
     caller_id = parse_phone_number(caller_id, what="--caller-id")
     context_value = _parse_context(context) if context is not None else None
@@ -117,9 +119,12 @@ def dial(
             )
     if app is not None or context_value is not None:
         _, vns_app = open_app(app, env_file=env_file)
-        if api_url is not None:
-            raise CLIError("--api-url cannot be combined with --app: the app's settings (VNS_API_URL) decide")
         _warn_if_context_stays_here(vns_app, context_value)
+        if customer_call_id is None:
+            # The app would make one up; make it here, so it can be printed (it is how the call is found later).
+            from vns_sdk.app.outbound import new_customer_call_id
+
+            customer_call_id = new_customer_call_id()
         response = vns_app.dial(
             number,
             caller_id,
