@@ -51,7 +51,7 @@ def snippet_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.syspath_prepend(str(SNIPPETS))
     before = set(sys.modules)
     yield
-    # Snippets import each other by plain module names (`from idea import app`): forget them.
+    # Snippets import each other by plain module names (`from shop import app`): forget them.
     for name in set(sys.modules) - before:
         if Path(getattr(sys.modules.get(name), "__file__", None) or "/").parent == SNIPPETS:
             del sys.modules[name]
@@ -190,7 +190,7 @@ def test_tools_page_shows_the_real_schema() -> None:
 
 
 def test_home_page_call() -> None:
-    load_snippet("idea_test").test_order_status()
+    load_snippet("shop_test").test_order_status()
 
 
 def test_what_the_model_hears() -> None:

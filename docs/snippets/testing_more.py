@@ -9,7 +9,7 @@ __all__ = ["check_async_call", "record_and_replay"]
 
 # --8<-- [start:record]
 def record_and_replay(transcript: Path) -> None:
-    from idea import app
+    from shop import app
 
     from vns_sdk.testing import VNSSimulator, replay
 
@@ -27,7 +27,7 @@ def record_and_replay(transcript: Path) -> None:
 
 # --8<-- [start:async]
 async def check_async_call() -> None:
-    from idea import app
+    from shop import app
 
     from vns_sdk.testing import VNSSimulator
 

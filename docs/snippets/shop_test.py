@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # --8<-- [start:test]
-from idea import app, call_log
+from shop import app, call_log
 
 from vns_sdk.testing import VNSSimulator
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+# --8<-- [start:app]
 from typing import Any
 
 from vns_sdk import CallContext, ToolError, VNSApp
 from vns_sdk.models import CallEndRequest
 
-__all__ = ["ORDERS", "app", "call_log"]
+ORDERS = {"A100": "shipped", "A101": "being packed"}  # your order system
+call_log: list[dict[str, Any]] = []  # your database
 
-ORDERS = {"A100": "shipped", "A101": "being packed"}
-call_log: list[dict[str, Any]] = []
-
-# --8<-- [start:app]
 app = VNSApp(instructions="You are the friendly voice of Acme Shop. Help callers track their orders.")
 
 
@@ -42,3 +40,5 @@ async def log_call(call: CallContext, report: CallEndRequest) -> None:
 
 
 # --8<-- [end:app]
+
+__all__ = ["ORDERS", "app", "call_log"]
