@@ -128,6 +128,18 @@ async def book(call: CallContext, day: Literal["monday", "tuesday"], hour: int, 
 
 
 @pytest.fixture
+def token() -> str:
+    """The webhook token of the apps these tests write."""
+    return TOKEN
+
+
+@pytest.fixture
+def lookup_source() -> str:
+    """The source of the lookup app (``lookup_app`` writes it to ``agent/app.py``)."""
+    return LOOKUP_APP
+
+
+@pytest.fixture
 def lookup_app(write: Callable[[str, str], Path]) -> Path:
     """``agent/app.py``: two tools and the built-in end_conversation, with a token and an OpenAI key."""
     return write("agent/app.py", LOOKUP_APP)

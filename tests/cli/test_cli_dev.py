@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from tests.cli.conftest import TOKEN
-
 Calls = list[tuple[tuple[object, ...], dict[str, object]]]
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_serves_a_file_with_reload_and_prints_what_vns_needs(
-    run: Callable[..., Result], lookup_app: Path, served: Calls
+    run: Callable[..., Result], lookup_app: Path, served: Calls, token: str
 ) -> None:
     result = run("dev", "agent/app.py")
     assert result.exit_code == 0, result.output
@@ -36,8 +34,8 @@ def test_serves_a_file_with_reload_and_prints_what_vns_needs(
     assert "CallEnd URL    http://127.0.0.1:8000/vns/call-end" in out
     assert "Tools URL      http://127.0.0.1:8000/vns/tools" in out
     # The token is recognisable but not given away.
-    assert f"Authorization: Bearer {TOKEN[:3]}…{TOKEN[-3:]}" in out
-    assert TOKEN not in result.output
+    assert f"Authorization: Bearer {token[:3]}…{token[-3:]}" in out
+    assert token not in result.output
     assert "VNS_PUBLIC_URL is not set" in result.stderr
     assert "insecure" not in result.output
 
@@ -60,11 +58,11 @@ def test_the_public_url_host_port_and_no_reload(
 
 
 def test_the_project_app_and_its_prefix(
-    run: Callable[..., Result], write: Callable[[str, str], Path], served: Calls, tmp_path: Path
+    run: Callable[..., Result], write: Callable[[str, str], Path], served: Calls, tmp_path: Path, token: str
 ) -> None:
     write("pyproject.toml", '[tool.vns-sdk]\napp = "desk.app:app"\n')
     write("desk/__init__.py", "")
-    write("desk/app.py", f'from vns_sdk import VNSApp\napp = VNSApp(webhook_token="{TOKEN}", prefix="/hooks")\n')
+    write("desk/app.py", f'from vns_sdk import VNSApp\napp = VNSApp(webhook_token="{token}", prefix="/hooks")\n')
     result = run("dev", "--port", "8123")
     assert result.exit_code == 0, result.output
     assert served[0][0] == ("desk.app:app",)
@@ -83,20 +81,20 @@ def test_a_short_token_is_not_shown_at_all(
 
 
 def test_another_header_and_basic_auth(
-    run: Callable[..., Result], write: Callable[[str, str], Path], served: Calls
+    run: Callable[..., Result], write: Callable[[str, str], Path], served: Calls, token: str
 ) -> None:
     write(
         "app.py",
         f"""
         from vns_sdk import VNSApp
         app = VNSApp(
-            webhook_token="{TOKEN}", webhook_header="X-VNS-Token", webhook_basic_auth="vns:pa55word-long-enough"
+            webhook_token="{token}", webhook_header="X-VNS-Token", webhook_basic_auth="vns:pa55word-long-enough"
         )
         """,
     )
     result = run("dev", "app.py")
     assert result.exit_code == 0, result.output
-    assert f"X-VNS-Token: {TOKEN[:3]}…{TOKEN[-3:]}" in result.stdout
+    assert f"X-VNS-Token: {token[:3]}…{token[-3:]}" in result.stdout
     assert "HTTP Basic auth, user 'vns'" in result.stdout
     assert "pa55word" not in result.output
 
@@ -124,9 +122,9 @@ def test_without_a_token_it_says_how_to_set_one(
     assert served == []
 
 
-def test_an_env_file(run: Callable[..., Result], write: Callable[[str, str], Path], served: Calls) -> None:
+def test_an_env_file(run: Callable[..., Result], write: Callable[[str, str], Path], served: Calls, token: str) -> None:
     write("app.py", "from vns_sdk import VNSApp\napp = VNSApp()\n")
-    write("config/prod.env", f"VNS_WEBHOOK_TOKEN={TOKEN}\n")
+    write("config/prod.env", f"VNS_WEBHOOK_TOKEN={token}\n")
     assert run("dev", "app.py", "--env-file", "config/prod.env").exit_code == 0
     missing = run("dev", "app.py", "--env-file", "nope.env")
     assert missing.exit_code == 1
@@ -140,9 +138,11 @@ def test_bad_port_is_a_usage_error(run: Callable[..., Result], lookup_app: Path,
 
 
 @pytest.mark.skipif(not (REPO / "examples/lookup/app.py").is_file(), reason="needs the lookup example")
-def test_the_lookup_example(run: Callable[..., Result], served: Calls, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_lookup_example(
+    run: Callable[..., Result], served: Calls, monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
     monkeypatch.chdir(REPO)
-    monkeypatch.setenv("VNS_WEBHOOK_TOKEN", TOKEN)
+    monkeypatch.setenv("VNS_WEBHOOK_TOKEN", token)
     result = run("dev", "examples/lookup/app.py")
     assert result.exit_code == 0, result.output
     (import_string,), options = served[0]

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from typer.testing import Result
 
-from tests.cli.conftest import TOKEN
 from vns_sdk.cli import dial as dial_command
 from vns_sdk.client import VNSClient
 
@@ -123,7 +122,7 @@ def test_caller_id_is_required(run: Callable[..., Result]) -> None:
     assert "--caller-id" in result.output
 
 
-DIALER = f'''
+DIALER = """
 import httpx
 
 from vns_sdk import VNSApp, VNSClient
@@ -133,14 +132,14 @@ sent = []
 
 def answer(request):
     sent.append(request)
-    return httpx.Response(200, json={{"status": 0, "errorMessage": "Success"}})
+    return httpx.Response(200, json={"status": 0, "errorMessage": "Success"})
 
 
 app = VNSApp(
-    webhook_token="{TOKEN}",
+    webhook_token="whk-test-token-0123456789abcdef",
     client=VNSClient(api_token="app-api-token-0123456789", transport=httpx.MockTransport(answer), max_retries=0),
 )
-'''
+"""
 
 
 def test_with_an_app_the_context_is_stored_for_the_call_start(

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from tests.cli.conftest import TOKEN
-
 
 def test_tools_json_is_the_array_sent_to_openai(run: Callable[..., Result], lookup_app: Path) -> None:
     result = run("tools", "agent/app.py", "--json")
@@ -56,7 +54,7 @@ def test_tools_of_an_app_without_any(run: Callable[..., Result], write: Callable
     assert "0 tools" in run("tools", "bare.py").stdout
 
 
-def test_session_masks_every_secret(run: Callable[..., Result], lookup_app: Path) -> None:
+def test_session_masks_every_secret(run: Callable[..., Result], lookup_app: Path, token: str) -> None:
     result = run("session", "agent/app.py", "--caller-id", "3032639999", "--customer-call-id", "order-42")
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
@@ -67,7 +65,7 @@ def test_session_masks_every_secret(run: Callable[..., Result], lookup_app: Path
     assert instructions["customerCallId"] == "order-42"
     assert answer["type"] == "session.update"
     assert "sk-test-openai-key" not in result.output
-    assert TOKEN not in result.output
+    assert token not in result.output
 
 
 def test_session_runs_the_call_start_handlers(run: Callable[..., Result], write: Callable[[str, str], Path]) -> None:

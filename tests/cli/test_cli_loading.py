@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from tests.cli.conftest import LOOKUP_APP, TOKEN
-
 Writer = Callable[[str, str], Path]
 
 
@@ -30,29 +28,33 @@ def test_a_folder_holding_app_py(run: Callable[..., Result], lookup_app: Path) -
     assert tool_names(run("tools", "agent", "--json")) == EXPECTED
 
 
-def test_a_file_with_an_attribute(run: Callable[..., Result], write: Writer) -> None:
-    write("service.py", LOOKUP_APP.replace("app = VNSApp(", "voice = VNSApp(").replace("@app.", "@voice."))
+def test_a_file_with_an_attribute(run: Callable[..., Result], write: Writer, lookup_source: str) -> None:
+    write("service.py", lookup_source.replace("app = VNSApp(", "voice = VNSApp(").replace("@app.", "@voice."))
     assert tool_names(run("tools", "service.py:voice", "--json")) == EXPECTED
 
 
-def test_module_and_attribute(run: Callable[..., Result], write: Writer) -> None:
-    write("agent_mod.py", LOOKUP_APP)
+def test_module_and_attribute(run: Callable[..., Result], write: Writer, lookup_source: str) -> None:
+    write("agent_mod.py", lookup_source)
     assert tool_names(run("tools", "agent_mod:app", "--json")) == EXPECTED
     assert tool_names(run("tools", "agent_mod", "--json")) == EXPECTED
 
 
-def test_a_file_inside_a_package_imports_with_its_package(run: Callable[..., Result], write: Writer) -> None:
+def test_a_file_inside_a_package_imports_with_its_package(
+    run: Callable[..., Result], write: Writer, lookup_source: str
+) -> None:
     write("shop/__init__.py", "")
     write("shop/data.py", 'GREETING = "You look up people."\n')
-    write("shop/app.py", LOOKUP_APP.replace("from vns_sdk import", "from .data import GREETING\nfrom vns_sdk import"))
+    write(
+        "shop/app.py", lookup_source.replace("from vns_sdk import", "from .data import GREETING\nfrom vns_sdk import")
+    )
     assert tool_names(run("tools", "shop/app.py", "--json")) == EXPECTED
 
 
 def test_the_project_config(
-    run: Callable[..., Result], write: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., Result], write: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lookup_source: str
 ) -> None:
     write("my_agent/__init__.py", "")
-    write("my_agent/app.py", LOOKUP_APP)
+    write("my_agent/app.py", lookup_source)
     write("pyproject.toml", '[project]\nname = "my-agent"\n\n[tool.vns-sdk]\napp = "my_agent.app:app"\n')
     assert tool_names(run("tools", "--json")) == EXPECTED
     # From a subfolder too: the nearest pyproject.toml names the app and is where it imports from.
@@ -62,14 +64,14 @@ def test_the_project_config(
 
 
 def test_dot_env_is_read_and_the_environment_wins(
-    run: Callable[..., Result], write: Writer, monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., Result], write: Writer, monkeypatch: pytest.MonkeyPatch, token: str
 ) -> None:
     write("plain.py", "from vns_sdk import VNSApp\napp = VNSApp()\n")
     write(
         ".env",
         f"""
         # settings
-        export VNS_WEBHOOK_TOKEN='{TOKEN}'
+        export VNS_WEBHOOK_TOKEN='{token}'
         VNS_PUBLIC_URL=https://agent.example.com # where VNS reaches it
         VNS_PREFIX="/voice"
         """,
@@ -94,7 +96,11 @@ def test_dot_env_is_read_and_the_environment_wins(
         ({}, "not a name", "error: 'not a name' is neither a file nor module:attr"),
         ({"a.py": "x = 1\n"}, "a.py:1x", "error: 'a.py:1x': '1x' is not a Python name"),
         ({"a.py": "x = 1\n"}, "a.py", "error: module 'a' has no attribute 'app'; it defines no VNSApp"),
-        ({"a.py": LOOKUP_APP}, "a.py:application", "error: module 'a' has no attribute 'application'; it defines: app"),
+        (
+            {"a.py": "<the lookup app>"},
+            "a.py:application",
+            "error: module 'a' has no attribute 'application'; it defines: app",
+        ),
         ({"a.py": "app = 42\n"}, "a.py", "error: a:app is a int, not a VNSApp"),
         ({"a.py": "import requests_that_do_not_exist\n"}, "a.py", "error: importing 'a' failed: No module named"),
         (
@@ -109,10 +115,15 @@ def test_dot_env_is_read_and_the_environment_wins(
     ],
 )
 def test_mistakes_are_one_line(
-    run: Callable[..., Result], write: Writer, files: dict[str, str], argument: str | None, message: str
+    run: Callable[..., Result],
+    write: Writer,
+    lookup_source: str,
+    files: dict[str, str],
+    argument: str | None,
+    message: str,
 ) -> None:
     for relative, text in files.items():
-        write(relative, text)
+        write(relative, lookup_source if text == "<the lookup app>" else text)
     result = run("tools", *([argument] if argument else []))
     assert result.exit_code == 1
     assert result.stderr.startswith("error: "), result.stderr

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from tests.cli.conftest import LOOKUP_APP
-
 Writer = Callable[[str, str], Path]
 REPO = Path(__file__).resolve().parents[2]
 
@@ -147,9 +145,13 @@ def test_replay_matches(run: Callable[..., Result], transcript: Path) -> None:
     assert "All 4 exchanges answered as recorded." in result.stdout
 
 
-def test_replay_shows_what_changed(run: Callable[..., Result], transcript: Path, write: Writer) -> None:
-    changed = LOOKUP_APP.replace('PEOPLE = {"Ron Tanner": "+13035551212"}', 'PEOPLE = {"Ron Tanner": "+13035550000"}')
-    assert changed != LOOKUP_APP
+def test_replay_shows_what_changed(
+    run: Callable[..., Result], transcript: Path, write: Writer, lookup_source: str
+) -> None:
+    changed = lookup_source.replace(
+        'PEOPLE = {"Ron Tanner": "+13035551212"}', 'PEOPLE = {"Ron Tanner": "+13035550000"}'
+    )
+    assert changed != lookup_source
     write("changed/app.py", changed)
     result = run("replay", str(transcript), "--app", "changed/app.py")
     assert result.exit_code == 1
