@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import Result
 
 
@@ -82,3 +83,112 @@ def test_an_app_without_a_token_can_still_be_called(
     result = run("call", "bare.py", input="\n")
     assert result.exit_code == 0, result.output
     assert "The app offers no tools." in result.stdout
+
+
+TYPED_APP = """
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from vns_sdk import CallContext, VNSApp
+
+app = VNSApp(webhook_token="whk-test-token-0123456789abcdef")
+
+
+class Address(BaseModel):
+    street: str
+    city: str
+
+
+@app.tool
+async def order(
+    call: CallContext,
+    quantity: int,
+    price: float,
+    tags: list[str],
+    address: Address,
+    note: str | None = None,
+    rush: bool | None = None,
+    size: Literal[1, 2, 3] = 1,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    \"\"\"Places an order.\"\"\"
+    return {"quantity": quantity, "price": price, "tags": tags, "city": address.city, "note": note,
+            "rush": rush, "size": size, "extra": extra}
+"""
+
+
+def test_every_json_type_is_prompted_and_parsed(run: Callable[..., Result], write: Callable[[str, str], Path]) -> None:
+    write("typed.py", TYPED_APP)
+    answers = [
+        "order",
+        "3",  # quantity
+        "2.50",  # price
+        "[oops",  # tags: not JSON, asked again
+        '{"a": 1}',  # tags: not an array, asked again
+        '["gift", "fragile"]',
+        '{"street": "1 Main St", "city": "Denver"}',
+        '""',  # note: the empty string, typed as ""
+        "maybe",  # rush: not yes/no, asked again
+        "no",
+        "4",  # size: not a choice
+        "2",
+        "{}",
+        "",  # hang up
+    ]
+    result = run("call", "typed.py", input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "size (one of: 1, 2, 3; optional, Enter to skip, default 1)" in out
+    assert "tags (array of string; required)" in out
+    assert "type JSON" in out
+    assert "type a JSON array, like []" in out
+    assert "type yes or no" in out
+    assert "pick one of: 1, 2, 3" in out
+    sent = (
+        '→ order {"quantity": 3, "price": 2.5, "tags": ["gift", "fragile"], '
+        '"address": {"street": "1 Main St", "city": "Denver"}, "note": "", "rush": false, "size": 2, "extra": {}}'
+    )
+    assert sent in out
+    assert '"city": "Denver"' in out
+
+
+def test_the_tools_table_reads_hand_written_schemas(
+    run: Callable[..., Result], write: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tools given in `session=` are offered as written: optional values as anyOf-null, $ref, type lists, bounds.
+    write(
+        "handwritten.py",
+        """
+        from vns_sdk import VNSApp
+
+        PARAMETERS = {
+            "type": "object",
+            "$defs": {"Day": {"type": "string", "enum": ["mon", "tue"], "description": "A weekday."}},
+            "properties": {
+                "day": {"$ref": "#/$defs/Day"},
+                "count": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 9}, {"type": "null"}]},
+                "code": {"type": ["string", "null"]},
+                "either": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+                "fixed": {"const": "x"},
+                "anything": {},
+            },
+            "required": ["day"],
+        }
+        app = VNSApp(
+            webhook_token="whk-test-token-0123456789abcdef",
+            session={"tools": [{"type": "function", "name": "plan", "parameters": PARAMETERS}]},
+        )
+        """,
+    )
+    monkeypatch.setenv("COLUMNS", "200")
+    result = run("tools", "handwritten.py")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert 'day: one of: "mon", "tue", required' in out
+    assert "A weekday." in out
+    assert "count: integer (>= 1, <= 9), optional" in out
+    assert "code: string, optional" in out
+    assert "either: integer or string, optional" in out
+    assert 'fixed: always "x", optional' in out
+    assert "anything: any JSON value, optional" in out

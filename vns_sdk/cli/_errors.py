@@ -49,8 +49,10 @@ def describe_error(exc: BaseException) -> str | None:
     # httpx is only in sys.modules when a command used it; checking there keeps `--help` from importing it.
     httpx = sys.modules.get("httpx")
     if httpx is not None and isinstance(exc, httpx.HTTPError):
-        request = getattr(exc, "_request", None)
-        where = f" ({request.url})" if request is not None else ""
+        try:
+            where = f" ({exc.request.url})"
+        except RuntimeError:  # raised by `.request` when the error carries none
+            where = ""
         return f"could not reach{where}: {exc or type(exc).__name__}"
     if isinstance(exc, OSError):
         name = f"{exc.filename}: " if exc.filename else ""

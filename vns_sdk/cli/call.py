@@ -62,6 +62,8 @@ def _prompt_parameter(parameter: Parameter) -> tuple[bool, Any]:
     from vns_sdk.cli._schema import parse_value
 
     flag = "required" if parameter.required else "optional, Enter to skip"
+    if "default" in parameter.schema:
+        flag += f", default {json.dumps(parameter.schema['default'], ensure_ascii=False)}"
     label = f"  {parameter.name} ({parameter.type_label}; {flag})"
     if parameter.description:
         typer.secho(f"    {parameter.description}", dim=True)
