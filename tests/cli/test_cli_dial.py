@@ -195,3 +195,13 @@ def test_an_app_and_an_api_url_conflict(run: Callable[..., Result], write: Calla
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --api-url cannot be combined with an app")
     assert "dialer" not in sys.modules
+
+
+def test_an_app_without_a_webhook_token_can_dial(run: Callable[..., Result], write: Callable[[str, str], Path]) -> None:
+    # Dialing does not serve the app, so it needs no webhook token (only the API token).
+    source = DIALER.replace('    webhook_token="whk-test-token-0123456789abcdef",\n', "")
+    assert "webhook_token" not in source
+    write("dialer.py", source)
+    result = run("dial", "3032639999", "--caller-id", "7206999999", "--app", "dialer.py")
+    assert result.exit_code == 0, result.output
+    assert len(sys.modules["dialer"].sent) == 1

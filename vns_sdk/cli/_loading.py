@@ -258,7 +258,7 @@ def prepare_environment(env_file: Path | None = None, *, simulated: bool = False
 
     Args:
         env_file: A ``.env`` file to read; by default ``./.env`` when it exists.
-        simulated: The app is only driven in this process (simulated calls, inspection), never served. An app
+        simulated: The app is never served by this process (simulated calls, inspection, dialing). An app
             with no webhook credential refuses to be built; here a throwaway token stands in, so a fresh
             project can be tried before it has secrets.
     """

@@ -118,7 +118,8 @@ def dial(
                 exit_code=2,
             )
     if app is not None or context_value is not None:
-        _, vns_app = open_app(app, env_file=env_file)
+        # Dialing never serves the app, so an app without a webhook token of its own may dial too.
+        _, vns_app = open_app(app, env_file=env_file, simulated=True)
         _warn_if_context_stays_here(vns_app, context_value)
         if customer_call_id is None:
             # The app would make one up; make it here, so it can be printed (it is how the call is found later).
