@@ -130,7 +130,13 @@ def _print_result(result: ScenarioResult, *, verbose: bool, format_exchanges: An
 
 def replay(
     files: Annotated[list[Path], typer.Argument(help="Transcripts (JSON Lines) recorded by the simulator.")],
-    app: AppOption = None,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="The app to replay against (file, folder or module:attr). \\[default: the app in pyproject.toml]",
+        ),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """Replay recorded calls against the app and diff every answer; exit 1 if any differs."""
