@@ -171,6 +171,7 @@ def test_the_tools_table_reads_hand_written_schemas(
                 "code": {"type": ["string", "null"]},
                 "either": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
                 "fixed": {"const": "x"},
+                "weight": {"type": "number", "exclusiveMinimum": 0},
                 "anything": {},
             },
             "required": ["day"],
@@ -187,8 +188,9 @@ def test_the_tools_table_reads_hand_written_schemas(
     out = result.stdout
     assert 'day: one of: "mon", "tue", required' in out
     assert "A weekday." in out
-    assert "count: integer (>= 1, <= 9), optional" in out
+    assert "count: integer from 1 to 9, optional" in out
     assert "code: string, optional" in out
     assert "either: integer or string, optional" in out
     assert 'fixed: always "x", optional' in out
     assert "anything: any JSON value, optional" in out
+    assert "weight: number > 0, optional" in out

@@ -141,7 +141,7 @@ def test_the_generated_project_works_with_the_commands(
     ]
     scenarios = run("test", "tests/scenarios")
     assert scenarios.exit_code == 0, scenarios.output
-    assert "All 1 scenarios passed." in scenarios.stdout
+    assert "The scenario passed." in scenarios.stdout
 
 
 def test_the_generated_tests_pass(run: Callable[..., Result], tmp_path: Path) -> None:

@@ -108,12 +108,14 @@ def _label(schema: Mapping[str, Any]) -> str:
     if kind == "array" and isinstance(schema.get("items"), Mapping):
         return f"array of {_label(schema['items'])}"
     label = str(kind) if kind else "any JSON value"
+    if "minimum" in schema and "maximum" in schema:
+        return f"{label} from {schema['minimum']} to {schema['maximum']}"
     bounds = [
         f"{symbol} {schema[key]}"
         for key, symbol in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<"))
         if key in schema
     ]
-    return f"{label} ({', '.join(bounds)})" if bounds else label
+    return f"{label} {', '.join(bounds)}" if bounds else label
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:

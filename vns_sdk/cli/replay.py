@@ -110,7 +110,10 @@ def test(
         passed += result.ok
         _print_result(result, verbose=verbose, format_exchanges=format_exchanges)
     failed = len(files) - passed
-    summary = f"All {passed} scenarios passed." if not failed else f"{passed} passed, {failed} failed."
+    if failed:
+        summary = f"{passed} passed, {failed} failed."
+    else:
+        summary = "The scenario passed." if passed == 1 else f"All {passed} scenarios passed."
     typer.secho(summary, fg="green" if not failed else "red", bold=True)
     if failed:
         raise typer.Exit(1)
