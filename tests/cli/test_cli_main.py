@@ -73,3 +73,28 @@ def test_debug_shows_the_traceback(run: Callable[..., Result], monkeypatch: pyte
     assert result.exit_code == 1
     assert result.exception is not None
     assert "no such file" in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["dail"], "error: No such command 'dail'. Did you mean 'dial'? (see: vns-sdk --help)\n"),
+        (["--bogus"], "error: No such option: --bogus (see: vns-sdk --help)\n"),
+        (["dial", "3032639999"], "error: Missing option '--caller-id'. (see: vns-sdk dial --help)\n"),
+        (["dial"], "error: Missing argument 'NUMBER'. (see: vns-sdk dial --help)\n"),
+        (["test"], "error: Missing argument 'PATH'. (see: vns-sdk test --help)\n"),
+    ],
+)
+def test_usage_errors_are_one_line_too(run: Callable[..., Result], args: list[str], line: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == line
+
+
+def test_a_bad_option_value_names_the_option(run: Callable[..., Result]) -> None:
+    result = run("dev", "--port", "eighty")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: Invalid value for '--port'")
+    assert result.stderr.endswith("(see: vns-sdk dev --help)\n")
+    assert result.stderr.count("\n") == 1

@@ -18,6 +18,7 @@ AppArgument = Annotated[
         help="The app: a file (app.py), a folder holding app.py, or module:attr. "
         "\\[default: the app in pyproject.toml's \\[tool.vns-sdk]]",
         show_default=False,
+        metavar="APP",
     ),
 ]
 EnvFileOption = Annotated[

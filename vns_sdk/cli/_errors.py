@@ -1,7 +1,8 @@
 """One place that turns user mistakes into one line on stderr and a non-zero exit.
 
-Commands raise what they raise (`CLIError`, the SDK's own errors, httpx and OS errors); the root group
-catches them here, so no command repeats the handling. Anything else is a bug and keeps its traceback.
+Commands raise what they raise (`CLIError`, the SDK's own errors, httpx and OS errors, click's usage
+errors); the root group catches them here, so no command repeats the handling. Anything else is a bug and
+keeps its traceback.
 Set ``VNS_SDK_DEBUG=1`` to see the traceback of a user mistake too.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -60,6 +61,11 @@ def describe_error(exc: BaseException) -> str | None:
     return None
 
 
+# Click's UsageError (a missing option, an unknown command), found through a name typer re-exports: typer
+# bundles its own copy of click in recent versions and uses the click package in older ones.
+_USAGE_ERROR: type[Exception] = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
+
+
 class ErrorHandlingGroup(TyperGroup):
     """The root command group: runs a command and reports user mistakes as ``error: ...`` on stderr."""
 
@@ -68,14 +74,31 @@ class ErrorHandlingGroup(TyperGroup):
             return super().invoke(ctx)
         except CLIError as exc:
             self._fail(exc, exc.message, exc.exit_code)
+        except _USAGE_ERROR as exc:
+            self._usage(exc, ctx)
         except Exception as exc:
             message = describe_error(exc)
             if message is None:
                 raise
             self._fail(exc, message, 1)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        # The root's own options are parsed here, before `invoke`: `vns-sdk --bogus` is a usage error too.
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _USAGE_ERROR as exc:
+            self._usage(exc, None)
+
+    @classmethod
+    def _usage(cls, exc: Exception, ctx: Any) -> NoReturn:
+        where = getattr(exc, "ctx", None) or ctx
+        hint = f" (see: {where.command_path} --help)" if where is not None else ""
+        format_message = getattr(exc, "format_message", None)
+        text = format_message() if callable(format_message) else str(exc)
+        cls._fail(exc, f"{text}{hint}", int(getattr(exc, "exit_code", 2)))
+
     @staticmethod
-    def _fail(exc: BaseException, message: str, exit_code: int) -> None:
+    def _fail(exc: BaseException, message: str, exit_code: int) -> NoReturn:
         if os.environ.get("VNS_SDK_DEBUG"):
             raise exc
         # One line: a multi-line message (a pydantic error, say) is folded rather than cut.

@@ -66,7 +66,9 @@ def make_client(*, api_url: str | None, api_token: str | None) -> VNSClient:
 
 
 def dial(
-    number: Annotated[str, typer.Argument(help="The number to call: 7 to 15 digits, optional leading +.")],
+    number: Annotated[
+        str, typer.Argument(help="The number to call: 7 to 15 digits, optional leading +.", metavar="NUMBER")
+    ],
     caller_id: Annotated[
         str, typer.Option("--caller-id", help="The number the call comes from (your DID on Voice Elements).")
     ],

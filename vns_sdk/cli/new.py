@@ -107,6 +107,7 @@ def new(
         typer.Argument(
             help="The project name (my-agent) or a path ending in it; the package is the name with '-' as '_'.",
             show_default=False,
+            metavar="NAME",
         ),
     ],
 ) -> None:

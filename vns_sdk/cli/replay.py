@@ -67,7 +67,9 @@ def _step_lines(result: ScenarioResult) -> list[tuple[bool, str]]:
 def test(
     paths: Annotated[
         list[Path],
-        typer.Argument(help=f"Scenario files ({_SUFFIXES}) or folders searched for them.", show_default=False),
+        typer.Argument(
+            help=f"Scenario files ({_SUFFIXES}) or folders searched for them.", show_default=False, metavar="PATH"
+        ),
     ],
     app: AppOption = None,
     url: UrlOption = None,
@@ -132,7 +134,9 @@ def _print_result(result: ScenarioResult, *, verbose: bool, format_exchanges: An
 
 
 def replay(
-    files: Annotated[list[Path], typer.Argument(help="Transcripts (JSON Lines) recorded by the simulator.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Transcripts (JSON Lines) recorded by the simulator.", metavar="FILE")
+    ],
     app: Annotated[
         str | None,
         typer.Option(
