@@ -179,3 +179,24 @@ def test_replay_mistakes(
     result = run("replay", *args)
     assert result.exit_code == code
     assert result.stderr.startswith(message)
+
+
+def test_steps_of_a_call_that_never_started_are_not_run(run: Callable[..., Result], write: Writer) -> None:
+    write(
+        "agent/app.py",
+        """
+        from vns_sdk import CallContext, VNSApp
+
+        app = VNSApp(webhook_token="whk-test-token-0123456789abcdef")
+
+        @app.on_call_start
+        async def closed(call: CallContext) -> None:
+            call.refuse("We are closed.")
+        """,
+    )
+    write("scenarios/ron.vns.yaml", PASSING)
+    result = run("test", "scenarios")
+    assert result.exit_code == 1
+    assert '  - step 1  lookup_name_or_phone {"name": "Ron"}  (not run)' in result.stdout
+    assert "HTTP 403" in result.stdout
+    assert "✓" not in result.stdout

@@ -54,13 +54,16 @@ def _project_app() -> Any:
     return load_app(find_app_spec(None))
 
 
-def _step_lines(result: ScenarioResult) -> list[tuple[bool, str]]:
+def _step_lines(result: ScenarioResult) -> list[tuple[str, str]]:
+    """Each step with its mark: ✓ passed, ✗ failed, - not run (the call never started)."""
+    started = bool(result.exchanges)
     lines = []
     for number, step in enumerate(result.scenario.steps, start=1):
         failed = any(problem.startswith(f"step {number}:") for problem in result.problems)
+        mark = "✗" if failed else ("✓" if started else "-")
         arguments = json.dumps(step.arguments, ensure_ascii=False)
         about = f"  ({step.description})" if step.description else ""
-        lines.append((not failed, f"step {number}  {step.tool} {arguments}{about}"))
+        lines.append((mark, f"step {number}  {step.tool} {arguments}{about}{'' if started else '  (not run)'}"))
     return lines
 
 
@@ -125,8 +128,8 @@ def _print_result(result: ScenarioResult, *, verbose: bool, format_exchanges: An
     where = f"  ({result.scenario.path})" if result.scenario.path else ""
     verdict = "PASS" if result.ok else "FAIL"
     typer.secho(f"{verdict}  {result.scenario.name}{where}", fg="green" if result.ok else "red", bold=True)
-    for ok, line in _step_lines(result):
-        typer.echo(f"  {'✓' if ok else '✗'} {line}")
+    for mark, line in _step_lines(result):
+        typer.echo(f"  {mark} {line}")
     for problem in result.problems:
         typer.secho("\n".join(f"    {text}" for text in problem.splitlines()), fg="red")
     if verbose and result.exchanges:
