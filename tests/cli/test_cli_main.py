@@ -23,6 +23,7 @@ def test_version(run: Callable[..., Result]) -> None:
 
 def test_no_arguments_shows_the_commands(run: Callable[..., Result]) -> None:
     result = run()
+    assert "error" not in result.stderr
     for command in COMMANDS:
         assert f" {command} " in result.output
 

@@ -91,6 +91,8 @@ class ErrorHandlingGroup(TyperGroup):
 
     @classmethod
     def _usage(cls, exc: Exception, ctx: Any) -> NoReturn:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `vns-sdk` alone: the help is already shown
+            raise exc
         where = getattr(exc, "ctx", None) or ctx
         hint = f" (see: {where.command_path} --help)" if where is not None else ""
         format_message = getattr(exc, "format_message", None)
