@@ -293,3 +293,67 @@ async def test_a_tool_storing_what_json_cannot_hold_still_answers(make_app: AppF
     assert response.status_code == 200 and response.json() == {"remembered": True}
     loaded = await app.store.load_call(SEED_GUID)
     assert loaded is not None and "when" not in loaded[1]
+
+
+async def test_bodies_are_parsed_as_the_standard_json_module_parses_them(make_app: AppFactory) -> None:
+    app = make_app(lookup=False)
+
+    @app.tool
+    async def measure(text: str = "", data: list[Any] | None = None) -> dict[str, Any]:
+        """Measures its arguments."""
+        depth = 0
+        while isinstance(data, list) and data:
+            data, depth = data[0], depth + 1
+        return {"length": len(text), "depth": depth}
+
+    deep = b'{"data":' + b"[" * 300 + b"1" + b"]" * 300 + b"}"
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http))
+        lone_surrogate = await http.post(f"{url}/measure", content=b'{"text":"\\ud83dx"}', headers=headers)
+        pair = await http.post(f"{url}/measure", content=b'{"text":"\\ud83d\\ude00"}', headers=headers)
+        nested = await http.post(f"{url}/measure", content=deep, headers=headers)
+        spaced = await http.post(f"{url}/measure", content=b' \n{ "text" : "abc" }\n', headers=headers)
+        duplicate = await http.post(f"{url}/measure", content=b'{"text":"a","text":"abcd"}', headers=headers)
+        with_bom = await http.post(f"{url}/measure", content=b'\xef\xbb\xbf{"text":"a"}', headers=headers)
+        trailing = await http.post(f"{url}/measure", content=b'{"text":"a"} x', headers=headers)
+    assert lone_surrogate.status_code == 200 and lone_surrogate.json() == {"length": 2, "depth": 0}
+    assert pair.json() == {"length": 1, "depth": 0}
+    assert nested.status_code == 200 and nested.json() == {"length": 0, "depth": 300}
+    assert spaced.json() == {"length": 3, "depth": 0}
+    assert duplicate.json() == {"length": 4, "depth": 0}  # the last one wins
+    assert with_bom.status_code == 400 and trailing.status_code == 400
+
+
+async def test_replies_are_compact_json_and_a_reply_json_cannot_carry_is_refused(make_app: AppFactory) -> None:
+    app = make_app(lookup=False)
+
+    @app.tool
+    async def speak(lone: bool = False) -> dict[str, Any]:
+        """Answers."""
+        text = "\ud83d" if lone else "caf\u00e9 \u2615 \u2028"
+        return {"text": text, "big": 2**70, "ratio": 0.1, "flags": [True, None]}
+
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http))
+        spoken = await http.post(f"{url}/speak", json={}, headers=headers)
+        unsendable = await http.post(f"{url}/speak", json={"lone": True}, headers=headers)
+    assert (
+        spoken.content
+        == ('{"text":"caf\u00e9 \u2615 \u2028","big":1180591620717411303424,"ratio":0.1,"flags":[true,null]}').encode()
+    )
+    assert spoken.headers["content-length"] == str(len(spoken.content))
+    assert unsendable.status_code == 200 and unsendable.json()["error"] == "error"
+
+
+async def test_each_tool_call_logs_one_line_when_info_is_on(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, headers = tools_base(await start_call(client))
+    caplog.set_level(logging.WARNING, logger="vns_sdk.app")
+    await client.post(url, json=wrapper() | {"name": "Ron"}, headers=headers)
+    assert not [record for record in caplog.records if record.name == "vns_sdk.app"]
+    caplog.set_level(logging.INFO, logger="vns_sdk.app")
+    await client.post(url, json=wrapper() | {"name": "Ron"}, headers=headers)
+    [line] = [record for record in caplog.records if record.name == "vns_sdk.app"]
+    assert line.getMessage().startswith(f"webhook tools session={SEED_GUID} tool={TOOL} outcome=ok status=200 ")
+    assert (line.vns_endpoint, line.vns_outcome, line.vns_status) == ("tools", "ok", 200)  # type: ignore[attr-defined]

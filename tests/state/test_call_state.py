@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
+from typing import Any
 
 import pytest
 
+from vns_sdk.context import CallContext
 from vns_sdk.state import CallState
-from vns_sdk.state.base import decode_state, encode_value
+from vns_sdk.state.base import CallRecord, decode_state, encode_value
 
 
 def loaded(**values: object) -> CallState:
@@ -108,3 +112,98 @@ def test_mapping_protocol() -> None:
     assert "a" in state and "z" not in state
     assert state.get("z", "default") == "default"
     assert repr(state) == "CallState({'a': 1, 'b': 2})"
+
+
+# --- values are decoded when first read ------------------------------------------------------------
+
+
+def test_values_never_read_are_left_as_stored() -> None:
+    # Written by some other writer, with spaces: untouched, it is not rewritten.
+    state = CallState(encoded={"profile": '{"id": 7, "vip": true}', "visits": "3"})
+    assert "profile" in state and len(state) == 2 and list(state) == ["profile", "visits"]
+    state["visits"] = 4
+    assert state.diff() == ({"visits": "4"}, [])
+    assert state.encoded() == {"profile": '{"id": 7, "vip": true}', "visits": "4"}
+    assert state["profile"] == {"id": 7, "vip": True}
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda state: state.get("cart").append("b"),
+        lambda state: next(iter(state.values())).append("b"),
+        lambda state: dict(state.items())["cart"].append("b"),
+        lambda state: state.setdefault("cart", []).append("b"),
+        lambda state: state.to_dict()["cart"].append("b"),
+    ],
+)
+def test_in_place_mutation_is_seen_whichever_way_the_value_was_read(mutate: Any) -> None:
+    state = loaded(cart=["a"], other={"k": 1})
+    mutate(state)
+    assert state.diff() == ({"cart": '["a","b"]'}, [])
+
+
+def test_mark_saved_keeps_the_encoding_of_values_never_read() -> None:
+    state = loaded(a=[1], b={"x": True})
+    state["a"].append(2)
+    state.mark_saved()
+    assert state.diff() == ({}, [])
+    assert state.encoded() == {"a": "[1,2]", "b": '{"x":true}'}
+    state["b"]["y"] = None
+    assert state.diff() == ({"b": '{"x":true,"y":null}'}, [])
+
+
+def test_clear_pop_and_equality() -> None:
+    state = loaded(a=1, b=[2], c="three")
+    assert state == {"a": 1, "b": [2], "c": "three"}
+    assert state.pop("b") == [2]
+    assert state.diff() == ({}, ["b"])
+    state.clear()
+    assert len(state) == 0 and state.to_dict() == {}
+    assert state.diff() == ({}, ["a", "b", "c"])
+
+
+def test_copies_and_pickles_of_a_loaded_state_still_decode() -> None:
+    state = loaded(cart=["a"], name="Ron")
+    for twin in (copy.copy(state), copy.deepcopy(state), pickle.loads(pickle.dumps(state))):
+        assert twin.to_dict() == {"cart": ["a"], "name": "Ron"}
+        twin["cart"].append("b")
+        assert twin.diff() == ({"cart": '["a","b"]'}, [])
+
+
+def test_encode_value_gives_compact_json_and_refuses_cycles() -> None:
+    assert encode_value({"a": [1, 2.5, None, True], "é": "ü"}) == '{"a":[1,2.5,null,true],"é":"ü"}'
+    cyclic: list[Any] = []
+    cyclic.append(cyclic)
+    with pytest.raises(TypeError, match="JSON-serializable"):
+        encode_value(cyclic)
+
+
+def test_a_context_from_a_record_carries_every_field() -> None:
+    record = CallRecord(
+        session_guid="guid-1",
+        customer_call_id="ccid-1",
+        caller_id="3035551212",
+        caller_id_name="Ron",
+        called_number="7205551212",
+        outbound=True,
+        max_seconds=120,
+        started_at=1.0,
+    )
+    state = loaded(a=1)
+    call = CallContext.from_record(record, state, tool_name="lookup", deadline=5.0)
+    assert vars(call) == {
+        "session_guid": "guid-1",
+        "customer_call_id": "ccid-1",
+        "caller_id": "3035551212",
+        "caller_id_name": "Ron",
+        "called_number": "7205551212",
+        "outbound": True,
+        "state": state,
+        "tool_name": "lookup",
+        "session": None,
+        "max_seconds": 120,
+        "request": None,
+        "report": None,
+        "deadline": 5.0,
+    }

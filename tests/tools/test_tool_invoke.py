@@ -581,3 +581,114 @@ async def test_union_problems_name_the_argument_not_pydantics_member_tags() -> N
         {"argument": "scores.math[1]", "problem": "must be a whole number"},
         {"argument": "cats[0].lives", "problem": "must be a whole number"},
     ]
+
+
+# --- tools that finish without waiting, and tools that wait -------------------------------------------
+
+
+async def test_a_tool_that_never_waits_keeps_its_result_even_past_its_timeout() -> None:
+    # Nothing can interrupt a coroutine that never suspends (asyncio.timeout behaves the same way).
+    local = ToolRouter()
+
+    @local.tool(timeout=0.01)
+    async def busy(call: CallContext) -> str:
+        while call.time_left:  # works without waiting until past its deadline
+            pass
+        return "done"
+
+    reply = await invoke_tool(local, "busy", {}, call_context())
+    assert reply == ToolReply({"result": "done"})
+    assert cancelling() == 0
+
+
+async def test_a_tool_that_waits_after_its_deadline_is_cancelled() -> None:
+    local = ToolRouter()
+    seen: list[str] = []
+
+    @local.tool(timeout=0.01)
+    async def late(call: CallContext) -> str:
+        while call.time_left:  # past its deadline before its first wait
+            pass
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+        return "never"
+
+    reply = await invoke_tool(local, "late", {}, call_context())
+    assert reply.outcome == "timeout"
+    assert seen == ["cancelled"]
+    assert cancelling() == 0
+
+
+async def test_a_tool_that_waits_several_times_gets_every_value_back() -> None:
+    local = ToolRouter()
+    loop = asyncio.get_running_loop()
+
+    async def later(value: int) -> int:
+        future: asyncio.Future[int] = loop.create_future()
+        loop.call_soon(future.set_result, value)
+        return await future
+
+    @local.tool(timeout=30)
+    async def adds(a: int, b: int) -> int:
+        first = await later(a)
+        await asyncio.sleep(0)
+        return first + await later(b)
+
+    @local.tool(timeout=30)
+    async def refuses() -> None:
+        await asyncio.sleep(0)
+        raise ToolError("Nothing to refund.")
+
+    @local.tool(timeout=30)
+    async def breaks() -> None:
+        await later(1)
+        raise RuntimeError("boom")
+
+    assert (await invoke_tool(local, "adds", {"a": 2, "b": 3}, call_context())).body == {"result": 5}
+    refused = await invoke_tool(local, "refuses", {}, call_context())
+    assert refused.outcome == "tool_error" and refused.body["message"] == "Nothing to refund."
+    assert (await invoke_tool(local, "breaks", {}, call_context())).outcome == "error"
+
+
+async def test_an_exception_thrown_into_a_waiting_tool_reaches_it() -> None:
+    local = ToolRouter()
+    seen: list[str] = []
+    started = asyncio.Event()
+
+    @local.tool(timeout=30)
+    async def cleans_up() -> None:
+        try:
+            started.set()
+            await asyncio.Event().wait()
+        finally:
+            seen.append("cleaned up")
+
+    task = asyncio.ensure_future(invoke_tool(local, "cleans_up", {}, call_context()))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == ["cleaned up"]
+
+
+async def test_closing_a_waiting_tool_call_closes_the_tool() -> None:
+    local = ToolRouter()
+    seen: list[str] = []
+
+    @local.tool(timeout=30)
+    async def waits() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            seen.append("closed")
+
+    # Step the call by hand, as an event loop would, until the tool waits; then drop it.
+    running = invoke_tool(local, "waits", {}, call_context())
+    waited_on = running.send(None)
+    assert isinstance(waited_on, asyncio.Future)
+    running.close()
+    assert seen == ["closed"]
+    waited_on.cancel()

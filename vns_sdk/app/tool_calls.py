@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
+
+from pydantic_core import from_json, to_json
 
 from vns_sdk.app.access_log import log_webhook, logger
 from vns_sdk.app.asgi import (
@@ -40,7 +43,7 @@ from vns_sdk.app.errors import error_body
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.state.base import CallState
-from vns_sdk.tools import invoke_tool
+from vns_sdk.tools.invoke import invoke_tool_body
 
 if TYPE_CHECKING:
     from vns_sdk.app.application import VNSApp
@@ -65,8 +68,14 @@ _UNAVAILABLE = json.dumps(
 ).encode()
 
 
-# Module-level codec objects: json.dumps with options builds a new encoder per call, and json.loads on bytes
-# sniffs the encoding first; together that is a tenth of a tool call's overhead.
+# JSON in and out goes through pydantic-core's parser and serializer (loaded with pydantic anyway): on a tool
+# call's small objects they take half the time of the stdlib's C codec. The stdlib stays the judge: a body the
+# fast parser refuses is parsed again by the stdlib (which accepts a few inputs it does not, such as a lone
+# surrogate escape or very deep nesting), and a reply the fast serializer refuses goes through the checked
+# stdlib encoder, which either encodes it or raises.
+
+# The stdlib codec objects are built once: json.dumps with options builds a new encoder per call, and
+# json.loads on bytes sniffs the encoding first.
 _decoder = json.JSONDecoder()
 _c_make_scanner = getattr(json.scanner, "c_make_scanner", None)
 _scan = _c_make_scanner(_decoder) if _c_make_scanner is not None else None
@@ -74,9 +83,16 @@ _scan = _c_make_scanner(_decoder) if _c_make_scanner is not None else None
 
 def _parse(body: bytes) -> Any:
     """Decode a JSON body; raises `ValueError` if it is not UTF-8 JSON."""
+    try:
+        return from_json(body)
+    except ValueError:
+        return _parse_stdlib(body)
+
+
+def _parse_stdlib(body: bytes) -> Any:
     text = body.decode()
     if _scan is not None and text[:1] == "{" and text[-1:] == "}":
-        # A compact object, the usual tool call: scan it directly, skipping decode()'s whitespace handling.
+        # A compact object: scan it directly, skipping decode()'s whitespace handling.
         try:
             value, end = _scan(text, 0)
         except StopIteration:
@@ -87,23 +103,16 @@ def _parse(body: bytes) -> Any:
 
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-# CPython's C encoder, built once (JSONEncoder.encode builds one per call). A reply comes from to_jsonable,
-# which makes plain JSON types without cycles, so no cycle check is needed.
-_c_encode = (
-    _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-    if _c_make_encoder is not None
-    else None
-)
 
 
 def _encode(value: Any) -> bytes:
-    if _c_encode is not None:
-        try:
-            return "".join(_c_encode(value, 0)).encode()
-        except (TypeError, ValueError, RecursionError):
-            pass  # let the checked encoder raise a clear error
-    return _encoder.encode(value).encode()
+    """Encode a reply body. It comes from `invoke_tool_body`, so it holds only str keys, str, int, finite
+    float, bool, None, list and dict, without cycles: the two encoders agree on it (up to how an exponent
+    is written, ``1e-7`` or ``1e-07``)."""
+    try:
+        return to_json(value)
+    except ValueError:  # PydanticSerializationError, e.g. a lone surrogate: let the checked encoder raise
+        return _encoder.encode(value).encode()
 
 
 _UNSENDABLE = json.dumps(
@@ -285,10 +294,10 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
         return log_webhook(ENDPOINT, started, 410, "call_ended", session_guid=guid, tool=tool)
 
     record, encoded = loaded
-    state = CallState(encoded=encoded)
+    state = CallState._from_store(encoded)  # a fresh copy from the store: no need to copy it again
     call = CallContext.from_record(record, state, tool_name=tool)
-    reply = await invoke_tool(app.router, tool, arguments, call, default_timeout=app._tool_timeout)
-    outcome: str = reply.outcome
+    body_out, outcome_out = await invoke_tool_body(app.router, tool, arguments, call, app._tool_timeout)
+    outcome: str = outcome_out
     try:
         updates, deleted = state.diff()
     except TypeError as exc:  # the tool stored something JSON cannot hold; its answer still goes out
@@ -303,9 +312,18 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
             logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
             outcome = "state_not_saved"
     try:
-        answer = _encode(reply.body)
+        answer = _encode(body_out)
     except (TypeError, ValueError, RecursionError) as exc:
         logger.error("tool call %s: the reply is not JSON: %s", tool, type(exc).__name__)
         answer, outcome = _UNSENDABLE, "unsendable_reply"
-    await send_json(send, 200, answer)
-    log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid, tool=tool)
+    # send_json, inlined: one coroutine less on every tool call.
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": answer})
+    if logger.isEnabledFor(logging.INFO):  # log_webhook checks too; this skips the call when the line is off
+        log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid, tool=tool)

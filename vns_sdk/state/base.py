@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import json
+import json.scanner
 from collections.abc import Collection, Iterator, Mapping, MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,14 +18,46 @@ from typing import Any
 __all__ = ["CallRecord", "CallState", "CallStateStore", "decode_state", "encode_value"]
 
 
+# The codec objects are built once: json.dumps with options builds a new encoder per call (its C encoder
+# too), and json.loads strips whitespace around the value with two regular expressions. A state value is
+# encoded (and decoded) on every tool call that touches it.
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+# Without the cycle check: a cyclic value ends in RecursionError, and the checked encoder then says why.
+_c_encode = (
+    _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+    if _c_make_encoder is not None
+    else None
+)
+_c_make_scanner = getattr(json.scanner, "c_make_scanner", None)
+_scan = _c_make_scanner(json.JSONDecoder()) if _c_make_scanner is not None else None
+
+
 def encode_value(value: Any) -> str:
     """Encode one state value as compact JSON; raises `TypeError` for values JSON cannot hold."""
+    if _c_encode is not None:
+        try:
+            return "".join(_c_encode(value, 0))
+        except (TypeError, ValueError, RecursionError):
+            pass  # the checked encoder below raises the telling error
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _encoder.encode(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"call.state values must be JSON-serializable (str, int, float, bool, None, list, dict); got {value!r}"
         ) from exc
+
+
+def _decode(raw: str) -> Any:
+    if _scan is not None:
+        try:
+            value, end = _scan(raw, 0)
+        except StopIteration:
+            pass
+        else:
+            if end == len(raw):  # the compact form encode_value writes
+                return value
+    return json.loads(raw)
 
 
 def decode_state(encoded: Mapping[str, str]) -> dict[str, Any]:
@@ -32,23 +65,51 @@ def decode_state(encoded: Mapping[str, str]) -> dict[str, Any]:
     return {key: json.loads(raw) for key, raw in encoded.items()}
 
 
+class _Unread:
+    """Stands for a loaded value not decoded yet (one instance, kept by copy and pickle)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<unread>"
+
+    def __reduce__(self) -> str:
+        return "_UNREAD"
+
+
+_UNREAD: Any = _Unread()
+
+
 class CallState(MutableMapping[str, Any]):
     """The per-call state: a mutable mapping that lives from CallStart through every tool call to CallEnd.
 
     Values must be JSON-serializable. Changes made in place (``state["cart"].append(x)``) are seen
-    too, because `diff` compares each value with its encoding when it was loaded.
+    too, because `diff` compares each value with its encoding when it was loaded. A loaded value is
+    decoded when it is first read, so a request pays only for the keys it uses.
     """
 
     __slots__ = ("_data", "_loaded")
 
     def __init__(self, data: Mapping[str, Any] | None = None, *, encoded: Mapping[str, str] | None = None) -> None:
-        self._loaded: dict[str, str] = dict(encoded or {})
-        self._data: dict[str, Any] = decode_state(self._loaded)
+        self._loaded: dict[str, str] = dict(encoded) if encoded else {}
+        # Every key, in order; a loaded value stays _UNREAD until it is read.
+        self._data: dict[str, Any] = dict.fromkeys(self._loaded, _UNREAD)
         if data:
             self._data.update(data)
 
+    @classmethod
+    def _from_store(cls, encoded: dict[str, str]) -> CallState:
+        """The state of a fresh load; takes ``encoded`` over (the caller must not keep or change it)."""
+        state = cls.__new__(cls)
+        state._loaded = encoded
+        state._data = dict.fromkeys(encoded, _UNREAD) if encoded else {}
+        return state
+
     def __getitem__(self, key: str) -> Any:
-        return self._data[key]
+        value = self._data[key]
+        if value is _UNREAD:
+            value = self._data[key] = _decode(self._loaded[key])
+        return value
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
@@ -58,6 +119,9 @@ class CallState(MutableMapping[str, Any]):
     def __delitem__(self, key: str) -> None:
         del self._data[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._data  # without decoding the value
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 
@@ -65,24 +129,32 @@ class CallState(MutableMapping[str, Any]):
         return len(self._data)
 
     def __repr__(self) -> str:
-        return f"CallState({self._data!r})"
+        return f"CallState({self.to_dict()!r})"
+
+    def clear(self) -> None:
+        self._data.clear()
 
     def to_dict(self) -> dict[str, Any]:
         """A plain-dict copy of the state."""
-        return dict(self._data)
+        return {key: self[key] for key in self._data}
 
     def encoded(self) -> dict[str, str]:
         """Every entry, JSON-encoded."""
-        return {key: encode_value(value) for key, value in self._data.items()}
+        loaded = self._loaded
+        return {key: loaded[key] if value is _UNREAD else encode_value(value) for key, value in self._data.items()}
 
     def diff(self) -> tuple[dict[str, str], list[str]]:
         """What changed since the state was loaded: ``(updates, deleted_keys)``, values JSON-encoded."""
+        data = self._data
+        loaded = self._loaded
         updates: dict[str, str] = {}
-        for key, value in self._data.items():
+        for key, value in data.items():
+            if value is _UNREAD:
+                continue  # never read, so unchanged
             raw = encode_value(value)
-            if self._loaded.get(key) != raw:
+            if loaded.get(key) != raw:
                 updates[key] = raw
-        deleted = [key for key in self._loaded if key not in self._data]
+        deleted = [key for key in loaded if key not in data] if loaded else []
         return updates, deleted
 
     def mark_saved(self) -> None:

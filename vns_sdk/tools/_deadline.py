@@ -6,6 +6,11 @@ finish well before them, so here every running call registers its deadline in a 
 timer, armed for the earliest deadline, cancels the calls that are past theirs. Registering and
 unregistering a call is a dictionary insert and delete.
 
+Most tools never wait at all (a lookup in memory, a computation): their coroutine finishes in its
+first step, and no deadline can interrupt a coroutine that does not wait. So `run_until` takes that
+first step itself and watches the deadline only if the coroutine suspends; a call that finishes at
+once costs no registration at all.
+
 The semantics are those of `asyncio.timeout`: the task is cancelled at the deadline, and the
 cancellation is turned into `DeadlineExceeded` only if it came from the deadline (a cancellation from
 elsewhere, such as the client going away, still propagates).
@@ -16,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+import time
+import types
 import weakref
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Coroutine, Generator
+from typing import Any, TypeVar, cast
 
-__all__ = ["DeadlineExceeded", "run_with_deadline"]
+__all__ = ["DeadlineExceeded", "resume_until", "run_until", "run_with_deadline"]
 
 T = TypeVar("T")
 
@@ -104,12 +111,64 @@ async def run_with_deadline(awaitable: Awaitable[T], timeout: float) -> T:
     Raises:
         DeadlineExceeded: The timeout passed first (the awaitable was cancelled).
     """
+    return await run_until(awaitable, time.monotonic() + timeout)
+
+
+async def run_until(awaitable: Awaitable[T], deadline: float) -> T:
+    """Await ``awaitable`` in the current task, cancelling it at ``deadline`` (a `time.monotonic` value).
+
+    A coroutine that finishes without suspending returns at once: nothing could have interrupted it.
+
+    Raises:
+        DeadlineExceeded: The deadline passed first (the awaitable was cancelled).
+    """
+    if type(awaitable) is not types.CoroutineType:
+        return await _watched(awaitable, deadline)
+    coro = cast("Coroutine[Any, Any, T]", awaitable)
+    try:
+        step = coro.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    return await resume_until(coro, step, deadline)
+
+
+def resume_until(coro: Coroutine[Any, Any, T], step: Any, deadline: float) -> Awaitable[T]:
+    """Go on awaiting ``coro``, whose first step (``coro.send(None)``) yielded ``step``, until ``deadline``.
+
+    The other half of `run_until`, for a caller that takes the first step itself.
+    """
+    return _watched(_resume(coro, step), deadline)
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, T], step: Any) -> Generator[Any, Any, T]:
+    """Go on awaiting ``coro``, whose first step already yielded ``step`` (what ``yield from`` would do)."""
+    while True:
+        try:
+            sent = yield step
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # a cancellation (or anything else) thrown into the awaiting task
+            try:
+                step = coro.throw(exc)
+            except StopIteration as done:
+                return cast(T, done.value)
+        else:
+            try:
+                step = coro.send(sent)
+            except StopIteration as done:
+                return cast(T, done.value)
+
+
+async def _watched(awaitable: Awaitable[T], deadline: float) -> T:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task(loop)
     if task is None:  # pragma: no cover - always inside a task under asyncio
-        return await asyncio.wait_for(awaitable, timeout)
+        return await asyncio.wait_for(awaitable, max(0.0, deadline - time.monotonic()))
     deadlines = _deadlines(loop)
-    running = _Running(task, loop.time() + timeout)
+    # The loop's clock may not be time.monotonic (uvloop): convert through the time left.
+    running = _Running(task, loop.time() + (deadline - time.monotonic()))
     cancelling = _cancelling(task)
     deadlines.add(running)
     try:

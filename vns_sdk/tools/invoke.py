@@ -31,20 +31,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from vns_sdk.exceptions import ToolError
-from vns_sdk.tools._deadline import DeadlineExceeded, run_with_deadline
+from vns_sdk.tools._deadline import DeadlineExceeded, resume_until, run_until
 from vns_sdk.tools.errors import ToolArgumentsError
 
 if TYPE_CHECKING:
     from vns_sdk.context import CallContext
     from vns_sdk.tools.router import ToolRouter
 
-__all__ = ["ToolOutcome", "ToolReply", "invoke_tool", "to_jsonable"]
+__all__ = ["ToolOutcome", "ToolReply", "invoke_tool", "invoke_tool_body", "to_jsonable"]
 
 logger = logging.getLogger("vns_sdk.tools")
 
@@ -70,8 +71,8 @@ class ToolReply:
         return self.outcome == "ok"
 
 
-def _failure(outcome: ToolOutcome, message: str, **extra: Any) -> ToolReply:
-    return ToolReply({"error": outcome, "message": message, **extra}, outcome)
+def _failure(outcome: ToolOutcome, message: str, **extra: Any) -> tuple[dict[str, Any], ToolOutcome]:
+    return {"error": outcome, "message": message, **extra}, outcome
 
 
 async def invoke_tool(
@@ -99,6 +100,18 @@ async def invoke_tool(
     Returns:
         The reply; send ``reply.body`` as JSON with HTTP 200.
     """
+    body, outcome = await invoke_tool_body(router, name, arguments, call, default_timeout)
+    return ToolReply(body, outcome)
+
+
+async def invoke_tool_body(
+    router: ToolRouter,
+    name: str,
+    arguments: Mapping[str, Any],
+    call: CallContext,
+    default_timeout: float | None,
+) -> tuple[dict[str, Any], ToolOutcome]:
+    """`invoke_tool` as a ``(body, outcome)`` pair, without building the `ToolReply` (the app's hot path)."""
     call.tool_name = name
     tool = router.get(name)
     if tool is None:
@@ -112,9 +125,10 @@ async def invoke_tool(
         )
 
     timeout = tool.timeout if tool.timeout is not None else default_timeout
-    call.deadline = None if timeout is None else time.monotonic() + timeout
+    deadline = call.deadline = None if timeout is None else time.monotonic() + timeout
+    metadata = tool.metadata
     try:
-        args, kwargs = tool.metadata.bind(name, arguments, call)
+        args, kwargs = metadata.bind(name, arguments, call)
     except ToolArgumentsError as exc:
         listed = "; ".join(f"{p['argument']} {p['problem']}" for p in exc.problems)
         logger.info("Tool %r called with invalid arguments: %s", name, listed)
@@ -127,10 +141,22 @@ async def invoke_tool(
 
     try:
         # An async tool's coroutine is awaited directly: one coroutine less on the hot path.
-        running = tool.fn(*args, **kwargs) if tool.metadata.is_async else tool.call(args, kwargs)
-        result = await (running if timeout is None else run_with_deadline(running, timeout))
+        running = tool.fn(*args, **kwargs) if metadata.is_async else tool.call(args, kwargs)
+        if deadline is None:
+            result = await running
+        elif type(running) is CoroutineType:
+            # Take the first step here: a tool that finishes without waiting (most do) needs no deadline,
+            # since nothing could have interrupted it; one that waits is watched from here on.
+            try:
+                step = running.send(None)
+            except StopIteration as done:
+                result = done.value
+            else:
+                result = await resume_until(running, step, deadline)
+        else:
+            result = await run_until(running, deadline)
         if type(result) is dict and _is_plain(result):
-            return ToolReply(result)
+            return result, "ok"
         value = to_jsonable(result)
     except ToolError as exc:
         return _failure("tool_error", exc.message)
@@ -145,7 +171,7 @@ async def invoke_tool(
         # The text of the exception may hold secrets: it goes to the log, never to the model.
         logger.exception("Tool %r failed (call %s)", name, call.session_guid)
         return _failure("error", _generic_error(name))
-    return ToolReply(value if isinstance(value, dict) else {"result": value})
+    return (value if isinstance(value, dict) else {"result": value}), "ok"
 
 
 def _generic_error(name: str) -> str:
@@ -158,21 +184,25 @@ def _generic_error(name: str) -> str:
 # --- results -> JSON --------------------------------------------------------------------------------
 
 
+# The leaves that need no check; a float must also be finite.
+_SCALARS = frozenset((str, int, bool, type(None)))
+
+
 def _is_plain(value: Any) -> bool:
     """True when a value holds only JSON types (str keys; str, int, finite float, bool, None, list, dict)."""
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind in _SCALARS:
         return True
     if kind is float:
         return math.isfinite(value)
     if kind is dict:
         for key, item in value.items():
-            # Inline check for the common leaves: this runs on every successful call.
-            if type(key) is not str or (type(item) is not str and not _is_plain(item)):
+            # The common leaves are checked inline: this runs on every successful call.
+            if type(key) is not str or (type(item) not in _SCALARS and not _is_plain(item)):
                 return False
         return True
     if kind is list:
-        return all(type(item) is str or _is_plain(item) for item in value)
+        return all(type(item) in _SCALARS or _is_plain(item) for item in value)
     return False
 
 
