@@ -3,9 +3,10 @@
 Run from the repository root:
 
     python bench/tool_call.py            # or: python bench/tool_call.py --rounds 21 --calls 3000
+    python bench/tool_call.py --profile vnsapp   # one variant under cProfile instead
 
 Everything runs in one process, driven through raw ASGI (no network, no server), so the figures are
-the frameworks' own costs. Four ASGI applications answer the same tool call, the seed's
+the frameworks' own costs. Five ASGI applications answer the same tool call, the seed's
 ``{"VoiceElements_InvokeTool": {...}, "name": "Ron"}`` for ``lookup_name_or_phone``:
 
 * ``vnsapp``: a `VNSApp` (per-call token check, JSON parse, argument validation, call-state load from
@@ -13,10 +14,15 @@ the frameworks' own costs. Four ASGI applications answer the same tool call, the
 * ``starlette``: a hand-written Starlette endpoint doing the same work (bearer check with
   ``hmac.compare_digest``, ``await request.json()``, a pydantic model for the arguments, the function,
   ``JSONResponse``), without call state;
-* ``fastapi``: the same as a FastAPI endpoint (a pydantic body model and a ``Header`` parameter);
+* ``fastapi``: the same as a FastAPI endpoint (a pydantic body model and a ``Header`` parameter), answering
+  with a ``JSONResponse`` as the Starlette endpoint does (a returned dict would also be validated and
+  re-serialized through a response model, work the other variants do not do);
+* ``tuned``: the Starlette endpoint with pydantic-core's JSON parser and serializer (the codec VNSApp
+  uses) instead of ``request.json()`` and ``JSONResponse``: what the stdlib JSON costs the hand-written
+  endpoint;
 * ``floor``: an ASGI callable that only reads the body and sends a fixed answer.
 
-The rounds alternate between the four, so a slow moment of the machine costs each the same; the
+The rounds alternate between the variants, so a slow moment of the machine costs each the same; the
 median over rounds of the per-call time is reported, with the ratios to the Starlette endpoint.
 """
 
@@ -24,9 +30,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import hmac
 import json
 import platform
+import pstats
 import statistics
 import sys
 import time
@@ -41,9 +49,10 @@ import pydantic
 import starlette
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import from_json, to_json
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from vns_sdk.app import VNSApp
@@ -116,14 +125,38 @@ def build_starlette() -> ASGIApp:
     return Starlette(routes=[Route("/vns/tools", starlette_tools, methods=["POST"])])
 
 
+async def tuned_tools(request: Request) -> Response:
+    """The Starlette endpoint with the JSON codec VNSApp uses (pydantic-core's) instead of the stdlib's."""
+    if not hmac.compare_digest(request.headers.get("authorization", "").encode(), _EXPECTED):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    try:
+        body = from_json(await request.body())
+    except ValueError:
+        return JSONResponse({"error": "malformed_json"}, status_code=400)
+    body.pop("VoiceElements_InvokeTool", None)
+    try:
+        arguments = LookupArguments.model_validate(body)
+    except pydantic.ValidationError as exc:
+        return JSONResponse({"error": "invalid_arguments", "problems": exc.errors(include_url=False)})
+    answer = await lookup_name_or_phone(arguments.name, arguments.phone_number)
+    return Response(to_json(answer), media_type="application/json")
+
+
+def build_tuned() -> ASGIApp:
+    return Starlette(routes=[Route("/vns/tools", tuned_tools, methods=["POST"])])
+
+
 def build_fastapi() -> ASGIApp:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
-    @app.post("/vns/tools")
-    async def tools(request_body: LookupRequest, authorization: Annotated[str, Header()] = "") -> dict[str, Any]:
+    # The answer is returned as a JSONResponse, as the Starlette endpoint does: with a dict and a return
+    # annotation, FastAPI would also validate and re-serialize the answer through a response model, work
+    # the other variants do not do.
+    @app.post("/vns/tools", response_model=None)
+    async def tools(request_body: LookupRequest, authorization: Annotated[str, Header()] = "") -> JSONResponse:
         if not hmac.compare_digest(authorization.encode(), _EXPECTED):
             raise HTTPException(status_code=401, detail="unauthorized")
-        return await lookup_name_or_phone(request_body.name, request_body.phone_number)
+        return JSONResponse(await lookup_name_or_phone(request_body.name, request_body.phone_number))
 
     return app
 
@@ -185,7 +218,7 @@ async def start_call(app: VNSApp) -> dict[str, Any]:
     return tools_base
 
 
-async def run(rounds: int, calls: int) -> dict[str, float]:
+async def run(rounds: int, calls: int, profile: str | None = None) -> dict[str, float]:
     vns = VNSApp(webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local")
     vns.add_tool(lookup_name_or_phone)
     tools_base = await start_call(vns)
@@ -215,6 +248,7 @@ async def run(rounds: int, calls: int) -> dict[str, float]:
         "vnsapp": (vns, scope_for("/vns/tools", headers(vns_token))),
         "starlette": (build_starlette(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
         "fastapi": (build_fastapi(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
+        "tuned": (build_tuned(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
     }
     expected = await lookup_name_or_phone(name="Ron")
     for name, (app, scope) in variants.items():
@@ -224,6 +258,17 @@ async def run(rounds: int, calls: int) -> dict[str, float]:
             assert json.loads(answer) == expected, (name, answer)
         for _ in range(200):  # warm up
             await request_once(app, scope, body)
+
+    if profile is not None:
+        # One variant under cProfile: where its time goes, function by function.
+        app, scope = variants[profile]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(rounds * calls):
+            await request_once(app, scope, body)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        return {}
 
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for index in range(rounds):
@@ -243,19 +288,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15, help="rounds per variant (alternated)")
     parser.add_argument("--calls", type=int, default=2000, help="tool calls per round")
+    parser.add_argument(
+        "--profile", choices=("floor", "vnsapp", "starlette", "fastapi", "tuned"), help="profile one variant instead"
+    )
     options = parser.parse_args()
-    medians = asyncio.run(run(options.rounds, options.calls))
+    medians = asyncio.run(run(options.rounds, options.calls, options.profile))
+    if options.profile is not None:
+        return
     print(
         f"Python {platform.python_version()}, starlette {starlette.__version__}, fastapi {fastapi.__version__}, "
         f"pydantic {pydantic.__version__}; {options.rounds} rounds x {options.calls} calls"
     )
     print(f"{'variant':<10} {'median us/call':>15} {'vs starlette':>13}")
-    for name in ("floor", "vnsapp", "starlette", "fastapi"):
+    for name in ("floor", "vnsapp", "starlette", "fastapi", "tuned"):
         print(f"{name:<10} {medians[name]:>15.1f} {medians[name] / medians['starlette']:>12.2f}x")
     print(
         f"VNSApp/Starlette = {medians['vnsapp'] / medians['starlette']:.2f}, "
         f"VNSApp/FastAPI = {medians['vnsapp'] / medians['fastapi']:.2f}, "
-        f"floor/Starlette = {medians['floor'] / medians['starlette']:.2f}"
+        f"floor/Starlette = {medians['floor'] / medians['starlette']:.2f}, "
+        f"VNSApp/tuned Starlette = {medians['vnsapp'] / medians['tuned']:.2f}"
     )
 
 

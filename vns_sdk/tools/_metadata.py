@@ -71,10 +71,13 @@ class FunctionMetadata:
     keywords: tuple[tuple[str, str], ...]
     wire_names: Mapping[str, str]
     renamed: bool = field(init=False)
+    _validate: Callable[[Any], BaseModel] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         renamed = bool(self.positional) or any(name != param for name, param in self.keywords)
         object.__setattr__(self, "renamed", renamed)
+        # The validator's bound method, looked up once rather than through the model class on every call.
+        object.__setattr__(self, "_validate", self.arguments_model.__pydantic_validator__.validate_python)
 
     def bind(
         self, tool_name: str, arguments: Mapping[str, Any], call: CallContext | None
@@ -87,7 +90,7 @@ class FunctionMetadata:
         if self.json_keys and isinstance(arguments, Mapping):
             arguments = _parse_json_strings(arguments, self.json_keys)
         try:
-            values = self.arguments_model.__pydantic_validator__.validate_python(arguments).__dict__
+            values = self._validate(arguments).__dict__
         except ValidationError as exc:
             raise ToolArgumentsError(tool_name, self._problems(exc)) from None
         if self.renamed:
