@@ -147,6 +147,8 @@ class CallState(MutableMapping[str, Any]):
         """What changed since the state was loaded: ``(updates, deleted_keys)``, values JSON-encoded."""
         data = self._data
         loaded = self._loaded
+        if not data and not loaded:
+            return {}, []  # the usual tool call of a call without state
         updates: dict[str, str] = {}
         for key, value in data.items():
             if value is _UNREAD:
