@@ -84,6 +84,29 @@ def test_ini_option_names_the_app(project: pytest.Pytester) -> None:
     run(project).assert_outcomes(passed=1)
 
 
+def test_without_ini_option_the_app_of_pyproject_is_used(project: pytest.Pytester) -> None:
+    # The same table the vns-sdk commands read, so a project names its app once.
+    project.makepyprojecttoml('[tool.vns-sdk]\napp = "agent.py:app"\n')
+    project.makepyfile(
+        test_calls="""
+        def test_lookup(vns_call):
+            vns_call.assert_reply("lookup_name_or_phone", name="Ron", expect={"contactFound": True}, partial=True)
+        """
+    )
+    (project.path / "ron.vns.yaml").write_text(
+        "steps:\n  - tool: lookup_name_or_phone\n    arguments: {name: Ron}\n    expect_partial: {contactFound: true}\n"
+    )
+    run(project).assert_outcomes(passed=2)
+
+
+def test_the_ini_option_wins_over_pyproject(project: pytest.Pytester) -> None:
+    project.makepyprojecttoml(
+        '[tool.vns-sdk]\napp = "nowhere.py:app"\n\n[tool.pytest.ini_options]\nvns_app = "agent.py:app"\n'
+    )
+    project.makepyfile(test_calls="def test_whoami(vns_call):\n    vns_call.invoke('whoami')\n")
+    run(project).assert_outcomes(passed=1)
+
+
 def test_a_failing_reply_reads_well(project: pytest.Pytester) -> None:
     project.makeconftest(CONFTEST)
     project.makepyfile(

@@ -4,12 +4,13 @@ Fixtures:
 
 * ``vns``: a `VNSSimulator` bound to your app. Name the app with a ``vns_app`` fixture of your own
   (returning the app, or the base URL of a running one), or with the ini option
-  ``vns_app = module:attribute`` (or ``path/to/app.py:attribute``, relative to the rootdir).
+  ``vns_app = module:attribute`` (or ``path/to/app.py:attribute``, relative to the rootdir); without
+  either, the app of ``[tool.vns-sdk] app`` in pyproject.toml (the one the ``vns-sdk`` commands use).
 * ``vns_call``: a call already placed (CallStart answered), ended after the test. Set its caller with
   ``@pytest.mark.vns_call(caller_id="3032639999", outbound=True, ...)``.
 
 Scenario files (``*.vns.yaml``, ``*.vns.yml``, ``*.vns.json``) are collected as tests; each runs against
-the app it names, else the ``vns_app`` ini option.
+the app it names, else the ``vns_app`` ini option, else ``[tool.vns-sdk] app``.
 
 ``pytest --vns-record DIR`` writes a transcript of each test's simulated calls to ``DIR``.
 
@@ -59,7 +60,8 @@ _NO_APP = (
     "    def vns_app():\n"
     "        from myagent.app import app\n"
     "        return app\n\n"
-    "or name it in your pytest configuration:  vns_app = myagent.app:app"
+    "or name it in your pytest configuration:  vns_app = myagent.app:app\n"
+    'or in pyproject.toml:  [tool.vns-sdk] app = "myagent.app:app"'
 )
 
 
@@ -89,17 +91,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _ini_app(config: pytest.Config) -> Any:
-    reference = str(config.getini("vns_app") or "").strip()
-    if not reference:
-        return None
-    from vns_sdk.testing.loader import load_app
+    """The app of the ``vns_app`` ini option, else of ``[tool.vns-sdk] app`` in pyproject.toml, else None."""
+    from vns_sdk._loading import load_app, project_app_reference
 
-    return load_app(reference, base_dir=config.rootpath)
+    reference = str(config.getini("vns_app") or "").strip()
+    if reference:
+        return load_app(reference, base_dir=config.rootpath, isolate=True)
+    if project_app_reference(config.rootpath) is None:
+        return None
+    return load_app(None, base_dir=config.rootpath, isolate=True)
 
 
 @pytest.fixture
 def vns_app(request: pytest.FixtureRequest) -> Any:
-    """The app the ``vns`` fixture drives: override this fixture, or set the ``vns_app`` ini option."""
+    """The app the ``vns`` fixture drives: override this fixture, or set the ``vns_app`` ini option.
+
+    Without either, the app named by ``[tool.vns-sdk] app`` in the project's pyproject.toml.
+    """
     app = _ini_app(request.config)
     if app is None:
         pytest.fail(_NO_APP, pytrace=False)
@@ -165,7 +173,8 @@ class ScenarioItem(pytest.Item):
         if app is None:
             raise _ScenarioFailed(
                 f"{self.path}: the scenario names no app. Add `app: module:attr` (or `app: ../app.py:app`) to the "
-                "file, or set `vns_app = module:attr` in your pytest configuration."
+                "file, or set `vns_app = module:attr` in your pytest configuration (or `[tool.vns-sdk] app` in "
+                "pyproject.toml)."
             )
         result = run_scenario(self.scenario, app=app)
         if not result.ok:

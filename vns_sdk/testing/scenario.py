@@ -180,11 +180,11 @@ class Scenario:
         Raises:
             ConfigurationError: The scenario names no app, or it cannot be imported.
         """
-        from vns_sdk.testing.loader import load_app
+        from vns_sdk._loading import load_app
 
         if not self.app:
             raise ConfigurationError(f"{self.path or self.name}: the scenario names no app (add `app: module:attr`)")
-        return load_app(self.app, base_dir=self.path.parent if self.path else None)
+        return load_app(self.app, base_dir=self.path.parent if self.path else None, isolate=True)
 
 
 @dataclass
