@@ -226,6 +226,13 @@ class BaseVNSClient:
         )
         return delay
 
+    def _retry_or_raise(self, exc: httpx.HTTPError, retries_done: int) -> float:
+        """The delay before the next try (`retry_delay`); raises the mapped error when there is none."""
+        delay = self.retry_delay(exc, retries_done)
+        if delay is None:
+            raise self.map_error(exc) from exc
+        return delay
+
     def _snippet(self, text: str) -> str:
         text = " ".join(text.split()).replace(self._token, "***")
         return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "..."
@@ -295,13 +302,10 @@ class VNSClient(BaseVNSClient):
             try:
                 response = self._http.send(request)
             except httpx.HTTPError as exc:
-                delay = self.retry_delay(exc, retries)
-                if delay is None:
-                    raise self.map_error(exc) from exc
+                time.sleep(self._retry_or_raise(exc, retries))
                 retries += 1
-                time.sleep(delay)
-                continue
-            return self.parse_response(response)
+            else:
+                return self.parse_response(response)
 
     def close(self) -> None:
         """Close the connections."""
@@ -381,13 +385,10 @@ class AsyncVNSClient(BaseVNSClient):
             try:
                 response = await self._http.send(request)
             except httpx.HTTPError as exc:
-                delay = self.retry_delay(exc, retries)
-                if delay is None:
-                    raise self.map_error(exc) from exc
+                await anyio.sleep(self._retry_or_raise(exc, retries))
                 retries += 1
-                await anyio.sleep(delay)
-                continue
-            return self.parse_response(response)
+            else:
+                return self.parse_response(response)
 
     async def aclose(self) -> None:
         """Close the connections."""
