@@ -61,6 +61,21 @@ async def _forget(app: VNSApp, customer_call_id: str) -> None:
         await app.store.pop_dial_context(customer_call_id)
 
 
+def _prepare(customer_call_id: str | None, context: Mapping[str, Any] | None) -> tuple[str, dict[str, str] | None]:
+    """The call's customerCallId (made up when omitted) and its context as stored (None without one)."""
+    return customer_call_id or new_customer_call_id(), (_encode(context) if context else None)
+
+
+def _client_options(app: VNSApp) -> dict[str, Any]:
+    """How to build the client a dial owns when the app was given none."""
+    return {"api_url": app.settings.api_url, "api_token": app._api_token}
+
+
+# The two forms below differ only in how they wait (the store is async; `dial` runs it in a loop of its own).
+# On VNSStatusError VNS refused, so no CallStart will come for the call and its context is dropped; after a
+# timeout one might, so the context stays.
+
+
 async def adial(
     app: VNSApp,
     called_number: str,
@@ -72,22 +87,18 @@ async def adial(
     """See `VNSApp.adial`."""
     from vns_sdk.client import AsyncVNSClient
 
-    customer_call_id = customer_call_id or new_customer_call_id()
-    client = app._async_client
-    owned = client is None
-    if client is None:
-        client = AsyncVNSClient(api_url=app.settings.api_url, api_token=app._api_token)
+    customer_call_id, stored = _prepare(customer_call_id, context)
+    client = app._async_client or AsyncVNSClient(**_client_options(app))
     try:
-        if context:
-            await app.store.put_dial_context(customer_call_id, _encode(context), DIAL_CONTEXT_SECONDS)
+        if stored:
+            await app.store.put_dial_context(customer_call_id, stored, DIAL_CONTEXT_SECONDS)
         return await client.dial(called_number, caller_id, caller_id_name, customer_call_id)
     except VNSStatusError:
-        # VNS refused: no CallStart will come for this call. (After a timeout it might, so the context stays.)
-        if context:
+        if stored:
             await _forget(app, customer_call_id)
         raise
     finally:
-        if owned:
+        if client is not app._async_client:
             await client.aclose()
 
 
@@ -102,19 +113,16 @@ def dial(
     """See `VNSApp.dial`."""
     from vns_sdk.client import VNSClient
 
-    customer_call_id = customer_call_id or new_customer_call_id()
-    client = app._client
-    owned = client is None
-    if client is None:
-        client = VNSClient(api_url=app.settings.api_url, api_token=app._api_token)
+    customer_call_id, stored = _prepare(customer_call_id, context)
+    client = app._client or VNSClient(**_client_options(app))
     try:
-        if context:
-            _run(app, app.store.put_dial_context(customer_call_id, _encode(context), DIAL_CONTEXT_SECONDS))
+        if stored:
+            _run(app, app.store.put_dial_context(customer_call_id, stored, DIAL_CONTEXT_SECONDS))
         return client.dial(called_number, caller_id, caller_id_name, customer_call_id)
     except VNSStatusError:
-        if context:
+        if stored:
             _run(app, _forget(app, customer_call_id))
         raise
     finally:
-        if owned:
+        if client is not app._client:
             client.close()
