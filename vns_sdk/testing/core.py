@@ -32,7 +32,7 @@ from vns_sdk.testing.exchange import Exchange, ExchangeKind
 if TYPE_CHECKING:
     from vns_sdk.models import CallStartResponse, FunctionTool, RealtimeSession
 
-__all__ = ["AsyncSimulatedCall", "call_start_body"]
+__all__ = ["AsyncSimulatedCall", "call_start_body", "check_reply"]
 
 SOFTWARE_VERSION = "1.0.0.0"
 _NAMES = ("John Smith", "Jane Doe", "Maria Garcia", "Wei Chen", "Aisha Khan", "Tom Becker", "Priya Patel")
@@ -352,7 +352,7 @@ class AsyncSimulatedCall:
         """
         __tracebackhide__ = True
         reply = await self.invoke(tool, **arguments)
-        assert_matches(reply, expect, partial=partial, what=f"{tool}({_json(arguments)})")
+        check_reply(tool, arguments, reply, expect=expect, partial=partial)
         return reply
 
     # -- CallEnd ---------------------------------------------------------------------------------------
@@ -517,6 +517,18 @@ def _merged(base: Mapping[str, str], changes: Mapping[str, str | None] | None) -
         if value is not None:
             merged[name] = value
     return merged
+
+
+def check_reply(
+    tool: str, arguments: Mapping[str, Any], reply: Any, *, expect: Mapping[str, Any], partial: bool = False
+) -> None:
+    """Check a tool's reply against the one expected (what ``assert_reply`` checks, sync or async).
+
+    Raises:
+        SimulationError: The reply differs; the message shows the call, what was expected and what came back.
+    """
+    __tracebackhide__ = True
+    assert_matches(reply, expect, partial=partial, what=f"{tool}({_json(arguments)})")
 
 
 def _json(value: Any) -> str:

@@ -29,8 +29,7 @@ import httpx
 
 from vns_sdk.exceptions import ConfigurationError
 from vns_sdk.testing._runtime import open_client
-from vns_sdk.testing.assertions import assert_matches
-from vns_sdk.testing.core import SOFTWARE_VERSION, AsyncSimulatedCall, call_start_body
+from vns_sdk.testing.core import SOFTWARE_VERSION, AsyncSimulatedCall, call_start_body, check_reply
 from vns_sdk.testing.errors import SimulationError
 from vns_sdk.testing.exchange import Exchange, format_exchanges
 
@@ -482,7 +481,7 @@ class SimulatedCall:
         """Call a tool and check its reply; see `AsyncSimulatedCall.assert_reply`."""
         __tracebackhide__ = True
         reply = self.invoke(tool, **arguments)
-        assert_matches(reply, expect, partial=partial, what=f"{tool}({_args(arguments)})")
+        check_reply(tool, arguments, reply, expect=expect, partial=partial)
         return reply
 
     def end(
@@ -515,9 +514,3 @@ class SimulatedCall:
     def format_exchanges(self) -> str:
         """The call's exchanges, printed readably."""
         return format_exchanges(self.exchanges)
-
-
-def _args(arguments: Mapping[str, Any]) -> str:
-    import json
-
-    return json.dumps(dict(arguments), ensure_ascii=False, default=repr)
