@@ -12,27 +12,50 @@ import typer
 from vns_sdk.cli._command import AppArgument, Command
 
 if TYPE_CHECKING:
-    from vns_sdk.app import VNSApp
     from vns_sdk.cli._schema import Parameter
     from vns_sdk.models import FunctionTool
-    from vns_sdk.testing import SimulatedCall, VNSSimulator
+    from vns_sdk.testing import SimulatedCall
 
-__all__ = ["COMMAND", "call", "open_simulator"]
+__all__ = ["COMMAND", "call", "simulated_call"]
 
 _HANG_UP = ("", "q", "quit", "exit", "bye", "hangup", "hang up")
 
 
 @contextmanager
-def open_simulator(app: VNSApp) -> Iterator[VNSSimulator]:
-    """A simulator driving `app` in this process, closed afterwards.
+def simulated_call(
+    app: str | None,
+    *,
+    caller_id: str,
+    caller_id_name: str,
+    called_number: str,
+    customer_call_id: str | None,
+    outbound: bool,
+) -> Iterator[SimulatedCall]:
+    """Load the app a command names and place a simulated call to it, in this process; ended afterwards.
 
     Args:
-        app: The app to call.
+        app: What the user typed (a file, a folder, ``module:attr``), or None for the project's app.
+        caller_id: The calling number.
+        caller_id_name: The caller's display name.
+        called_number: The DID called.
+        customer_call_id: The customerCallId VNS sends.
+        outbound: Simulate an outbound-triggered call.
     """
+    from vns_sdk.cli._loading import open_app
     from vns_sdk.testing import VNSSimulator
 
-    with VNSSimulator(app) as simulator:
-        yield simulator
+    _, vns_app = open_app(app, simulated=True)
+    with (
+        VNSSimulator(vns_app) as simulator,
+        simulator.call(
+            caller_id=caller_id,
+            caller_id_name=caller_id_name,
+            called_number=called_number,
+            customer_call_id=customer_call_id,
+            outbound=outbound,
+        ) as live,
+    ):
+        yield live
 
 
 def _print_json(value: Any, *, prefix: str) -> None:
@@ -135,19 +158,14 @@ def call(
     At the prompt, type a tool's number or name to be asked for its arguments, or its name followed by JSON
     arguments (lookup {"name": "Ron"}); Enter hangs up.
     """
-    from vns_sdk.cli._loading import open_app
-
-    _, vns_app = open_app(app, simulated=True)
-    with (
-        open_simulator(vns_app) as simulator,
-        simulator.call(
-            caller_id=caller_id,
-            caller_id_name=caller_name,
-            called_number=called_number,
-            customer_call_id=customer_call_id,
-            outbound=outbound,
-        ) as live,
-    ):
+    with simulated_call(
+        app,
+        caller_id=caller_id,
+        caller_id_name=caller_name,
+        called_number=called_number,
+        customer_call_id=customer_call_id,
+        outbound=outbound,
+    ) as live:
         session = live.session
         voice = session.audio.output.voice if session.audio and session.audio.output else None
         typer.secho(

@@ -75,21 +75,17 @@ def session(
     outbound: Annotated[bool, typer.Option("--outbound", help="Make the sample call outbound-triggered.")] = False,
 ) -> None:
     """Print the CallStart answer a sample call gets (your CallStart handlers run), secrets masked."""
-    from vns_sdk.cli._loading import open_app
     from vns_sdk.cli._secrets import mask_secrets
-    from vns_sdk.cli.call import open_simulator
+    from vns_sdk.cli.call import simulated_call
 
-    _, vns_app = open_app(app, simulated=True)
-    with (
-        open_simulator(vns_app) as simulator,
-        simulator.call(
-            caller_id=caller_id,
-            caller_id_name=caller_name,
-            called_number=called_number,
-            customer_call_id=customer_call_id,
-            outbound=outbound,
-        ) as sample,
-    ):
+    with simulated_call(
+        app,
+        caller_id=caller_id,
+        caller_id_name=caller_name,
+        called_number=called_number,
+        customer_call_id=customer_call_id,
+        outbound=outbound,
+    ) as sample:
         # The parsed answer, not the exchange's copy: that one is redacted whole, and a masked key is
         # more useful (``sk-…xyz`` tells which key is configured).
         answer = sample.response.model_dump(mode="json", by_alias=True, exclude_unset=True)
