@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from vns_sdk.app.access_log import log_webhook, logger
 from vns_sdk.app.asgi import Receive, Scope, Send, send_json
-from vns_sdk.app.intake import read_webhook
+from vns_sdk.app.intake import caller_fields, read_webhook
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models import CallEndRequest, CallEndResponse
@@ -35,14 +35,7 @@ def _encode(response: CallEndResponse) -> bytes:
 
 def _context_from_report(report: CallEndRequest) -> CallContext:
     # The call is unknown here (it expired, or started on a worker that shares no store): the report says the rest.
-    return CallContext(
-        session_guid=report.session_guid,
-        customer_call_id=report.customer_call_id,
-        caller_id=report.caller_id,
-        caller_id_name=report.caller_id_name,
-        called_number=report.called_number,
-        outbound=bool(report.outbound_triggered),
-    )
+    return CallContext(**caller_fields(report))
 
 
 async def handle_call_end(app: VNSApp, scope: Scope, receive: Receive, send: Send) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from vns_sdk.app.access_log import log_webhook, logger
 from vns_sdk.app.asgi import Receive, Scope, Send, send_json
 from vns_sdk.app.errors import error_body
-from vns_sdk.app.intake import read_webhook
+from vns_sdk.app.intake import caller_fields, read_webhook
 from vns_sdk.app.public_url import request_base_url
 from vns_sdk.app.session import realtime_url
 from vns_sdk.context import CallContext
@@ -49,12 +49,7 @@ class _Answer:
 
 def _context(app: VNSApp, request: CallStartRequest, state: CallState) -> CallContext:
     return CallContext(
-        session_guid=request.session_guid,
-        customer_call_id=request.customer_call_id,
-        caller_id=request.caller_id,
-        caller_id_name=request.caller_id_name,
-        called_number=request.called_number,
-        outbound=bool(request.outbound_triggered),
+        **caller_fields(request),
         state=state,
         session=app.build_session(),
         max_seconds=app._max_seconds,

@@ -7,7 +7,7 @@ never a 500.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,8 +17,9 @@ from vns_sdk.app.errors import error_body, validation_problems
 
 if TYPE_CHECKING:
     from vns_sdk.app.application import VNSApp
+    from vns_sdk.models import CallEndRequest, CallStartRequest
 
-__all__ = ["read_webhook", "reply_error"]
+__all__ = ["CallerFields", "caller_fields", "read_webhook", "reply_error"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -78,3 +79,26 @@ async def read_webhook(
         body = error_body("invalid_request", message, problems=validation_problems(exc))
         await reply_error(send, endpoint, started, 422, "invalid_request", body)
         return None
+
+
+class CallerFields(TypedDict):
+    """Who called whom, as CallStart and CallEnd both report it (the `CallContext` fields they share)."""
+
+    session_guid: str
+    customer_call_id: str | None
+    caller_id: str | None
+    caller_id_name: str | None
+    called_number: str | None
+    outbound: bool
+
+
+def caller_fields(webhook: CallStartRequest | CallEndRequest) -> CallerFields:
+    """The `CallContext` fields a CallStart or CallEnd request carries."""
+    return CallerFields(
+        session_guid=webhook.session_guid,
+        customer_call_id=webhook.customer_call_id,
+        caller_id=webhook.caller_id,
+        caller_id_name=webhook.caller_id_name,
+        called_number=webhook.called_number,
+        outbound=bool(webhook.outbound_triggered),
+    )
