@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -32,6 +32,7 @@ from vns_sdk.exceptions import ConfigurationError
 from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
 from vns_sdk.state.base import CallStateStore
 from vns_sdk.tools import Tool, ToolRouter
+from vns_sdk.tools.router import ToolDecorator
 
 if TYPE_CHECKING:
     from vns_sdk.client import AsyncVNSClient, VNSClient
@@ -297,35 +298,14 @@ class VNSApp:
 
     # -- registration ---------------------------------------------------------------------------------
 
-    @overload
-    def tool(self, fn: F, /) -> F: ...
-
-    @overload
-    def tool(
-        self,
-        fn: None = None,
-        /,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-    ) -> Callable[[F], F]: ...
-
-    def tool(
-        self,
-        fn: F | None = None,
-        /,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-    ) -> F | Callable[[F], F]:
+    @property
+    def tool(self) -> ToolDecorator:
         """Register a function as a tool: ``@app.tool`` or ``@app.tool(name=..., timeout=...)``.
 
         The function's signature and docstring become the tool's JSON schema; it is returned unchanged.
+        This is `ToolRouter.tool` of the app's `router`.
         """
-        decorator: Callable[[F], F] = self.router.tool(name=name, description=description, timeout=timeout)
-        return decorator if fn is None else decorator(fn)
+        return self.router.tool
 
     def add_tool(
         self,

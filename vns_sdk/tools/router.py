@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from vns_sdk.exceptions import InvalidToolSignature
 from vns_sdk.tools.tool import Tool
@@ -12,9 +12,27 @@ from vns_sdk.tools.tool import Tool
 if TYPE_CHECKING:
     from vns_sdk.models import FunctionTool
 
-__all__ = ["ToolRouter"]
+__all__ = ["ToolDecorator", "ToolRouter"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ToolDecorator(Protocol):
+    """The type of ``router.tool`` and ``app.tool``: ``@tool`` alone, or ``@tool(name=..., ...)``."""
+
+    @overload
+    def __call__(self, fn: F, /) -> F: ...
+
+    @overload
+    def __call__(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
+    ) -> Callable[[F], F]: ...
 
 
 class ToolRouter:
