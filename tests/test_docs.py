@@ -433,3 +433,18 @@ def test_configuration_page_lists_every_app_argument() -> None:
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
     for name in list(inspect.signature(VNSApp.__init__).parameters)[1:]:
         assert f"`{name}`" in page, f"configuration.md does not document VNSApp({name}=...)"
+
+
+async def test_lifecycle_page_routes_exist() -> None:
+    import httpx
+
+    app = load_snippet("shop").app
+    page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    routes = re.findall(r"^\| `(GET|POST) (/vns/[\w-]+)(?:/\.\.\.)?` \|", page, re.M)
+    assert sorted(path for _, path in routes) == ["/vns/call-end", "/vns/call-start", "/vns/health", "/vns/tools"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        for method, path in routes:
+            response = await client.request(method, path, json={} if method == "POST" else None)
+            assert response.status_code != 404, path  # the route exists (it may refuse an empty request)
+            if path == "/vns/health":
+                assert response.json()["status"] == "ok"
