@@ -5,21 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
 import pytest
-from pydantic import Field
+from support import RON as RON
+from support import lookup_tool
 
 from vns_sdk.app import VNSApp, VNSSettings
-from vns_sdk.context import CallContext
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
 WEBHOOK_TOKEN = "whk-test-token-6f1d2c"
 OPENAI_KEY = "sk-test-openai-key-93ab"
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 SEED_GUID = "9e6a9d8e-6a92-4b3f-9a2c-1c63c1f3a8f1"
-RON = {"matchType": "name", "contactFound": True, "contactName": "Ron Tanner", "phoneNumber": "+13035551212"}
 
 
 def spec(name: str) -> Any:
@@ -27,21 +26,8 @@ def spec(name: str) -> Any:
     return json.loads((SPEC / f"{name}.json").read_text())
 
 
-async def lookup_name_or_phone(
-    call: CallContext,
-    name: str | None = None,
-    phone_number: Annotated[str | None, Field(alias="phoneNumber")] = None,
-) -> dict[str, Any]:
-    """Looks up the name of a person from a phone number or looks up the phone number of a person from a name.
-
-    Args:
-        name: Name of the person to search for.
-        phone_number: Phone number to search, preferably in E.164 format like +13035551212
-    """
-    call.state["lookups"] = call.state.get("lookups", 0) + 1
-    if (name and "ron" in name.lower()) or phone_number == "+13035551212":
-        return dict(RON)
-    return {"matchType": "name" if name else "phone", "contactFound": False}
+# Here a tool call without a name or a number is answered (not found), as a body-less request must be.
+lookup_name_or_phone = lookup_tool(require_query=False)
 
 
 @pytest.fixture

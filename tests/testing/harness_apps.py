@@ -6,22 +6,20 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from support import lookup_tool
 
-from vns_sdk import CallContext, ToolError, VNSApp
+from vns_sdk import CallContext, VNSApp
 from vns_sdk.models import ToolsUrlAdapter
 
 WEBHOOK_TOKEN = "webhook-secret-1234567890"
 OPENAI_KEY = "sk-test-abcdefghijklmnopqrstuvwxyz"
 TOOL_TOKEN = "tool-token-abcdefghijklmnop"
-
-DIRECTORY = {"Ron Tanner": "+13035551212", "Jane Doe": "+17205550100"}
 
 
 def build_lookup_app(*, with_whoami: bool = True, **options: Any) -> VNSApp:
@@ -35,30 +33,7 @@ def build_lookup_app(*, with_whoami: bool = True, **options: Any) -> VNSApp:
     settings.update(options)
     app = VNSApp(**settings)
 
-    @app.tool
-    async def lookup_name_or_phone(
-        call: CallContext,
-        name: str | None = None,
-        phone_number: Annotated[str | None, Field(alias="phoneNumber")] = None,
-    ) -> dict[str, Any]:
-        """Looks up the name of a person from a phone number or looks up the phone number of a person from a name.
-
-        Args:
-            name: Name of the person to search for.
-            phone_number: Phone number to search, preferably in E.164 format like +13035551212
-        """
-        call.state["lookups"] = call.state.get("lookups", 0) + 1
-        if name:
-            for full, number in DIRECTORY.items():
-                if name.lower() in full.lower():
-                    return {"matchType": "name", "contactFound": True, "contactName": full, "phoneNumber": number}
-            return {"matchType": "name", "contactFound": False}
-        if phone_number:
-            for full, number in DIRECTORY.items():
-                if number == phone_number:
-                    return {"matchType": "phone", "contactFound": True, "contactName": full, "phoneNumber": number}
-            return {"matchType": "phone", "contactFound": False}
-        raise ToolError("Ask the caller for a name or a phone number.")
+    app.add_tool(lookup_tool())
 
     async def whoami(call: CallContext) -> dict[str, Any]:
         """Says who is calling and what the call knows."""
