@@ -63,7 +63,10 @@ class SecretRedactor(logging.Filter):
 
 
 redactor = SecretRedactor()
-logger.addFilter(redactor)
+# A logger's filters see only the records logged on it, not its children's: each of the package's loggers
+# that can carry a secret gets the filter (a tool's exception text is logged by vns_sdk.tools).
+for _name in ("vns_sdk.app", "vns_sdk.tools", "vns_sdk.state"):
+    logging.getLogger(_name).addFilter(redactor)
 
 
 def log_webhook(
