@@ -7,7 +7,8 @@ never a 500.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TypedDict, TypeVar
+import re
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +29,20 @@ _TOO_LARGE = error_body("too_large", "The request body is too large.")
 _NOT_JSON = error_body("malformed_json", "The request body is not valid JSON.")
 _BASIC_CHALLENGE = [(b"www-authenticate", b'Basic realm="vns"')]
 _BEARER_CHALLENGE = [(b"www-authenticate", b'Bearer realm="vns"')]
+# A JSON escape of a surrogate (\uD800 to \uDFFF): only a body holding one can decode to a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _loads(body: bytes) -> Any:
+    """Decode a JSON body; raises `ValueError` unless it is JSON text that UTF-8 can carry.
+
+    A lone surrogate escape (``"\\ud800"``) parses, but the string it makes cannot be encoded again: the
+    answer, the tool token and the store would fail on it later, as a 500.
+    """
+    data = json.loads(body)
+    if _SURROGATE_ESCAPE.search(body):
+        json.dumps(data, ensure_ascii=False).encode()  # UnicodeEncodeError (a ValueError) on a lone surrogate
+    return data
 
 
 async def reply_error(
@@ -61,8 +76,8 @@ async def read_webhook(
         log_webhook(endpoint, started, 499, "disconnected")
         return None
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = _loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser can follow
         await reply_error(send, endpoint, started, 400, "malformed_json", _NOT_JSON)
         return None
     if not isinstance(data, dict):

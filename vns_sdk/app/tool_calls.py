@@ -236,7 +236,8 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
         if body.strip():
             try:
                 parsed = _parse(body)
-            except ValueError:  # UnicodeDecodeError is a ValueError too
+            # UnicodeDecodeError is a ValueError too; RecursionError is nesting deeper than the parser follows.
+            except (ValueError, RecursionError):
                 raise _BadRequest(400, "malformed_json", "The request body is not valid JSON.") from None
             if not isinstance(parsed, dict):
                 raise _BadRequest(
