@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["AppArgument", "Command", "EnvFileOption"]
+__all__ = [
+    "AppArgument",
+    "CalledNumberOption",
+    "CallerIdOption",
+    "CallerNameOption",
+    "Command",
+    "CustomerCallIdOption",
+    "EnvFileOption",
+    "OutboundOption",
+]
 
 # Help text goes through rich markup: a literal "[" is written "\\[".
 AppArgument = Annotated[
@@ -25,6 +34,14 @@ EnvFileOption = Annotated[
     Path | None,
     typer.Option("--env-file", help="Read settings from this file. \\[default: ./.env, if present]"),
 ]
+
+
+# The caller of a simulated call (`vns-sdk call`, `vns-sdk session`).
+CallerIdOption = Annotated[str, typer.Option("--caller-id", help="The calling number.")]
+CallerNameOption = Annotated[str, typer.Option("--caller-name", help="The caller's display name.")]
+CalledNumberOption = Annotated[str, typer.Option("--called-number", help="The DID called.")]
+CustomerCallIdOption = Annotated[str | None, typer.Option("--customer-call-id", help="The customerCallId VNS sends.")]
+OutboundOption = Annotated[bool, typer.Option("--outbound", help="Simulate an outbound-triggered call.")]
 
 
 @dataclass(frozen=True)

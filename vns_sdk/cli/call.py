@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from vns_sdk.cli._command import AppArgument, Command
+from vns_sdk.cli._command import (
+    AppArgument,
+    CalledNumberOption,
+    CallerIdOption,
+    CallerNameOption,
+    Command,
+    CustomerCallIdOption,
+    OutboundOption,
+)
 
 if TYPE_CHECKING:
     from vns_sdk.cli._schema import Parameter
@@ -145,13 +153,11 @@ def _invoke(live: SimulatedCall, name: str, arguments: dict[str, Any]) -> None:
 
 def call(
     app: AppArgument = None,
-    caller_id: Annotated[str, typer.Option("--caller-id", help="The calling number.")] = "3035550123",
-    caller_name: Annotated[str, typer.Option("--caller-name", help="The caller's display name.")] = "Jane Doe",
-    called_number: Annotated[str, typer.Option("--called-number", help="The DID called.")] = "7205550100",
-    customer_call_id: Annotated[
-        str | None, typer.Option("--customer-call-id", help="The customerCallId VNS sends.")
-    ] = None,
-    outbound: Annotated[bool, typer.Option("--outbound", help="Simulate an outbound-triggered call.")] = False,
+    caller_id: CallerIdOption = "3035550123",
+    caller_name: CallerNameOption = "Jane Doe",
+    called_number: CalledNumberOption = "7205550100",
+    customer_call_id: CustomerCallIdOption = None,
+    outbound: OutboundOption = False,
 ) -> None:
     """Place a simulated call to the app: CallStart, the tools you pick (you play the model), then CallEnd.
 

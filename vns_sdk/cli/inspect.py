@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vns_sdk.cli._command import AppArgument, Command
+from vns_sdk.cli._command import (
+    AppArgument,
+    CalledNumberOption,
+    CallerIdOption,
+    CallerNameOption,
+    Command,
+    CustomerCallIdOption,
+    OutboundOption,
+)
 
 if TYPE_CHECKING:
     from vns_sdk.app import VNSApp
@@ -64,15 +72,11 @@ def tools(
 
 def session(
     app: AppArgument = None,
-    caller_id: Annotated[
-        str, typer.Option("--caller-id", help="The calling number of the sample call.")
-    ] = "3035550123",
-    caller_name: Annotated[str, typer.Option("--caller-name", help="The caller's display name.")] = "Jane Doe",
-    called_number: Annotated[str, typer.Option("--called-number", help="The DID called.")] = "7205550100",
-    customer_call_id: Annotated[
-        str | None, typer.Option("--customer-call-id", help="The customerCallId of the sample call.")
-    ] = None,
-    outbound: Annotated[bool, typer.Option("--outbound", help="Make the sample call outbound-triggered.")] = False,
+    caller_id: CallerIdOption = "3035550123",
+    caller_name: CallerNameOption = "Jane Doe",
+    called_number: CalledNumberOption = "7205550100",
+    customer_call_id: CustomerCallIdOption = None,
+    outbound: OutboundOption = False,
 ) -> None:
     """Print the CallStart answer a sample call gets (your CallStart handlers run), secrets masked."""
     from vns_sdk.cli._secrets import mask_secrets
