@@ -73,20 +73,16 @@ def test_vns_fixture_drives_the_app_of_a_vns_app_fixture(project: pytest.Pyteste
     result.assert_outcomes(passed=5)
 
 
-def test_ini_option_names_the_app(project: pytest.Pytester) -> None:
-    project.makeini("[pytest]\nvns_app = agent.py:app\n")
-    project.makepyfile(
-        test_calls="""
-        def test_lookup(vns_call):
-            vns_call.assert_reply("lookup_name_or_phone", name="Ron", expect={"contactFound": True}, partial=True)
-        """
-    )
-    run(project).assert_outcomes(passed=1)
-
-
-def test_without_ini_option_the_app_of_pyproject_is_used(project: pytest.Pytester) -> None:
-    # The same table the vns-sdk commands read, so a project names its app once.
-    project.makepyprojecttoml('[tool.vns-sdk]\napp = "agent.py:app"\n')
+@pytest.mark.parametrize(
+    ("file", "config"),
+    [
+        ("pytest.ini", "[pytest]\nvns_app = agent.py:app\n"),
+        # Without the ini option: the table the vns-sdk commands read, so a project names its app once.
+        ("pyproject.toml", '[tool.vns-sdk]\napp = "agent.py:app"\n'),
+    ],
+)
+def test_the_configuration_names_the_app(project: pytest.Pytester, file: str, config: str) -> None:
+    (project.path / file).write_text(config)
     project.makepyfile(
         test_calls="""
         def test_lookup(vns_call):
