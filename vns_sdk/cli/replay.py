@@ -82,9 +82,8 @@ def test(
 ) -> None:
     """Run scenario files: place each call, check every tool reply; exit 1 if any scenario fails."""
     from vns_sdk.cli._loading import find_app_spec, load_app, prepare_environment
-    from vns_sdk.exceptions import ConfigurationError
-    from vns_sdk.testing import ScenarioResult, SimulationError, format_exchanges, load_scenario, run_scenario
-    from vns_sdk.testing.scenario import Scenario, find_scenarios
+    from vns_sdk.testing import format_exchanges
+    from vns_sdk.testing.scenario import find_scenarios, iter_scenario_results
 
     _check_target(app, url)
     for path in paths:
@@ -97,21 +96,14 @@ def test(
     given = load_app(find_app_spec(app)) if app is not None else None
     project: list[Any] = []  # loaded on first need: the app of the project, for scenarios that name none
 
+    def project_app() -> Any:
+        if not project:
+            project.append(_project_app())
+        return project[0]
+
     passed = 0
-    for file in files:
-        try:
-            scenario = load_scenario(file)
-            target = given
-            if url is None and target is None:
-                # The scenario's own `app:` wins over the project's, as under pytest.
-                if scenario.app:
-                    target = scenario.load_app()
-                else:
-                    project = project or [_project_app()]
-                    target = project[0]
-            result = run_scenario(scenario, app=target, url=url)
-        except (ConfigurationError, SimulationError, OSError) as exc:
-            result = ScenarioResult(Scenario(name=file.name.split(".vns.")[0], path=file), problems=[str(exc)])
+    # The scenario's own `app:` wins over the project's, as under pytest.
+    for result in iter_scenario_results(files, app=given, url=url, fallback_app=project_app):
         passed += result.ok
         _print_result(result, verbose=verbose, format_exchanges=format_exchanges)
     failed = len(files) - passed

@@ -29,7 +29,7 @@ acknowledgement (default: ``{"status": 0}``, partially). pytest collects files n
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -51,6 +51,7 @@ __all__ = [
     "ScenarioStep",
     "find_scenarios",
     "is_scenario_file",
+    "iter_scenario_results",
     "load_scenario",
     "run_scenario",
     "run_scenarios",
@@ -334,15 +335,42 @@ def run_scenarios(
 
     A scenario that cannot be loaded or started counts as failed, with the reason.
     """
-    report = ScenarioReport()
-    for path in find_scenarios(paths):
+    results = iter_scenario_results(find_scenarios(paths), app=app, url=url, webhook_token=webhook_token, prefix=prefix)
+    return ScenarioReport(results=list(results))
+
+
+def iter_scenario_results(
+    files: Iterable[Path],
+    *,
+    app: Any = None,
+    url: str | None = None,
+    fallback_app: Callable[[], Any] | None = None,
+    webhook_token: str | None = None,
+    prefix: str | None = None,
+) -> Iterator[ScenarioResult]:
+    """Run scenario files one by one, yielding each result as soon as it is known.
+
+    A scenario that cannot be loaded or started is a failed result, with the reason.
+
+    Args:
+        files: The scenario files.
+        app: The app every scenario runs against.
+        url: Instead, the base URL of a running app.
+        fallback_app: Without `app` and `url`, called (each time it is needed) for the app of a scenario
+            that names none; a scenario's own ``app:`` wins over it.
+        webhook_token: The token to present (default: as `VNSSimulator` finds it).
+        prefix: The app's route prefix (default: as `VNSSimulator` finds it).
+    """
+    for path in files:
         try:
             scenario = load_scenario(path)
-            result = run_scenario(scenario, app=app, url=url, webhook_token=webhook_token, prefix=prefix)
+            target = app
+            if target is None and url is None and not scenario.app and fallback_app is not None:
+                target = fallback_app()
+            result = run_scenario(scenario, app=target, url=url, webhook_token=webhook_token, prefix=prefix)
         except (ConfigurationError, SimulationError, OSError) as exc:
             result = ScenarioResult(Scenario(name=path.name.split(".vns.")[0], path=path), problems=[str(exc)])
-        report.results.append(result)
-    return report
+        yield result
 
 
 def _run(scenario: Scenario, simulator: VNSSimulator) -> ScenarioResult:
