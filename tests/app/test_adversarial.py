@@ -560,6 +560,11 @@ def forged_tokens(token: str) -> Iterator[tuple[str, str, str]]:
     yield "longer expiry", f"{version}.{guid_b64}.{int(expiry) + 3600}.{signature}", "bad_signature"
     yield "other guid", f"{version}.{guid_b64[:-2]}AA.{expiry}.{signature}", "bad_signature"
     yield "re-signed with another key", other_key.issue(SEED_GUID, 600), "bad_signature"
+    # Another spelling of the genuine signature: the spare bits of its last character, or stray characters.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    respelled = signature[:-1] + alphabet[alphabet.index(signature[-1]) ^ 1]
+    yield "signature respelled", f"{version}.{guid_b64}.{expiry}.{respelled}", "malformed"
+    yield "stray characters", f"{version}.{guid_b64}.{expiry}.{signature[:8]}*!*!{signature[8:]}", "malformed"
     yield "version 2", f"v2.{guid_b64}.{expiry}.{signature}", "malformed"
     yield "no dots", token.replace(".", ""), "malformed"
     yield "extra part", f"{token}.x", "malformed"

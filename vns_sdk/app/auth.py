@@ -141,6 +141,10 @@ class ToolTokens:
             given = _unb64(signature.decode("ascii"))
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise ToolTokenError("malformed") from None
+        if _b64(given).encode() != signature:
+            # Base64 decoding skips stray characters and the last character's spare bits: without this check
+            # one signature could be spelled many ways, and each spelling would pass as the token.
+            raise ToolTokenError("malformed")
         if not hmac.compare_digest(given, self._sign(signed)):
             raise ToolTokenError("bad_signature")
         try:
