@@ -360,6 +360,9 @@ def iter_scenario_results(
             that names none; a scenario's own ``app:`` wins over it.
         webhook_token: The token to present (default: as `VNSSimulator` finds it).
         prefix: The app's route prefix (default: as `VNSSimulator` finds it).
+
+    Yields:
+        Each file's result, in the order of `files`.
     """
     for path in files:
         try:
