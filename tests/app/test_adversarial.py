@@ -383,6 +383,33 @@ async def test_odd_tool_paths(app: VNSApp, case: str) -> None:
             assert body["error"] == "unknown_tool", (case, body)
 
 
+async def test_a_long_path_of_tools_segments_is_decoded_a_few_times(
+    app: VNSApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import unquote
+
+    from vns_sdk.app import tool_calls
+
+    decoded: list[str] = []
+
+    def counting_unquote(text: str) -> str:
+        decoded.append(text)
+        return unquote(text)
+
+    monkeypatch.setattr(tool_calls, "unquote", counting_unquote)
+    token = await start(app)
+    raw = "/vns/tools" + "/tools%41" * 2000
+    reply = await asgi(app, "POST", unquote(raw), raw_path=raw.encode(), headers=[auth_header(token)], body=b"{}")
+    assert_error(reply, 404, "not_found")
+    assert len(decoded) < 10
+    # An encoded path that fits a form is still split on its raw slashes.
+    decoded.clear()
+    raw = f"/vns/tools/{SEED_GUID}/lookup_name_or_phone/a%2Fb"
+    reply = await asgi(app, "POST", unquote(raw), raw_path=raw.encode(), headers=[auth_header(token)], body=b"{}")
+    assert reply.status == 200 and reply.json()["contactFound"] is False
+    assert decoded
+
+
 async def test_odd_paths_elsewhere(app: VNSApp) -> None:
     for path in ("/", "", "/vns", "/vns/", "//vns/call-start", "/vns/call-start/x", "/VNS/call-start", "/vns/\x00"):
         for method in ("POST", "GET"):

@@ -140,6 +140,10 @@ def _raw_rest(scope: Scope, rest: str) -> str:
     start = raw_text.rfind("/tools")
     while start >= 0:
         tail = raw_text[start + 6 :]
+        if tail.count("/") > 3:
+            # Longer tails hold even more segments than any adapter form: the path is refused either way, and
+            # decoding every one of them would cost time in the square of the path's length.
+            break
         if unquote(tail) == rest:
             return tail
         start = raw_text.rfind("/tools", 0, start)
