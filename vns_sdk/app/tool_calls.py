@@ -305,7 +305,12 @@ async def handle_tool_call(app: VNSApp, scope: Scope, receive: Receive, send: Se
     outcome: str = outcome_out
     try:
         updates, deleted = state.diff()
-    except TypeError as exc:  # the tool stored something JSON cannot hold; its answer still goes out
+        for value in updates.values():
+            if not value.isascii():
+                # A lone surrogate (arguments may carry one, as the stdlib parses them) is no UTF-8: Redis
+                # cannot store it, so no store gets it and every store behaves alike.
+                value.encode()
+    except (TypeError, UnicodeEncodeError) as exc:  # the tool stored what JSON cannot hold; its answer still goes out
         logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
         updates, deleted, outcome = {}, [], "state_not_saved"
     if updates or deleted:
