@@ -916,3 +916,28 @@ async def test_no_secret_in_any_answer_or_log_record_across_a_failing_call(
                 assert secret not in text, f"the {name} leaked into a {record.name} record: {record.getMessage()!r}"
     # The records still say what failed.
     assert any("CRM refused [redacted]" in (record.exc_text or "") for record in records)
+
+
+# -- identifiers and log lines ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", WEBHOOKS)
+async def test_an_empty_session_guid_names_no_call(app: VNSApp, route: str) -> None:
+    body = json.dumps(valid_body(route) | {"sessionGuid": ""}).encode()
+    reply = await asgi(app, "POST", route, headers=WEBHOOK_AUTH, body=body)
+    problem = assert_error(reply, 422, "invalid_request")
+    assert "sessionGuid" in json.dumps(problem)
+
+
+async def test_a_caller_cannot_forge_log_lines(app: VNSApp, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="vns_sdk.app")
+    token = await start(app)
+    forged = "lookup\nwebhook tools session=x tool=y outcome=ok status=200 latency_ms=0.1"
+    body = json.dumps({"VoiceElements_InvokeTool": {"toolName": forged}}).encode()
+    reply = await asgi(app, "POST", "/vns/tools", headers=[auth_header(token)], body=body)
+    assert reply.status == 200 and reply.json()["error"] == "unknown_tool"
+    [line] = [r for r in caplog.records if r.name == "vns_sdk.app" and getattr(r, "vns_endpoint", None) == "tools"]
+    message = line.getMessage()
+    assert "\n" not in message and "\r" not in message
+    assert "tool=lookup\\nwebhook\\x20tools" in message
+    assert line.vns_tool == forged  # type: ignore[attr-defined]  # structured handlers get the value itself

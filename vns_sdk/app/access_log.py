@@ -69,6 +69,16 @@ for _name in ("vns_sdk.app", "vns_sdk.tools", "vns_sdk.state"):
     logging.getLogger(_name).addFilter(redactor)
 
 
+def _printable(value: str | None) -> str:
+    """A client-supplied value made safe for a one-line log: control characters escaped, length capped."""
+    if not value:
+        return "-"
+    if len(value) <= 128 and value.isprintable() and " " not in value:
+        return value  # the usual GUID or tool name: as is
+    # Escape line breaks and other control characters so a caller cannot forge extra log lines.
+    return ascii(value[:128])[1:-1].replace(" ", "\\x20") + ("..." if len(value) > 128 else "")
+
+
 def log_webhook(
     endpoint: str,
     started: float,
@@ -87,8 +97,8 @@ def log_webhook(
         level,
         "webhook %s session=%s tool=%s outcome=%s status=%d latency_ms=%.3f",
         endpoint,
-        session_guid or "-",
-        tool or "-",
+        _printable(session_guid),
+        _printable(tool),
         outcome,
         status,
         latency_ms,

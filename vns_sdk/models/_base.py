@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-__all__ = ["OTHER_TAG", "Flag", "RealtimeModel", "VNSModel", "type_tag"]
+__all__ = ["OTHER_TAG", "Flag", "RealtimeModel", "SessionGuid", "VNSModel", "type_tag"]
 
 # Tag of the catch-all member of an open union: a `type` this release does not know is kept as a plain dict.
 OTHER_TAG = "__other__"
 
+
+# VNS's identifier of a call: every webhook of a call carries it, and an empty one names no call.
+SessionGuid = Annotated[str, Field(min_length=1)]
 
 # A .NET boolean VNS may leave null: read as False rather than refuse the whole webhook.
 Flag = Annotated[bool, BeforeValidator(lambda value: False if value is None else value)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vns_sdk.models._base import Flag, VNSModel
+from vns_sdk.models._base import Flag, SessionGuid, VNSModel
 from vns_sdk.models.timestamps import DotNetTimestamp
 
 __all__ = ["CallEndRequest", "CallEndResponse"]
@@ -34,7 +34,7 @@ class CallEndRequest(VNSModel):
         log_information: Diagnostic or summary logging data.
     """
 
-    session_guid: str
+    session_guid: SessionGuid
     call_start: DotNetTimestamp | None = None
     call_connected: DotNetTimestamp | None = None
     call_end: DotNetTimestamp | None = None

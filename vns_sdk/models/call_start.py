@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from vns_sdk.models._base import Flag, RealtimeModel, VNSModel
+from vns_sdk.models._base import Flag, RealtimeModel, SessionGuid, VNSModel
 from vns_sdk.models.session import SessionUpdate
 from vns_sdk.models.timestamps import DotNetTimestamp
 from vns_sdk.models.tool_call import ToolsUrlAdapter
@@ -31,7 +31,7 @@ class CallStartRequest(VNSModel):
         customer_call_id: Your optional identifier of the call.
     """
 
-    session_guid: str
+    session_guid: SessionGuid
     called_number: str | None = None
     caller_id: str | None = None
     caller_id_name: str | None = None
