@@ -246,10 +246,11 @@ async def test_outbound_call_start_finds_the_dial_context(make_app: AppFactory) 
     assert await app.store.pop_dial_context("abc123") is None  # taken once
 
 
+@pytest.mark.parametrize("key", [None, ""], ids=["unset", "empty"])
 async def test_without_openai_key_the_answer_has_no_ai_header_and_warns_once(
-    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture, key: str | None
 ) -> None:
-    app = make_app(openai_api_key=None)
+    app = make_app(openai_api_key=key)
     with caplog.at_level(logging.WARNING, logger="vns_sdk.app"):
         async with client_for(app) as http:
             first = await start_call(http)

@@ -143,7 +143,7 @@ async def handle_call_start(app: VNSApp, scope: Scope, receive: Receive, send: S
             outcome = "handler_error"
     if answer is None:
         answer = _answer(app, scope, _context(app, request, CallState(encoded=initial)))
-    if app._openai_api_key is None:
+    if not app._openai_api_key:  # unset, or left empty (OPENAI_API_KEY= in .env)
         app._warn_no_openai_key()
     try:
         await app.store.start_call(answer.record, answer.state, answer.ttl)
