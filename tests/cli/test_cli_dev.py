@@ -117,8 +117,13 @@ def test_without_a_token_it_says_how_to_set_one(
     result = run("dev", "app.py")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: No webhook token")
-    assert "put VNS_WEBHOOK_TOKEN in .env (see .env.example), or pass --insecure-dev" in result.stderr
+    assert "put VNS_WEBHOOK_TOKEN in .env, or pass --insecure-dev" in result.stderr
     assert result.stderr.count("\n") == 1
+    assert served == []
+    # In a project that has an .env.example (as `vns-sdk new` makes), the message points at it.
+    write(".env.example", "VNS_WEBHOOK_TOKEN=\n")
+    result = run("dev", "app.py")
+    assert "put VNS_WEBHOOK_TOKEN in .env (see .env.example), or pass --insecure-dev" in result.stderr
     assert served == []
 
 

@@ -65,9 +65,9 @@ def dev(
     except ConfigurationError as exc:
         if os.environ.get("VNS_WEBHOOK_TOKEN"):
             raise
-        raise CLIError(
-            f"{exc} Here: put VNS_WEBHOOK_TOKEN in .env (see .env.example), or pass --insecure-dev."
-        ) from exc
+        # Point at .env.example only where there is one (a `vns-sdk new` project), not in any folder.
+        example = " (see .env.example)" if os.path.isfile(".env.example") else ""
+        raise CLIError(f"{exc} Here: put VNS_WEBHOOK_TOKEN in .env{example}, or pass --insecure-dev.") from exc
     settings = vns_app.settings
     auth = _auth_lines(vns_app)
     if not auth and not settings.insecure_dev:
