@@ -103,6 +103,15 @@ def test_the_ini_option_wins_over_pyproject(project: pytest.Pytester) -> None:
     run(project).assert_outcomes(passed=1)
 
 
+def test_a_wrong_app_reference_is_one_line(project: pytest.Pytester) -> None:
+    project.makepyprojecttoml('[tool.vns-sdk]\napp = "agent.py:nope"\n')
+    project.makepyfile(test_calls="def test_whoami(vns_call):\n    vns_call.invoke('whoami')\n")
+    result = run(project)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["AppLoadError: module 'agent' has no attribute 'nope'; it defines: app"])
+    result.stdout.no_fnmatch_line("*def import_app*")  # not the loader's traceback
+
+
 def test_a_failing_reply_reads_well(project: pytest.Pytester) -> None:
     project.makeconftest(CONFTEST)
     project.makepyfile(

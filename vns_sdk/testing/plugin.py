@@ -108,7 +108,15 @@ def vns_app(request: pytest.FixtureRequest) -> Any:
 
     Without either, the app named by ``[tool.vns-sdk] app`` in the project's pyproject.toml.
     """
-    app = _ini_app(request.config)
+    from vns_sdk._loading import AppLoadError
+
+    try:
+        app = _ini_app(request.config)
+    except AppLoadError as exc:
+        if exc.__cause__ is not None and not isinstance(exc.__cause__, ModuleNotFoundError):
+            raise  # the app's own code failed while importing: its traceback shows where
+        # A wrong reference (no such module, file or attribute): one line, as a scenario file reports it.
+        pytest.fail(f"AppLoadError: {exc}", pytrace=False)
     if app is None:
         pytest.fail(_NO_APP, pytrace=False)
     return app
