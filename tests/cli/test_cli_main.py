@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from typer.testing import Result
@@ -59,6 +61,24 @@ def test_console_script_entry_point() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.strip() == f"vns-sdk {vns_sdk.__version__}"
+
+
+def test_output_into_a_closed_pipe_ends_quietly(write: Callable[[str, str], Path]) -> None:
+    write("app.py", "from vns_sdk import VNSApp\napp = VNSApp(insecure_dev=True)\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written, as after `| head -1`
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", "import sys; sys.argv[0] = 'vns-sdk'; from vns_sdk.cli import main; main()"]
+            + ["tools", "app.py", "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 1
 
 
 def test_a_user_mistake_is_one_line_on_stderr_without_traceback(run: Callable[..., Result]) -> None:

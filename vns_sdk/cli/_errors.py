@@ -61,6 +61,17 @@ def describe_error(exc: BaseException) -> str | None:
     return None
 
 
+def _drop_stdout() -> None:
+    # Point stdout at /dev/null, so that flushing it at exit does not fail on the broken pipe again.
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 # Click's UsageError (a missing option, an unknown command), found through a name typer re-exports: typer
 # bundles its own copy of click in recent versions and uses the click package in older ones.
 _USAGE_ERROR: type[Exception] = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError")
@@ -76,6 +87,10 @@ class ErrorHandlingGroup(TyperGroup):
             self._fail(exc, exc.message, exc.exit_code)
         except _USAGE_ERROR as exc:
             self._usage(exc, ctx)
+        except BrokenPipeError:
+            # Whoever read the output left (`vns-sdk tools | head -1`): nobody is there to tell.
+            _drop_stdout()
+            raise typer.Exit(1) from None
         except Exception as exc:
             message = describe_error(exc)
             if message is None:
