@@ -7,6 +7,7 @@ that no page carries code that is not included from a tested file.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import re
@@ -124,7 +125,7 @@ def test_every_page_is_in_the_navigation() -> None:
     assert not [entry for entry in listed if not (DOCS / entry).is_file()], "nav lists missing pages"
 
 
-# serverless.py needs mangum, which is not a dependency: test_serverless_handler_wraps_the_app runs it.
+# serverless.py builds a Lambda handler: test_serverless_handler_answers_call_start drives it.
 @pytest.mark.parametrize(
     "path", sorted(p for p in SNIPPETS.glob("*.py") if p.stem != "serverless"), ids=lambda p: p.name
 )
@@ -351,20 +352,43 @@ def test_mounted_in_fastapi() -> None:
         assert call.response.voice_elements_instructions.default_tools_url_base.url.endswith("/voice/vns/tools")
 
 
-def test_serverless_handler_wraps_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Mangum is not a dependency: stand in for it, and check the snippet hands it the app.
-    fake = ModuleType("mangum")
+def lambda_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as AWS Lambda hands it to the handler."""
+    host = "abc123.execute-api.us-east-1.amazonaws.com"
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": host, "x-forwarded-proto": "https"} | headers,
+        "requestContext": {
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
+            "stage": "$default",
+            "domainName": host,
+            "requestId": "request-1",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
 
-    class Mangum:
-        def __init__(self, app: Any, lifespan: str = "auto") -> None:
-            self.app, self.lifespan = app, lifespan
 
-    fake.Mangum = Mangum  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mangum", fake)
-    module = load_snippet("serverless")
-    from vns_sdk import VNSApp
-
-    assert isinstance(module.handler.app, VNSApp)
+def test_serverless_handler_answers_call_start() -> None:
+    body = (ROOT / "tests" / "fixtures" / "spec" / "call_start_request.json").read_text(encoding="utf-8")
+    # Mangum takes the thread's event loop when the handler is built and runs every event on it, as a Lambda
+    # process does; here the test owns that loop and closes it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        handler = load_snippet("serverless").handler
+        answer = handler(lambda_event("/vns/call-start", body, {"authorization": f"Bearer {TOKEN}"}), None)
+        refused = handler(lambda_event("/vns/call-start", body, {}), None)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    assert answer["statusCode"] == 200
+    instructions = json.loads(answer["body"])["VoiceElements_Instructions"]
+    assert instructions["defaultToolsUrlBase"]["url"].endswith(".amazonaws.com/vns/tools")
+    assert refused["statusCode"] == 401
 
 
 def test_dockerfile_serves_the_app_module() -> None:
