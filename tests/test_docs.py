@@ -161,7 +161,7 @@ def test_readme_python_blocks_come_from_tested_snippets() -> None:
 
 
 def test_configuration_page_lists_every_setting() -> None:
-    from vns_sdk.app.settings import VNSSettings
+    from vns_sdk.settings import VNSSettings
 
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
     for name in VNSSettings.model_fields:

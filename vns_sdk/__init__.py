@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from vns_sdk._version import __version__
 
 if TYPE_CHECKING:
-    from vns_sdk.app import VNSApp, VNSSettings
+    from vns_sdk.app import VNSApp
     from vns_sdk.client import AsyncVNSClient, VNSClient
     from vns_sdk.context import CallContext
     from vns_sdk.exceptions import (
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         VNSTimeoutError,
     )
     from vns_sdk.models import CallEndRequest, CallStartRequest, RealtimeSession
+    from vns_sdk.settings import VNSSettings
     from vns_sdk.state import CallState, CallStateStore, MemoryCallStateStore, RedisCallStateStore
     from vns_sdk.tools import Tool, ToolRouter
 
@@ -72,7 +73,7 @@ __all__ = [
 
 _LOCATIONS = {
     "VNSApp": "vns_sdk.app",
-    "VNSSettings": "vns_sdk.app",
+    "VNSSettings": "vns_sdk.settings",
     "AsyncVNSClient": "vns_sdk.client",
     "VNSClient": "vns_sdk.client",
     "CallContext": "vns_sdk.context",

@@ -6,9 +6,10 @@ Every error the SDK raises derives from one root, so ``except VNSError`` catches
     ├── ConfigurationError        the app or client is missing a setting (a token, a URL)
     ├── InvalidToolSignature      a function cannot become a tool or a handler (raised at registration)
     ├── ToolError                 raised by a tool: its message is what the model hears
-    ├── ToolArgumentsError        a tool's arguments did not validate (vns_sdk.tools; ValueError too)
+    ├── ToolArgumentsError        a tool's arguments did not validate (ValueError too)
     ├── CallRefused               raised by a CallStart handler to refuse the call
     ├── StateStoreError           the call-state store (Redis) could not be reached
+    ├── SimulationError           the app answered the test harness in a way VNS could not use (AssertionError too)
     └── VNSAPIError               the VNS outbound-call API failed
         ├── VNSStatusError        VNS answered with a non-zero status or an HTTP error
         └── VNSConnectionError    the request never got an answer
@@ -21,7 +22,9 @@ __all__ = [
     "CallRefused",
     "ConfigurationError",
     "InvalidToolSignature",
+    "SimulationError",
     "StateStoreError",
+    "ToolArgumentsError",
     "ToolError",
     "VNSAPIError",
     "VNSConnectionError",
@@ -58,6 +61,26 @@ class ToolError(VNSError):
         self.message = message
 
 
+class ToolArgumentsError(VNSError, ValueError):
+    """The model called a tool with missing or wrong arguments.
+
+    `invoke_tool` turns it into an ``invalid_arguments`` reply, so the model can ask the caller
+    again or retry; `Tool.run` lets it out.
+
+    Attributes:
+        tool_name: The tool that was called.
+        problems: One entry per problem, in plain words: ``{"argument": "<wire name>", "problem": "<text>"}``.
+            The argument is the name the model uses (the alias), with a dotted path and ``[index]`` for
+            nested values, for example ``"address.zip"`` or ``"items[2].quantity"``.
+    """
+
+    def __init__(self, tool_name: str, problems: list[dict[str, str]]) -> None:
+        self.tool_name = tool_name
+        self.problems = problems
+        summary = "; ".join(f"{p['argument']} {p['problem']}" for p in problems)
+        super().__init__(f"Invalid arguments for tool {tool_name!r}: {summary}")
+
+
 class CallRefused(VNSError):
     """Raised by a CallStart handler (or through `CallContext.refuse`) to decline a call.
 
@@ -71,6 +94,28 @@ class CallRefused(VNSError):
 
 class StateStoreError(VNSError):
     """The call-state store failed (for example, Redis is down)."""
+
+
+class SimulationError(VNSError, AssertionError):
+    """The app answered a simulated VNS request in a way VNS (or the model) could not use.
+
+    It derives from `AssertionError`, so pytest reports it as a failed test (not an error) and shows
+    the message, which says what was sent, what came back and what is wrong with it.
+
+    Attributes:
+        status: The HTTP status of the answer at fault, if there was one.
+        body: The body of that answer (parsed JSON, or text), if there was one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, body: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.body = body
+
+
+# Shown in pytest's failure line; it is where users import it from.
+SimulationError.__module__ = "vns_sdk.testing"
 
 
 class VNSAPIError(VNSError):

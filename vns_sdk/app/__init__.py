@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from vns_sdk.app.application import VNSApp
-from vns_sdk.app.settings import VNSSettings
+from vns_sdk.settings import VNSSettings
 
 __all__ = ["VNSApp", "VNSSettings"]

@@ -26,10 +26,10 @@ from vns_sdk.app.errors import error_body, validation_problems
 from vns_sdk.app.handlers import Handler, call_end_handler, call_start_handler
 from vns_sdk.app.health import handle_health, store_reachable
 from vns_sdk.app.session import default_session
-from vns_sdk.app.settings import VNSSettings
 from vns_sdk.app.tool_calls import handle_tool_call
 from vns_sdk.exceptions import ConfigurationError
 from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
+from vns_sdk.settings import VNSSettings
 from vns_sdk.state.base import CallStateStore
 from vns_sdk.tools import Tool, ToolRouter
 from vns_sdk.tools.router import ToolDecorator

@@ -20,9 +20,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from vns_sdk.exceptions import SimulationError
     from vns_sdk.testing.assertions import assert_matches, assert_tool_reply
     from vns_sdk.testing.core import AsyncSimulatedCall
-    from vns_sdk.testing.errors import SimulationError
     from vns_sdk.testing.exchange import Exchange, format_exchanges
     from vns_sdk.testing.loader import load_app
     from vns_sdk.testing.scenario import (
@@ -72,7 +72,7 @@ _LOCATIONS = {
     "ScenarioReport": "vns_sdk.testing.scenario",
     "ScenarioResult": "vns_sdk.testing.scenario",
     "SimulatedCall": "vns_sdk.testing.simulator",
-    "SimulationError": "vns_sdk.testing.errors",
+    "SimulationError": "vns_sdk.exceptions",
     "VNSSimulator": "vns_sdk.testing.simulator",
     "assert_matches": "vns_sdk.testing.assertions",
     "assert_tool_reply": "vns_sdk.testing.assertions",

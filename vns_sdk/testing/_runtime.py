@@ -11,8 +11,7 @@ import anyio
 import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from vns_sdk.exceptions import VNSError
-from vns_sdk.testing.errors import SimulationError
+from vns_sdk.exceptions import SimulationError, VNSError
 
 __all__ = ["IN_PROCESS_URL", "open_client"]
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from vns_sdk.testing.errors import SimulationError
+from vns_sdk.exceptions import SimulationError
 
 if TYPE_CHECKING:
     from vns_sdk.testing.simulator import SimulatedCall

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from vns_sdk.exceptions import SimulationError
 from vns_sdk.testing._checks import (
     argument_problems,
     call_start_problems,
@@ -26,7 +27,6 @@ from vns_sdk.testing._checks import (
 )
 from vns_sdk.testing._redaction import redact, redact_text
 from vns_sdk.testing.assertions import assert_matches
-from vns_sdk.testing.errors import SimulationError
 from vns_sdk.testing.exchange import Exchange, ExchangeKind
 
 if TYPE_CHECKING:

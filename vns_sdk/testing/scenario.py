@@ -35,9 +35,8 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vns_sdk.exceptions import ConfigurationError
+from vns_sdk.exceptions import ConfigurationError, SimulationError
 from vns_sdk.testing.assertions import differences
-from vns_sdk.testing.errors import SimulationError
 
 if TYPE_CHECKING:
     from vns_sdk.testing.exchange import Exchange

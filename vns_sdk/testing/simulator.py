@@ -27,10 +27,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from vns_sdk.exceptions import ConfigurationError
+from vns_sdk.exceptions import ConfigurationError, SimulationError
 from vns_sdk.testing._runtime import open_client
 from vns_sdk.testing.core import SOFTWARE_VERSION, AsyncSimulatedCall, call_start_body, check_reply
-from vns_sdk.testing.errors import SimulationError
 from vns_sdk.testing.exchange import Exchange, format_exchanges
 
 if TYPE_CHECKING:

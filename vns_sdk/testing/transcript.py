@@ -488,8 +488,8 @@ def _adapter_fields(adapter: Any, path: str, query: str) -> Any:
 
 
 async def _replay_call(simulator: Any, recorded: list[RecordedExchange]) -> list[ReplayedExchange]:
+    from vns_sdk.exceptions import SimulationError
     from vns_sdk.testing.core import AsyncSimulatedCall
-    from vns_sdk.testing.errors import SimulationError
 
     start, rest = recorded[0], recorded[1:]
     old_guid = str(start.body.get("sessionGuid"))

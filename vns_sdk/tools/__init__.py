@@ -38,8 +38,8 @@ How a function becomes a tool:
 
 from __future__ import annotations
 
+from vns_sdk.exceptions import ToolArgumentsError
 from vns_sdk.tools.builtins import end_conversation
-from vns_sdk.tools.errors import ToolArgumentsError
 from vns_sdk.tools.invoke import ToolOutcome, ToolReply, invoke_tool, to_jsonable
 from vns_sdk.tools.router import ToolRouter
 from vns_sdk.tools.tool import Tool

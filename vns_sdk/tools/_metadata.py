@@ -27,10 +27,9 @@ from pydantic.json_schema import PydanticJsonSchemaWarning
 from pydantic_core import ErrorDetails
 
 from vns_sdk.context import CallContext
-from vns_sdk.exceptions import InvalidToolSignature
+from vns_sdk.exceptions import InvalidToolSignature, ToolArgumentsError
 from vns_sdk.tools._docstring import parse_docstring
 from vns_sdk.tools._schema import RecursiveSchemaError, clean_schema, schema_types
-from vns_sdk.tools.errors import ToolArgumentsError
 
 __all__ = ["FunctionMetadata", "inspect_function"]
 

@@ -37,9 +37,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-from vns_sdk.exceptions import ToolError
+from vns_sdk.exceptions import ToolArgumentsError, ToolError
 from vns_sdk.tools._deadline import DeadlineExceeded, resume_until, run_until
-from vns_sdk.tools.errors import ToolArgumentsError
 
 if TYPE_CHECKING:
     from vns_sdk.context import CallContext
