@@ -278,9 +278,10 @@ def test_call_state_cart() -> None:
     assert module.orders[-1]["items"][1] == {"item": "eggs", "quantity": 12}
 
 
-def test_outbound_dial_context_reaches_the_call() -> None:
+def test_outbound_dial_context_reaches_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
     import httpx
 
+    import vns_sdk.client
     from vns_sdk import VNSClient
 
     module = load_snippet("outbound")
@@ -291,7 +292,12 @@ def test_outbound_dial_context_reaches_the_call() -> None:
         return httpx.Response(200, json={"status": 0, "errorMessage": "Success"})
 
     app = module.app
-    app._client = VNSClient(api_token="api-token", transport=httpx.MockTransport(vns_api))
+    # The client app.dial builds from VNS_API_URL/VNS_API_TOKEN, here talking to a fake VNS.
+    monkeypatch.setattr(
+        vns_sdk.client,
+        "VNSClient",
+        lambda **options: VNSClient(api_token="api-token", transport=httpx.MockTransport(vns_api)),
+    )
     module.remind("Ada", "3035550142", "tomorrow at 9:00")
     assert sent[0]["calledNumber"] == "3035550142" and sent[0]["callerId"] == "7206999999"
     with simulator(app) as vns, vns.call(outbound=True, customer_call_id=sent[0]["customerCallId"]) as call:

@@ -67,22 +67,29 @@ class CallContext:
 
     @classmethod
     def from_record(
-        cls, record: CallRecord, state: CallState, *, tool_name: str | None = None, deadline: float | None = None
+        cls,
+        record: CallRecord,
+        state: CallState,
+        *,
+        tool_name: str | None = None,
+        session: RealtimeSession | None = None,
+        request: CallStartRequest | None = None,
+        report: CallEndRequest | None = None,
+        deadline: float | None = None,
     ) -> CallContext:
-        """Build the context of a tool call or CallEnd from the record stored at CallStart."""
-        # Positional, in field order: this runs on every tool call, and keywords cost twice as much.
+        """The context of a call kept (or about to be kept) under ``record``, with its ``state``."""
         return cls(
-            record.session_guid,
-            record.customer_call_id,
-            record.caller_id,
-            record.caller_id_name,
-            record.called_number,
-            record.outbound,
-            state,
-            tool_name,
-            None,  # session
-            record.max_seconds,
-            None,  # request
-            None,  # report
-            deadline,
+            session_guid=record.session_guid,
+            customer_call_id=record.customer_call_id,
+            caller_id=record.caller_id,
+            caller_id_name=record.caller_id_name,
+            called_number=record.called_number,
+            outbound=record.outbound,
+            state=state,
+            tool_name=tool_name,
+            session=session,
+            max_seconds=record.max_seconds,
+            request=request,
+            report=report,
+            deadline=deadline,
         )

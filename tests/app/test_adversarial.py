@@ -20,7 +20,7 @@ import pytest
 
 from tests.app.conftest import OPENAI_KEY, SEED_GUID, WEBHOOK_TOKEN, AppFactory, spec
 from vns_sdk.app import VNSApp
-from vns_sdk.app.auth import ToolTokens
+from vns_sdk.app._auth import ToolTokens
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models import CallEndRequest, CallStartRequest
@@ -388,7 +388,7 @@ async def test_a_long_path_of_tools_segments_is_decoded_a_few_times(
 ) -> None:
     from urllib.parse import unquote
 
-    from vns_sdk.app import tool_calls
+    from vns_sdk.app import _tools_route as tool_calls
 
     decoded: list[str] = []
 

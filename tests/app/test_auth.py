@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from vns_sdk.app.auth import ToolTokenError, ToolTokens, WebhookAuth
+from vns_sdk.app._auth import ToolTokenError, ToolTokens, WebhookAuth
 
 
 def headers(**values: str) -> list[tuple[bytes, bytes]]:

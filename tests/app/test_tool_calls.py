@@ -22,7 +22,7 @@ from tests.app.conftest import (
     tools_base,
 )
 from vns_sdk.app import VNSApp
-from vns_sdk.app.auth import ToolTokens
+from vns_sdk.app._auth import ToolTokens
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models import ToolsUrlAdapter

@@ -1,33 +1,27 @@
 """`VNSApp`: the ASGI application that answers Voice Nexus Service's webhooks.
 
-The app only composes: configuration is resolved here, and each route is served by its own module
-(`call_start`, `tool_calls`, `call_end`). Requests are dispatched on raw ASGI, without a framework
-router, because a tool call is dead air on a live phone call.
+The app only composes: `resolve_settings` and `build_runtime` turn its arguments into a frozen
+`Runtime`, and a Starlette `Router` (`build_router`) serves the webhooks, each an endpoint of its own
+module that receives that runtime, beside any route or mount the user adds.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import ValidationError
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route, Router
 
-from vns_sdk.app import outbound
-from vns_sdk.app.access_log import log_webhook, logger, redactor
-from vns_sdk.app.asgi import Receive, Scope, Send, send_json
-from vns_sdk.app.auth import ToolTokens, WebhookAuth
-from vns_sdk.app.call_end import handle_call_end
-from vns_sdk.app.call_start import handle_call_start
-from vns_sdk.app.errors import error_body, validation_problems
-from vns_sdk.app.handlers import Handler, call_end_handler, call_start_handler
-from vns_sdk.app.health import handle_health, store_reachable
-from vns_sdk.app.session import default_session
-from vns_sdk.app.tool_calls import handle_tool_call
-from vns_sdk.exceptions import ConfigurationError
+from vns_sdk.app import _outbound
+from vns_sdk.app._access_log import logger, redactor
+from vns_sdk.app._asgi import Receive, Scope, Send, send_json
+from vns_sdk.app._errors import error_body
+from vns_sdk.app._health import store_reachable
+from vns_sdk.app._routing import ToolsRoute, build_router
+from vns_sdk.app._runtime import Runtime, build_runtime, resolve_settings
+from vns_sdk.app.handlers import call_end_handler, call_start_handler
 from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
 from vns_sdk.settings import VNSSettings
 from vns_sdk.state.base import CallStateStore
@@ -35,6 +29,8 @@ from vns_sdk.tools import Tool, ToolRouter
 from vns_sdk.tools.router import ToolDecorator
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
     from vns_sdk.client import AsyncVNSClient, VNSClient
     from vns_sdk.models import OutboundCallResponse
 
@@ -42,43 +38,19 @@ __all__ = ["VNSApp"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_NOT_FOUND = error_body("not_found", "There is no such route.")
 _INTERNAL_ERROR = error_body("internal_error", "The app failed to answer; its log says why.")
-_WEBSOCKET_CLOSE = {"type": "websocket.close", "code": 1000}
-
-
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
-
-
-def _url_password(url: str | None) -> str | None:
-    from urllib.parse import urlsplit
-
-    try:
-        return urlsplit(url).password if url else None
-    except ValueError:
-        return None
-
-
-def _summary(exc: ValidationError) -> str:
-    # Field names and what is wrong, without the values given (they may be secrets).
-    return "; ".join(f"{problem['field']}: {problem['problem']}" for problem in validation_problems(exc))
-
-
-def _normalize_prefix(prefix: str) -> str:
-    prefix = prefix.strip()
-    if prefix in ("", "/"):
-        return ""
-    return "/" + prefix.strip("/")
+_INSECURE = (
+    "INSECURE: no webhook token is set, so anyone who can reach this app can call CallStart and read "
+    "the OpenAI key from its answer. insecure_dev is for local development only; set VNS_WEBHOOK_TOKEN."
+)
 
 
 class VNSApp:
     """The webhook service of a Voice Nexus Service agent: an ASGI application.
 
-    Serve it with any ASGI server (``uvicorn module:app``), or mount it inside Starlette or FastAPI
-    (``fastapi_app.mount("/", app)``; see `lifespan`). Routes, under ``prefix``:
+    Serve it with any ASGI server (``vns-sdk serve``, ``uvicorn module:app``), or mount it inside Starlette
+    or FastAPI (``fastapi_app.mount("/", app)``; see `lifespan`). Its routing is Starlette's: add routes,
+    mounts and middleware as in Starlette (`add_route`, `mount`, `add_middleware`). Routes, under ``prefix``:
 
     * ``POST /call-start``: answers how to run the call (OpenAI URL and key, limits, tools, session);
     * ``POST /tools`` and every ``defaultToolsUrlAdapter`` form below it: runs a tool;
@@ -147,6 +119,8 @@ class VNSApp:
         client: The `VNSClient` `dial` uses (default: one built from ``VNS_API_URL``/``VNS_API_TOKEN``).
         async_client: The `AsyncVNSClient` `adial` uses (same default).
         settings: Settings to fall back on instead of reading the environment.
+        routes: Starlette routes served beside the webhooks (``Route``, ``Mount``, ...).
+        middleware: Starlette middleware wrapped around every route (``Middleware(cls, ...)``).
 
     Raises:
         ConfigurationError: No webhook credential is configured and ``insecure_dev`` is off, or a
@@ -181,104 +155,47 @@ class VNSApp:
         client: VNSClient | None = None,
         async_client: AsyncVNSClient | None = None,
         settings: VNSSettings | None = None,
+        routes: Sequence[BaseRoute] = (),
+        middleware: Sequence[Middleware] = (),
     ) -> None:
-        explicit = {
-            "instructions": instructions,
-            "model": model,
-            "voice": voice,
-            "max_seconds": max_seconds,
-            "openai_api_key": openai_api_key,
-            "webhook_token": [webhook_token] if isinstance(webhook_token, str) else webhook_token,
-            "webhook_header": webhook_header,
-            "webhook_basic_auth": [webhook_basic_auth] if isinstance(webhook_basic_auth, str) else webhook_basic_auth,
-            "tool_token_secret": tool_token_secret,
-            "public_url": public_url,
-            "prefix": prefix,
-            "tools_url_adapter": str(tools_url_adapter) if tools_url_adapter is not None else None,
-            "redis_url": redis_url,
-            "tool_timeout": tool_timeout,
-            "call_start_timeout": call_start_timeout,
-            "max_body_size": max_body_size,
-            "insecure_dev": insecure_dev,
-            "trust_forwarded_headers": trust_forwarded_headers,
-        }
-        overrides = {key: value for key, value in explicit.items() if value is not None}
-        base = settings if settings is not None else VNSSettings()
-        try:
-            self.settings: VNSSettings = VNSSettings.model_validate({**dict(base), **overrides})
-        except ValidationError as exc:
-            raise ConfigurationError(f"invalid VNSApp setting: {_summary(exc)}") from None
-        cfg = self.settings
-
-        tokens = [_secret(token) or "" for token in cfg.webhook_token]
-        basic = [_secret(pair) or "" for pair in cfg.webhook_basic_auth]
-        if any(":" not in pair for pair in basic):
-            raise ConfigurationError("webhook_basic_auth entries must look like 'user:password'")
-        self._webhook_auth = WebhookAuth(tokens, header=cfg.webhook_header, basic=basic)
-        self._basic_only = bool(basic) and not tokens
-        self._insecure = not self._webhook_auth.configured
-        if self._insecure and not cfg.insecure_dev:
-            raise ConfigurationError(
-                "No webhook token: set VNS_WEBHOOK_TOKEN (or pass webhook_token=...) to the token VNS presents "
-                "on CallStart and CallEnd. For local development only, pass insecure_dev=True "
-                "(or set VNS_INSECURE_DEV=1) to serve without one."
-            )
-        signing_secret = (
-            _secret(cfg.tool_token_secret) or (tokens[0] if tokens else None) or (basic[0] if basic else None)
+        self.settings: VNSSettings = resolve_settings(
+            settings,
+            {
+                "instructions": instructions,
+                "model": model,
+                "voice": voice,
+                "max_seconds": max_seconds,
+                "openai_api_key": openai_api_key,
+                "webhook_token": webhook_token,
+                "webhook_header": webhook_header,
+                "webhook_basic_auth": webhook_basic_auth,
+                "tool_token_secret": tool_token_secret,
+                "public_url": public_url,
+                "prefix": prefix,
+                "tools_url_adapter": tools_url_adapter,
+                "redis_url": redis_url,
+                "tool_timeout": tool_timeout,
+                "call_start_timeout": call_start_timeout,
+                "max_body_size": max_body_size,
+                "insecure_dev": insecure_dev,
+                "trust_forwarded_headers": trust_forwarded_headers,
+            },
         )
-        # Without any configured secret (insecure development) each process signs with its own random key.
-        self._tool_tokens = ToolTokens.derive(signing_secret) if signing_secret else ToolTokens(os.urandom(32))
-        self._openai_api_key = _secret(cfg.openai_api_key)
-        self._api_token = _secret(cfg.api_token)
-        redactor.add(
-            self._openai_api_key,
-            self._api_token,
-            _secret(cfg.tool_token_secret),
-            _secret(cfg.redis_url),
-            _url_password(_secret(cfg.redis_url)),
-            *tokens,
-            *basic,
-            *(pair.partition(":")[2] for pair in basic),
+        runtime = build_runtime(
+            self.settings, session=session, state_store=state_store, client=client, async_client=async_client
         )
-
-        self.prefix: str = _normalize_prefix(cfg.prefix)
+        self._runtime: Runtime = runtime
+        redactor.add(*runtime.secrets)
+        self.prefix: str = runtime.prefix
         """The path under which the routes live (``""`` or ``"/vns"``, no trailing slash)."""
-        self._model = cfg.model
-        self._max_seconds = cfg.max_seconds
-        self._grace_seconds = cfg.token_grace_seconds
-        self._tool_timeout = cfg.tool_timeout
-        self._call_start_timeout = cfg.call_start_timeout
-        self._max_body_size = cfg.max_body_size
-        self._trust_forwarded = cfg.trust_forwarded_headers
-        self._public_url = cfg.public_url.rstrip("/") if cfg.public_url else None
-        try:
-            self._tools_url_adapter = (
-                str(ToolsUrlAdapter(cfg.tools_url_adapter)) if cfg.tools_url_adapter is not None else None
-            )
-        except ValueError as exc:
-            raise ConfigurationError(f"invalid tools_url_adapter: {exc}") from None
-        try:
-            self._session_template = default_session(
-                model=cfg.model, voice=cfg.voice, instructions=cfg.instructions, override=session
-            )
-        except ValidationError as exc:
-            raise ConfigurationError(f"invalid session: {_summary(exc)}") from None
-
-        if state_store is None:
-            redis = _secret(cfg.redis_url)
-            if redis:
-                from vns_sdk.state.redis import RedisCallStateStore
-
-                state_store = RedisCallStateStore(redis)
-            else:
-                from vns_sdk.state.memory import MemoryCallStateStore
-
-                state_store = MemoryCallStateStore()
-        self.store: CallStateStore = state_store
+        self.store: CallStateStore = runtime.store
         """The call-state store."""
-
-        self.router = ToolRouter()
+        self.router: ToolRouter = runtime.tools
         """The registry of the app's tools."""
+        self._routing: Router = build_router(runtime, routes)
+        self._tools: ToolsRoute = self._routing.routes[0]  # type: ignore[assignment]
+        self._middleware: list[Middleware] = list(middleware)
+        self._stack: ASGIApp | None = None
         if end_conversation:
             from vns_sdk.tools import end_conversation as builtin_end_conversation
 
@@ -288,13 +205,8 @@ class VNSApp:
                 self.include_router(item)
             else:
                 self.add_tool(item)
-        self._start_handlers: list[Handler] = []
-        self._end_handlers: list[Handler] = []
-        self._client = client
-        self._async_client = async_client
-        self._warned_no_key = False
-        if self._insecure:
-            self._warn_insecure()
+        if runtime.insecure:
+            logger.warning(_INSECURE)
 
     # -- registration ---------------------------------------------------------------------------------
 
@@ -338,7 +250,7 @@ class VNSApp:
         Raises:
             InvalidToolSignature: The handler asks for a parameter the app cannot give.
         """
-        self._start_handlers.append(call_start_handler(fn))
+        self._runtime.start_handlers.append(call_start_handler(fn))
         return fn
 
     def on_call_end(self, fn: F) -> F:
@@ -350,16 +262,14 @@ class VNSApp:
         Raises:
             InvalidToolSignature: The handler asks for a parameter the app cannot give.
         """
-        self._end_handlers.append(call_end_handler(fn))
+        self._runtime.end_handlers.append(call_end_handler(fn))
         return fn
 
     # -- what the app answers ---------------------------------------------------------------------------
 
     def build_session(self) -> RealtimeSession:
         """A fresh copy of the session a call starts with, including the registered tools."""
-        session = self._session_template.model_copy(deep=True)
-        session.tools = [*(session.tools or ()), *self.router.function_tools()]
-        return session
+        return self._runtime.build_session()
 
     def webhook_urls(self, base_url: str) -> dict[str, str]:
         """The URLs to give VNS support, for the app served at ``base_url``.
@@ -369,6 +279,50 @@ class VNSApp:
         """
         base = base_url.rstrip("/") + self.prefix
         return {"call_start": f"{base}/call-start", "call_end": f"{base}/call-end", "tools": f"{base}/tools"}
+
+    # -- Starlette routing ------------------------------------------------------------------------------
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """The app's Starlette routes: the webhooks first, then the routes and mounts added."""
+        return self._routing.routes
+
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        """Serve ``endpoint`` (a Starlette endpoint) at ``path``, as `starlette.applications.Starlette.add_route`."""
+        self._routing.routes.append(
+            Route(
+                path,
+                endpoint,
+                methods=list(methods) if methods else None,
+                name=name,
+                include_in_schema=include_in_schema,
+            )
+        )
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        """Serve another ASGI app below ``path``, as `starlette.applications.Starlette.mount`."""
+        self._routing.routes.append(Mount(path, app=app, name=name))
+
+    def add_middleware(self, middleware_class: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
+        """Wrap every route in a Starlette middleware; the last one added is the outermost.
+
+        Raises:
+            RuntimeError: The app has already started serving.
+        """
+        if self._stack is not None:
+            raise RuntimeError("Cannot add middleware after the app has started serving.")
+        self._middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the route named ``name`` (``"call-start"``, ``"tools"``, or one of yours)."""
+        return str(self._routing.url_path_for(name, **path_params))
 
     # -- outbound ---------------------------------------------------------------------------------------
 
@@ -395,7 +349,8 @@ class VNSApp:
             VNSStatusError: VNS refused the call.
             VNSConnectionError: VNS could not be reached (`VNSTimeoutError` when it timed out).
         """
-        return outbound.dial(self, called_number, caller_id, caller_id_name, customer_call_id, context)
+        request = _outbound.outbound_request(called_number, caller_id, caller_id_name, customer_call_id)
+        return _outbound.dial(self._runtime, request, context)
 
     async def adial(
         self,
@@ -406,28 +361,15 @@ class VNSApp:
         context: Mapping[str, Any] | None = None,
     ) -> OutboundCallResponse:
         """Async form of `dial`."""
-        return await outbound.adial(self, called_number, caller_id, caller_id_name, customer_call_id, context)
+        request = _outbound.outbound_request(called_number, caller_id, caller_id_name, customer_call_id)
+        return await _outbound.adial(self._runtime, request, context)
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
-    def _warn_insecure(self) -> None:
-        logger.warning(
-            "INSECURE: no webhook token is set, so anyone who can reach this app can call CallStart and read "
-            "the OpenAI key from its answer. insecure_dev is for local development only; set VNS_WEBHOOK_TOKEN."
-        )
-
-    def _warn_no_openai_key(self) -> None:
-        if not self._warned_no_key:
-            self._warned_no_key = True
-            logger.warning(
-                "No OpenAI API key (OPENAI_API_KEY): CallStart answers carry no aiUrl Authorization header, so "
-                "VNS cannot open the Realtime session."
-            )
-
     async def startup(self) -> None:
         """Start serving (the ASGI lifespan calls it): warn about an insecure setup or an unreachable store."""
-        if self._insecure:
-            self._warn_insecure()
+        if self._runtime.insecure:
+            logger.warning(_INSECURE)
         if not await store_reachable(self.store):
             # Start anyway: the store may come back, and until then tool calls answer that it is unavailable.
             logger.warning("The call-state store (%s) is not reachable at startup.", type(self.store).__name__)
@@ -470,57 +412,31 @@ class VNSApp:
 
     # -- ASGI -------------------------------------------------------------------------------------------
 
+    def _build_stack(self) -> ASGIApp:
+        app: ASGIApp = self._routing
+        for cls, args, kwargs in reversed(self._middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection."""
         try:
-            # One frame, no wrapper coroutine: this is the path of every tool call.
             if scope["type"] == "http":
-                path: str = scope["path"]
-                root_path: str = scope.get("root_path", "")
-                if root_path and path.startswith(root_path):
-                    path = path[len(root_path) :]
-                prefix = self.prefix
-                if path.startswith(prefix):
-                    rest = path[len(prefix) :]
-                    if rest.startswith("/tools") and (len(rest) == 6 or rest[6] == "/"):
-                        if scope["method"] == "POST":
-                            return await handle_tool_call(self, scope, receive, send, rest[6:])
-                        return await self._method_not_allowed(send, "tools", "POST")
-                    return await self._route(scope, receive, send, rest.rstrip("/"))
-                return await send_json(send, 404, _NOT_FOUND)
-            await self._other(scope, receive, send)
+                if not self._middleware:
+                    # The tools route is the router's first route and the hot path of a live call: without
+                    # middleware to pass through, answer it directly, skipping the router's bookkeeping.
+                    rest = self._tools.rest(scope)
+                    if rest is not None:
+                        return await self._tools.serve(scope, receive, send, rest)
+            elif scope["type"] == "lifespan":
+                return await self._serve_lifespan(receive, send)
+            stack = self._stack
+            if stack is None:
+                stack = self._stack = self._build_stack()
+            await stack(scope, receive, send)
         except Exception:
             # A fault of the app itself (a client's mistake has its own answer): log it, answer JSON if still possible.
             logger.exception("%s %s failed", scope.get("method", scope["type"]), scope.get("path", ""))
             if scope["type"] == "http":
                 with contextlib.suppress(Exception):
                     await send_json(send, 500, _INTERNAL_ERROR)
-
-    async def _route(self, scope: Scope, receive: Receive, send: Send, route: str) -> None:
-        method = scope["method"]
-        if route == "/call-start":
-            if method == "POST":
-                return await handle_call_start(self, scope, receive, send)
-            return await self._method_not_allowed(send, "call-start", "POST")
-        if route == "/call-end":
-            if method == "POST":
-                return await handle_call_end(self, scope, receive, send)
-            return await self._method_not_allowed(send, "call-end", "POST")
-        if route == "/health":
-            if method in ("GET", "HEAD"):
-                return await handle_health(self, send, head=method == "HEAD")
-            return await self._method_not_allowed(send, "health", "GET, HEAD")
-        await send_json(send, 404, _NOT_FOUND)
-
-    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "lifespan":
-            await self._serve_lifespan(receive, send)
-        elif kind == "websocket":
-            await send(_WEBSOCKET_CLOSE)
-
-    async def _method_not_allowed(self, send: Send, endpoint: str, allow: str) -> None:
-        started = time.perf_counter()
-        body = error_body("method_not_allowed", f"Use {allow} on this route.")
-        await send_json(send, 405, body, [(b"allow", allow.encode())])
-        log_webhook(endpoint, started, 405, "method_not_allowed", level=logging.DEBUG)

@@ -125,7 +125,7 @@ def dial(
         _warn_if_context_stays_here(vns_app, context_value)
         if customer_call_id is None:
             # The app would make one up; make it here, so it can be printed (it is how the call is found later).
-            from vns_sdk.app.outbound import new_customer_call_id
+            from vns_sdk.app._outbound import new_customer_call_id
 
             customer_call_id = new_customer_call_id()
         response = vns_app.dial(

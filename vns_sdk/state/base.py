@@ -9,60 +9,28 @@ request loads the state, runs, and then writes back only the keys it changed (se
 from __future__ import annotations
 
 import abc
-import json
-import json.scanner
 from collections.abc import Collection, Iterator, Mapping, MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from vns_sdk._json import JSONError, dumps_text, loads
+
 __all__ = ["CallRecord", "CallState", "CallStateStore", "decode_state", "encode_value"]
 
 
-# The codec objects are built once: json.dumps with options builds a new encoder per call (its C encoder
-# too), and json.loads strips whitespace around the value with two regular expressions. A state value is
-# encoded (and decoded) on every tool call that touches it.
-_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-# Without the cycle check: a cyclic value ends in RecursionError, and the checked encoder then says why.
-_c_encode = (
-    _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-    if _c_make_encoder is not None
-    else None
-)
-_c_make_scanner = getattr(json.scanner, "c_make_scanner", None)
-_scan = _c_make_scanner(json.JSONDecoder()) if _c_make_scanner is not None else None
-
-
 def encode_value(value: Any) -> str:
-    """Encode one state value as compact JSON; raises `TypeError` for values JSON cannot hold."""
-    if _c_encode is not None:
-        try:
-            return "".join(_c_encode(value, 0))
-        except (TypeError, ValueError, RecursionError):
-            pass  # the checked encoder below raises the telling error
+    """Encode one state value as compact JSON; raises `TypeError` for values JSON (or UTF-8) cannot hold."""
     try:
-        return _encoder.encode(value)
-    except (TypeError, ValueError) as exc:
+        return dumps_text(value)
+    except JSONError as exc:
         raise TypeError(
             f"call.state values must be JSON-serializable (str, int, float, bool, None, list, dict); got {value!r}"
         ) from exc
 
 
-def _decode(raw: str) -> Any:
-    if _scan is not None:
-        try:
-            value, end = _scan(raw, 0)
-        except StopIteration:
-            pass
-        else:
-            if end == len(raw):  # the compact form encode_value writes
-                return value
-    return json.loads(raw)
-
-
 def decode_state(encoded: Mapping[str, str]) -> dict[str, Any]:
     """Decode a mapping of JSON-encoded values."""
-    return {key: json.loads(raw) for key, raw in encoded.items()}
+    return {key: loads(raw) for key, raw in encoded.items()}
 
 
 class _Unread:
@@ -108,7 +76,7 @@ class CallState(MutableMapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         value = self._data[key]
         if value is _UNREAD:
-            value = self._data[key] = _decode(self._loaded[key])
+            value = self._data[key] = loads(self._loaded[key])
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -190,12 +158,12 @@ class CallRecord:
 
     def to_json(self) -> str:
         """Encode the record as JSON."""
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return dumps_text(asdict(self))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CallRecord:
         """Decode a record written by `to_json`."""
-        return cls(**json.loads(raw))
+        return cls(**loads(raw))
 
 
 class CallStateStore(abc.ABC):

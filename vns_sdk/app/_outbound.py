@@ -13,14 +13,15 @@ import uuid
 from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from vns_sdk.app._runtime import Runtime
 from vns_sdk.exceptions import StateStoreError, VNSStatusError
+from vns_sdk.models import OutboundCallRequest
 from vns_sdk.state.base import CallState
 
 if TYPE_CHECKING:
-    from vns_sdk.app.application import VNSApp
     from vns_sdk.models import OutboundCallResponse
 
-__all__ = ["DIAL_CONTEXT_SECONDS", "adial", "dial", "new_customer_call_id"]
+__all__ = ["DIAL_CONTEXT_SECONDS", "adial", "dial", "new_customer_call_id", "outbound_request"]
 
 # How long a dial context waits for its CallStart.
 DIAL_CONTEXT_SECONDS = 3600.0
@@ -33,11 +34,24 @@ def new_customer_call_id() -> str:
     return f"vns-{uuid.uuid4().hex}"
 
 
-def _encode(context: Mapping[str, Any]) -> dict[str, str]:
-    return CallState(dict(context)).encoded()
+def outbound_request(
+    called_number: str, caller_id: str, caller_id_name: str | None, customer_call_id: str | None
+) -> OutboundCallRequest:
+    """The dial request for these arguments, with a customerCallId made up when omitted."""
+    return OutboundCallRequest(
+        called_number=called_number,
+        caller_id=caller_id,
+        caller_id_name=caller_id_name,
+        customer_call_id=customer_call_id or new_customer_call_id(),
+    )
 
 
-def _run(app: VNSApp, coro: Coroutine[Any, Any, T]) -> T:
+def _encoded(context: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The context as stored (None without one)."""
+    return CallState(dict(context)).encoded() if context else None
+
+
+def _run(runtime: Runtime, coro: Coroutine[Any, Any, T]) -> T:
     """Run a store operation in a loop of its own, closing the connections the store opened in that loop."""
 
     async def run_and_close() -> T:
@@ -46,7 +60,7 @@ def _run(app: VNSApp, coro: Coroutine[Any, Any, T]) -> T:
         finally:
             # redis-py's connections belong to this short-lived loop: close them before it ends.
             with contextlib.suppress(StateStoreError):
-                await app.store.aclose()
+                await runtime.store.aclose()
 
     try:
         asyncio.get_running_loop()
@@ -56,19 +70,9 @@ def _run(app: VNSApp, coro: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("app.dial() cannot run inside an event loop: use `await app.adial(...)` there.")
 
 
-async def _forget(app: VNSApp, customer_call_id: str) -> None:
+async def _forget(runtime: Runtime, customer_call_id: str) -> None:
     with contextlib.suppress(StateStoreError):
-        await app.store.pop_dial_context(customer_call_id)
-
-
-def _prepare(customer_call_id: str | None, context: Mapping[str, Any] | None) -> tuple[str, dict[str, str] | None]:
-    """The call's customerCallId (made up when omitted) and its context as stored (None without one)."""
-    return customer_call_id or new_customer_call_id(), (_encode(context) if context else None)
-
-
-def _client_options(app: VNSApp) -> dict[str, Any]:
-    """How to build the client a dial owns when the app was given none."""
-    return {"api_url": app.settings.api_url, "api_token": app._api_token}
+        await runtime.store.pop_dial_context(customer_call_id)
 
 
 # The two forms below differ only in how they wait (the store is async; `dial` runs it in a loop of its own).
@@ -77,52 +81,42 @@ def _client_options(app: VNSApp) -> dict[str, Any]:
 
 
 async def adial(
-    app: VNSApp,
-    called_number: str,
-    caller_id: str,
-    caller_id_name: str | None = None,
-    customer_call_id: str | None = None,
-    context: Mapping[str, Any] | None = None,
+    runtime: Runtime, request: OutboundCallRequest, context: Mapping[str, Any] | None
 ) -> OutboundCallResponse:
     """See `VNSApp.adial`."""
     from vns_sdk.client import AsyncVNSClient
 
-    customer_call_id, stored = _prepare(customer_call_id, context)
-    client = app._async_client or AsyncVNSClient(**_client_options(app))
+    call_id = request.customer_call_id or ""
+    stored = _encoded(context)
+    client = runtime.async_client or AsyncVNSClient(api_url=runtime.settings.api_url, api_token=runtime.api_token)
     try:
         if stored:
-            await app.store.put_dial_context(customer_call_id, stored, DIAL_CONTEXT_SECONDS)
-        return await client.dial(called_number, caller_id, caller_id_name, customer_call_id)
+            await runtime.store.put_dial_context(call_id, stored, DIAL_CONTEXT_SECONDS)
+        return await client.dial(request.called_number, request.caller_id, request.caller_id_name, call_id)
     except VNSStatusError:
         if stored:
-            await _forget(app, customer_call_id)
+            await _forget(runtime, call_id)
         raise
     finally:
-        if client is not app._async_client:
+        if client is not runtime.async_client:
             await client.aclose()
 
 
-def dial(
-    app: VNSApp,
-    called_number: str,
-    caller_id: str,
-    caller_id_name: str | None = None,
-    customer_call_id: str | None = None,
-    context: Mapping[str, Any] | None = None,
-) -> OutboundCallResponse:
+def dial(runtime: Runtime, request: OutboundCallRequest, context: Mapping[str, Any] | None) -> OutboundCallResponse:
     """See `VNSApp.dial`."""
     from vns_sdk.client import VNSClient
 
-    customer_call_id, stored = _prepare(customer_call_id, context)
-    client = app._client or VNSClient(**_client_options(app))
+    call_id = request.customer_call_id or ""
+    stored = _encoded(context)
+    client = runtime.client or VNSClient(api_url=runtime.settings.api_url, api_token=runtime.api_token)
     try:
         if stored:
-            _run(app, app.store.put_dial_context(customer_call_id, stored, DIAL_CONTEXT_SECONDS))
-        return client.dial(called_number, caller_id, caller_id_name, customer_call_id)
+            _run(runtime, runtime.store.put_dial_context(call_id, stored, DIAL_CONTEXT_SECONDS))
+        return client.dial(request.called_number, request.caller_id, request.caller_id_name, call_id)
     except VNSStatusError:
         if stored:
-            _run(app, _forget(app, customer_call_id))
+            _run(runtime, _forget(runtime, call_id))
         raise
     finally:
-        if client is not app._client:
+        if client is not runtime.client:
             client.close()

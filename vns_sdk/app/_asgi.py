@@ -1,6 +1,6 @@
 """Raw ASGI plumbing: read a request body under a size cap, send a JSON answer.
 
-The webhooks are served straight on ASGI, without a framework's request and response objects, because
+The webhooks are served on ASGI messages, without a framework's request and response objects, because
 a tool call is dead air on a live phone call and every microsecond of overhead is heard.
 """
 
@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from vns_sdk.app._errors import WebhookError
+
 __all__ = [
-    "JSON_HEADERS",
-    "BodyTooLarge",
     "ClientDisconnected",
     "Message",
-    "announced_too_large",
     "Receive",
     "Scope",
     "Send",
+    "announced_too_large",
+    "body_too_large",
     "read_body",
+    "route_path",
     "send_json",
 ]
 
@@ -27,18 +29,28 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-JSON_HEADERS: list[tuple[bytes, bytes]] = [(b"content-type", b"application/json")]
-
-
-class BodyTooLarge(Exception):
-    """The request body is over the configured limit (announced or counted)."""
-
 
 class ClientDisconnected(Exception):
-    """The client went away before the body was read."""
+    """The client went away before the body was read: there is nobody to answer."""
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int, *, checked_length: bool = False) -> bytes:
+def route_path(scope: Scope) -> str:
+    """The request's path below the path the app is mounted at."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path):
+        return path[len(root_path) :]
+    return path
+
+
+def body_too_large(session_guid: str | None = None) -> WebhookError:
+    """The 413 answered for a body over the limit (announced or counted)."""
+    return WebhookError(413, "too_large", "The request body is too large.", session_guid=session_guid)
+
+
+async def read_body(
+    scope: Scope, receive: Receive, limit: int, *, checked_length: bool = False, first: Message | None = None
+) -> bytes:
     """Read the whole request body, refusing more than ``limit`` bytes.
 
     The ``Content-Length`` header is checked first, then the bytes actually received are counted, since
@@ -49,30 +61,31 @@ async def read_body(scope: Scope, receive: Receive, limit: int, *, checked_lengt
         receive: The request's receive channel.
         limit: The largest body accepted, in bytes.
         checked_length: The caller has already checked the ``Content-Length`` header.
+        first: The first message, if the caller has already received it.
 
     Raises:
-        BodyTooLarge: The body is, or says it is, over ``limit`` bytes.
+        WebhookError: 413, the body is (or says it is) over ``limit`` bytes.
         ClientDisconnected: The client disconnected before the end of the body.
     """
     if not checked_length:
         for name, value in scope["headers"]:
             if name.lower() == b"content-length":
                 if announced_too_large(value, limit):
-                    raise BodyTooLarge
+                    raise body_too_large()
                 break
-    message = await receive()
+    message = first if first is not None else await receive()
     if message["type"] != "http.request":
         raise ClientDisconnected
     body: bytes = message.get("body", b"")
     if not message.get("more_body", False):
         if len(body) > limit:
-            raise BodyTooLarge
+            raise body_too_large()
         return body
     chunks = [body]
     size = len(body)
     while True:
         if size > limit:
-            raise BodyTooLarge
+            raise body_too_large()
         message = await receive()
         if message["type"] != "http.request":
             raise ClientDisconnected
@@ -82,7 +95,7 @@ async def read_body(scope: Scope, receive: Receive, limit: int, *, checked_lengt
         if not message.get("more_body", False):
             break
     if size > limit:
-        raise BodyTooLarge
+        raise body_too_large()
     return b"".join(chunks)
 
 

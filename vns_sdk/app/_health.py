@@ -7,17 +7,15 @@ registered, and whether the webhooks are authenticated.
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import TYPE_CHECKING
 
-from vns_sdk.app.asgi import Send, send_json
+from vns_sdk._json import dumps
+from vns_sdk.app._asgi import Receive, Scope, Send, send_json
+from vns_sdk.app._runtime import Runtime
 from vns_sdk.state.base import CallStateStore
 
-if TYPE_CHECKING:
-    from vns_sdk.app.application import VNSApp
+__all__ = ["ENDPOINT", "PING_TIMEOUT", "health", "store_reachable"]
 
-__all__ = ["PING_TIMEOUT", "handle_health", "store_reachable"]
-
+ENDPOINT = "health"
 PING_TIMEOUT = 2.0
 """Seconds the store has to answer a ping."""
 
@@ -30,19 +28,19 @@ async def store_reachable(store: CallStateStore) -> bool:
         return False
 
 
-async def handle_health(app: VNSApp, send: Send, *, head: bool = False) -> None:
+async def health(runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer ``GET``/``HEAD <prefix>/health``: 200 when the store is reachable, else 503."""
-    reachable = await store_reachable(app.store)
+    reachable = await store_reachable(runtime.store)
     status = 200 if reachable else 503
-    if head:
+    if scope["method"] == "HEAD":
         headers = [(b"content-type", b"application/json")]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
     body = {
         "status": "ok" if reachable else "degraded",
-        "store": {"type": type(app.store).__name__, "reachable": reachable},
-        "tools": len(app.router),
-        "secure": not app._insecure,
+        "store": {"type": type(runtime.store).__name__, "reachable": reachable},
+        "tools": len(runtime.tools),
+        "secure": not runtime.insecure,
     }
-    await send_json(send, status, json.dumps(body, separators=(",", ":")).encode())
+    await send_json(send, status, dumps(body))

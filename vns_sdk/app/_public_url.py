@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from vns_sdk.app.asgi import Scope
+from vns_sdk.app._asgi import Scope
 
 __all__ = ["request_base_url"]
 

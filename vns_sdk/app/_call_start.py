@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
-from vns_sdk.app.access_log import log_webhook, logger
-from vns_sdk.app.asgi import Receive, Scope, Send, send_json
-from vns_sdk.app.errors import error_body
-from vns_sdk.app.intake import caller_fields, read_webhook
-from vns_sdk.app.public_url import request_base_url
-from vns_sdk.app.session import realtime_url
+from vns_sdk.app._access_log import log_webhook, logger
+from vns_sdk.app._asgi import Receive, Scope, Send, send_json
+from vns_sdk.app._errors import WebhookError
+from vns_sdk.app._intake import caller_record, read_webhook
+from vns_sdk.app._public_url import request_base_url
+from vns_sdk.app._runtime import Runtime
+from vns_sdk.app._session import realtime_url
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import CallRefused, StateStoreError
 from vns_sdk.models import (
@@ -30,13 +30,14 @@ from vns_sdk.models import (
 )
 from vns_sdk.state.base import CallRecord, CallState
 
-if TYPE_CHECKING:
-    from vns_sdk.app.application import VNSApp
-
-__all__ = ["handle_call_start"]
+__all__ = ["ENDPOINT", "call_start"]
 
 ENDPOINT = "call-start"
 EVENT_ID = "start_1"
+_NO_KEY = (
+    "No OpenAI API key (OPENAI_API_KEY): CallStart answers carry no aiUrl Authorization header, so "
+    "VNS cannot open the Realtime session."
+)
 
 
 @dataclass
@@ -47,17 +48,12 @@ class _Answer:
     ttl: float
 
 
-def _context(app: VNSApp, request: CallStartRequest, state: CallState) -> CallContext:
-    return CallContext(
-        **caller_fields(request),
-        state=state,
-        session=app.build_session(),
-        max_seconds=app._max_seconds,
-        request=request,
-    )
+def _context(runtime: Runtime, request: CallStartRequest, state: CallState) -> CallContext:
+    record = caller_record(request, max_seconds=runtime.max_seconds, started_at=0.0)
+    return CallContext.from_record(record, state, session=runtime.build_session(), request=request)
 
 
-def _answer(app: VNSApp, scope: Scope, call: CallContext) -> _Answer:
+def _answer(runtime: Runtime, scope: Scope, request: CallStartRequest, call: CallContext) -> _Answer:
     """Build the CallStart answer for ``call``; raises if a handler left something that cannot be sent."""
     session = call.session
     if session is None:
@@ -69,70 +65,65 @@ def _answer(app: VNSApp, scope: Scope, call: CallContext) -> _Answer:
     if customer_call_id is not None and not isinstance(customer_call_id, str):
         raise TypeError(f"call.customer_call_id must be a str or None, got {type(customer_call_id).__name__}")
     state = call.state.encoded()
-    ttl = float(max_seconds + app._grace_seconds)
-    token = app._tool_tokens.issue(call.session_guid, ttl)
-    origin = app._public_url or request_base_url(scope, trust_forwarded=app._trust_forwarded)
+    ttl = float(max_seconds + runtime.grace_seconds)
+    token = runtime.tool_tokens.issue(call.session_guid, ttl)
+    origin = runtime.public_url or request_base_url(scope, trust_forwarded=runtime.trust_forwarded)
     base = origin + scope.get("root_path", "")  # the path the app is mounted at, if any
-    ai_headers = {"Authorization": f"Bearer {app._openai_api_key}"} if app._openai_api_key else {}
+    key = runtime.openai_api_key
+    ai_headers = {"Authorization": f"Bearer {key}"} if key else {}
     response = CallStartResponse(
         voice_elements_instructions=VoiceElementsInstructions(
-            ai_url=EndpointConfig(url=realtime_url(session.model or app._model), headers=ai_headers),
+            ai_url=EndpointConfig(url=realtime_url(session.model or runtime.model), headers=ai_headers),
             max_seconds=max_seconds,
             customer_call_id=customer_call_id,
             default_tools_url_base=EndpointConfig(
-                url=f"{base}{app.prefix}/tools", headers={"Authorization": f"Bearer {token}"}
+                url=f"{base}{runtime.prefix}/tools", headers={"Authorization": f"Bearer {token}"}
             ),
-            default_tools_url_adapter=app._tools_url_adapter,
+            default_tools_url_adapter=runtime.tools_url_adapter,
         ),
         event_id=EVENT_ID,
         type="session.update",
         session=session,
     )
     body = response.model_dump_json(by_alias=True, exclude_unset=True).encode()
-    record = CallRecord(
-        session_guid=call.session_guid,
-        customer_call_id=customer_call_id,
-        caller_id=call.caller_id,
-        caller_id_name=call.caller_id_name,
-        called_number=call.called_number,
-        outbound=call.outbound,
-        max_seconds=max_seconds,
-        started_at=time.time(),
+    record = replace(
+        caller_record(request, max_seconds=max_seconds, started_at=time.time()), customer_call_id=customer_call_id
     )
     return _Answer(body=body, record=record, state=state, ttl=ttl)
 
 
-async def _run_handlers(app: VNSApp, call: CallContext) -> None:
-    for handler in app._start_handlers:
+async def _run_handlers(runtime: Runtime, call: CallContext) -> None:
+    for handler in runtime.start_handlers:
         await handler(call)
 
 
-async def handle_call_start(app: VNSApp, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one CallStart webhook."""
+async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one CallStart webhook.
+
+    Raises:
+        WebhookError: The request is refused (credentials, body), or a handler refused the call (403).
+    """
     started = time.perf_counter()
-    request = await read_webhook(app, scope, receive, send, CallStartRequest, ENDPOINT, started)
-    if request is None:
-        return
+    request = await read_webhook(runtime, scope, receive, CallStartRequest)
     guid = request.session_guid
     initial: dict[str, str] = {}
     if request.customer_call_id:
         try:
-            initial = await app.store.pop_dial_context(request.customer_call_id) or {}
+            initial = await runtime.store.pop_dial_context(request.customer_call_id) or {}
         except StateStoreError as exc:
             logger.error("CallStart %s: the dial context could not be read: %s", guid, exc)
-    call = _context(app, request, CallState(encoded=initial))
+    call = _context(runtime, request, CallState(encoded=initial))
     outcome = "ok"
     answer: _Answer | None = None
-    if app._start_handlers:
-        budget = app._call_start_timeout
+    if runtime.start_handlers:
+        budget = runtime.call_start_timeout
         call.deadline = time.monotonic() + budget
         try:
-            await asyncio.wait_for(_run_handlers(app, call), timeout=budget)
+            await asyncio.wait_for(_run_handlers(runtime, call), timeout=budget)
             call.deadline = None
-            answer = _answer(app, scope, call)
+            answer = _answer(runtime, scope, request, call)
         except CallRefused as refused:
-            await send_json(send, 403, error_body("call_refused", refused.reason))
-            return log_webhook(ENDPOINT, started, 403, "refused", session_guid=guid)
+            raise WebhookError(403, "call_refused", refused.reason, outcome="refused", session_guid=guid) from None
         except asyncio.TimeoutError:
             logger.warning(
                 "CallStart %s: the handlers ran past their %.1f s budget; answering the default form", guid, budget
@@ -142,11 +133,11 @@ async def handle_call_start(app: VNSApp, scope: Scope, receive: Receive, send: S
             logger.exception("CallStart %s: a handler failed; answering the default form", guid)
             outcome = "handler_error"
     if answer is None:
-        answer = _answer(app, scope, _context(app, request, CallState(encoded=initial)))
-    if not app._openai_api_key:  # unset, or left empty (OPENAI_API_KEY= in .env)
-        app._warn_no_openai_key()
+        answer = _answer(runtime, scope, request, _context(runtime, request, CallState(encoded=initial)))
+    if not runtime.openai_api_key:  # unset, or left empty (OPENAI_API_KEY= in .env)
+        runtime.warn_once(logger, "no_openai_key", _NO_KEY)
     try:
-        await app.store.start_call(answer.record, answer.state, answer.ttl)
+        await runtime.store.start_call(answer.record, answer.state, answer.ttl)
     except StateStoreError as exc:
         # Answer anyway: the caller can still talk to the agent; its tool calls will say the service is down.
         logger.error("CallStart %s: the call could not be stored: %s", guid, exc)

@@ -1,0 +1,218 @@
+"""The app's configuration, resolved once into the frozen `Runtime` every endpoint receives.
+
+`resolve_settings` merges the explicit `VNSApp` arguments over `VNSSettings` (the environment), and
+`build_runtime` turns the result into ready-to-use parts: the credential checker, the tool-token signer,
+the store, the session template, the limits. Both are plain functions of their inputs, so a
+configuration can be checked without serving anything, and an endpoint never reaches back into `VNSApp`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from vns_sdk.app._auth import ToolTokens, WebhookAuth
+from vns_sdk.app._errors import validation_problems
+from vns_sdk.app._session import default_session
+from vns_sdk.exceptions import ConfigurationError
+from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
+from vns_sdk.settings import VNSSettings
+from vns_sdk.state.base import CallStateStore
+from vns_sdk.tools import ToolRouter
+
+if TYPE_CHECKING:
+    from vns_sdk.app.handlers import Handler
+    from vns_sdk.client import AsyncVNSClient, VNSClient
+
+__all__ = ["Runtime", "build_runtime", "resolve_settings"]
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
+
+
+def _url_password(url: str | None) -> str | None:
+    try:
+        return urlsplit(url).password if url else None
+    except ValueError:
+        return None
+
+
+def _summary(exc: ValidationError) -> str:
+    # Field names and what is wrong, without the values given (they may be secrets).
+    return "; ".join(f"{problem['field']}: {problem['problem']}" for problem in validation_problems(exc))
+
+
+def normalize_prefix(prefix: str) -> str:
+    """``""`` or ``"/name"``: a leading slash, no trailing one."""
+    prefix = prefix.strip()
+    if prefix in ("", "/"):
+        return ""
+    return "/" + prefix.strip("/")
+
+
+def resolve_settings(base: VNSSettings | None, overrides: Mapping[str, Any]) -> VNSSettings:
+    """The app's settings: the explicit arguments (``None`` means unset) over ``base`` or the environment.
+
+    Raises:
+        ConfigurationError: A setting is invalid; the message names it, never its value.
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    for key in ("webhook_token", "webhook_basic_auth"):
+        if isinstance(given.get(key), str):
+            given[key] = [given[key]]
+    if "tools_url_adapter" in given:
+        given["tools_url_adapter"] = str(given["tools_url_adapter"])
+    try:
+        return VNSSettings.model_validate({**dict(base if base is not None else VNSSettings()), **given})
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid VNSApp setting: {_summary(exc)}") from None
+
+
+@dataclass(frozen=True, eq=False)
+class Runtime:
+    """Everything an endpoint needs, resolved from the settings once.
+
+    The tool registry and the handler lists are the app's own objects, so tools and handlers registered
+    after the app was built are served too.
+    """
+
+    settings: VNSSettings
+    prefix: str
+    webhook_auth: WebhookAuth
+    basic_only: bool
+    insecure: bool
+    tool_tokens: ToolTokens
+    openai_api_key: str | None
+    api_token: str | None
+    model: str
+    max_seconds: int
+    grace_seconds: int
+    tool_timeout: float
+    call_start_timeout: float
+    max_body_size: int
+    trust_forwarded: bool
+    public_url: str | None
+    tools_url_adapter: str | None
+    session_template: RealtimeSession
+    store: CallStateStore
+    tools: ToolRouter
+    start_handlers: list[Handler]
+    end_handlers: list[Handler]
+    client: VNSClient | None
+    async_client: AsyncVNSClient | None
+    secrets: tuple[str, ...]
+    """Every secret of the configuration, for the log redactor."""
+    _notices: set[str] = field(default_factory=set)
+
+    def build_session(self) -> RealtimeSession:
+        """A fresh copy of the session a call starts with, including the registered tools."""
+        session = self.session_template.model_copy(deep=True)
+        session.tools = [*(session.tools or ()), *self.tools.function_tools()]
+        return session
+
+    def warn_once(self, logger: logging.Logger, key: str, message: str) -> None:
+        """Log ``message`` as a warning the first time ``key`` is seen by this app."""
+        if key not in self._notices:
+            self._notices.add(key)
+            logger.warning(message)
+
+
+def build_runtime(
+    settings: VNSSettings,
+    *,
+    session: RealtimeSession | Mapping[str, Any] | None = None,
+    state_store: CallStateStore | None = None,
+    client: VNSClient | None = None,
+    async_client: AsyncVNSClient | None = None,
+) -> Runtime:
+    """Resolve ``settings`` and the app's objects into a `Runtime`.
+
+    Raises:
+        ConfigurationError: No webhook credential is configured and ``insecure_dev`` is off, or a setting
+            is invalid.
+    """
+    cfg = settings
+    tokens = [_secret(token) or "" for token in cfg.webhook_token]
+    basic = [_secret(pair) or "" for pair in cfg.webhook_basic_auth]
+    if any(":" not in pair for pair in basic):
+        raise ConfigurationError("webhook_basic_auth entries must look like 'user:password'")
+    webhook_auth = WebhookAuth(tokens, header=cfg.webhook_header, basic=basic)
+    insecure = not webhook_auth.configured
+    if insecure and not cfg.insecure_dev:
+        raise ConfigurationError(
+            "No webhook token: set VNS_WEBHOOK_TOKEN (or pass webhook_token=...) to the token VNS presents "
+            "on CallStart and CallEnd. For local development only, pass insecure_dev=True "
+            "(or set VNS_INSECURE_DEV=1) to serve without one."
+        )
+    tool_token_secret = _secret(cfg.tool_token_secret)
+    signing_secret = tool_token_secret or (tokens[0] if tokens else None) or (basic[0] if basic else None)
+    # Without any configured secret (insecure development) each process signs with its own random key.
+    tool_tokens = ToolTokens.derive(signing_secret) if signing_secret else ToolTokens(os.urandom(32))
+    try:
+        tools_url_adapter = str(ToolsUrlAdapter(cfg.tools_url_adapter)) if cfg.tools_url_adapter is not None else None
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid tools_url_adapter: {exc}") from None
+    try:
+        session_template = default_session(
+            model=cfg.model, voice=cfg.voice, instructions=cfg.instructions, override=session
+        )
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid session: {_summary(exc)}") from None
+    redis_url = _secret(cfg.redis_url)
+    if state_store is None:
+        if redis_url:
+            from vns_sdk.state.redis import RedisCallStateStore
+
+            state_store = RedisCallStateStore(redis_url)
+        else:
+            from vns_sdk.state.memory import MemoryCallStateStore
+
+            state_store = MemoryCallStateStore()
+    openai_api_key = _secret(cfg.openai_api_key)
+    api_token = _secret(cfg.api_token)
+    secrets = (
+        openai_api_key,
+        api_token,
+        tool_token_secret,
+        redis_url,
+        _url_password(redis_url),
+        *tokens,
+        *basic,
+        *(pair.partition(":")[2] for pair in basic),
+    )
+    return Runtime(
+        settings=cfg,
+        prefix=normalize_prefix(cfg.prefix),
+        webhook_auth=webhook_auth,
+        basic_only=bool(basic) and not tokens,
+        insecure=insecure,
+        tool_tokens=tool_tokens,
+        openai_api_key=openai_api_key,
+        api_token=api_token,
+        model=cfg.model,
+        max_seconds=cfg.max_seconds,
+        grace_seconds=cfg.token_grace_seconds,
+        tool_timeout=cfg.tool_timeout,
+        call_start_timeout=cfg.call_start_timeout,
+        max_body_size=cfg.max_body_size,
+        trust_forwarded=cfg.trust_forwarded_headers,
+        public_url=cfg.public_url.rstrip("/") if cfg.public_url else None,
+        tools_url_adapter=tools_url_adapter,
+        session_template=session_template,
+        store=state_store,
+        tools=ToolRouter(),
+        start_handlers=[],
+        end_handlers=[],
+        client=client,
+        async_client=async_client,
+        secrets=tuple(secret for secret in secrets if secret),
+    )
