@@ -20,7 +20,11 @@ the frameworks' own costs. Five ASGI applications answer the same tool call, the
 * ``tuned``: the Starlette endpoint with pydantic-core's JSON parser and serializer (the codec VNSApp
   uses) instead of ``request.json()`` and ``JSONResponse``: what the stdlib JSON costs the hand-written
   endpoint;
-* ``floor``: an ASGI callable that only reads the body and sends a fixed answer.
+* ``floor``: an ASGI callable that only reads the body and sends a fixed answer;
+* ``vnsapp-sync``: the `VNSApp` of ``vnsapp`` with the tool written as a plain ``def``, which VNSApp runs
+  in a worker thread;
+* ``threaded``: the Starlette endpoint sending that same ``def`` to a worker thread
+  (``starlette.concurrency.run_in_threadpool``), as a hand-written app must for blocking code.
 
 The rounds alternate between the variants, so a slow moment of the machine costs each the same; the
 median over rounds of the per-call time is reported, with the ratios to the Starlette endpoint.
@@ -51,6 +55,7 @@ from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import from_json, to_json
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -67,6 +72,24 @@ DIRECTORY = {"Ron Tanner": "+13035551212"}
 
 
 async def lookup_name_or_phone(
+    name: str | None = None,
+    phone_number: Annotated[str | None, Field(alias="phoneNumber")] = None,
+) -> dict[str, Any]:
+    """Looks up the name of a person from a phone number or looks up the phone number of a person from a name.
+
+    Args:
+        name: Name of the person to search for.
+        phone_number: Phone number to search, preferably in E.164 format like +13035551212
+    """
+    for contact, number in DIRECTORY.items():
+        if name and name.lower() in contact.lower():
+            return {"matchType": "name", "contactFound": True, "contactName": contact, "phoneNumber": number}
+        if phone_number and phone_number == number:
+            return {"matchType": "phone", "contactFound": True, "contactName": contact, "phoneNumber": number}
+    return {"matchType": "name" if name else "phone", "contactFound": False}
+
+
+def lookup_name_or_phone_sync(
     name: str | None = None,
     phone_number: Annotated[str | None, Field(alias="phoneNumber")] = None,
 ) -> dict[str, Any]:
@@ -123,6 +146,26 @@ async def starlette_tools(request: Request) -> JSONResponse:
 
 def build_starlette() -> ASGIApp:
     return Starlette(routes=[Route("/vns/tools", starlette_tools, methods=["POST"])])
+
+
+async def threaded_tools(request: Request) -> JSONResponse:
+    """The Starlette endpoint with the blocking tool sent to a worker thread."""
+    if not hmac.compare_digest(request.headers.get("authorization", "").encode(), _EXPECTED):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    try:
+        body = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "malformed_json"}, status_code=400)
+    body.pop("VoiceElements_InvokeTool", None)
+    try:
+        arguments = LookupArguments.model_validate(body)
+    except pydantic.ValidationError as exc:
+        return JSONResponse({"error": "invalid_arguments", "problems": exc.errors(include_url=False)})
+    return JSONResponse(await run_in_threadpool(lookup_name_or_phone_sync, arguments.name, arguments.phone_number))
+
+
+def build_threaded() -> ASGIApp:
+    return Starlette(routes=[Route("/vns/tools", threaded_tools, methods=["POST"])])
 
 
 async def tuned_tools(request: Request) -> Response:
@@ -222,6 +265,9 @@ async def run(rounds: int, calls: int, profile: str | None = None) -> dict[str, 
     vns = VNSApp(webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local")
     vns.add_tool(lookup_name_or_phone)
     tools_base = await start_call(vns)
+    vns_sync = VNSApp(webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local")
+    vns_sync.add_tool(lookup_name_or_phone_sync, name="lookup_name_or_phone")
+    sync_token = (await start_call(vns_sync))["headers"]["Authorization"].removeprefix("Bearer ")
     body = json.dumps(
         {
             "VoiceElements_InvokeTool": {
@@ -249,6 +295,8 @@ async def run(rounds: int, calls: int, profile: str | None = None) -> dict[str, 
         "starlette": (build_starlette(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
         "fastapi": (build_fastapi(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
         "tuned": (build_tuned(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
+        "vnsapp-sync": (vns_sync, scope_for("/vns/tools", headers(sync_token))),
+        "threaded": (build_threaded(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
     }
     expected = await lookup_name_or_phone(name="Ron")
     for name, (app, scope) in variants.items():
@@ -284,13 +332,14 @@ async def run(rounds: int, calls: int, profile: str | None = None) -> dict[str, 
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+VARIANTS = ("floor", "vnsapp", "starlette", "fastapi", "tuned", "vnsapp-sync", "threaded")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15, help="rounds per variant (alternated)")
     parser.add_argument("--calls", type=int, default=2000, help="tool calls per round")
-    parser.add_argument(
-        "--profile", choices=("floor", "vnsapp", "starlette", "fastapi", "tuned"), help="profile one variant instead"
-    )
+    parser.add_argument("--profile", choices=VARIANTS, help="profile one variant instead")
     options = parser.parse_args()
     medians = asyncio.run(run(options.rounds, options.calls, options.profile))
     if options.profile is not None:
@@ -299,15 +348,16 @@ def main() -> None:
         f"Python {platform.python_version()}, starlette {starlette.__version__}, fastapi {fastapi.__version__}, "
         f"pydantic {pydantic.__version__}; {options.rounds} rounds x {options.calls} calls"
     )
-    print(f"{'variant':<10} {'median us/call':>15} {'vs starlette':>13}")
-    for name in ("floor", "vnsapp", "starlette", "fastapi", "tuned"):
-        print(f"{name:<10} {medians[name]:>15.1f} {medians[name] / medians['starlette']:>12.2f}x")
+    print(f"{'variant':<12} {'median us/call':>15} {'vs starlette':>13}")
+    for name in VARIANTS:
+        print(f"{name:<12} {medians[name]:>15.1f} {medians[name] / medians['starlette']:>12.2f}x")
     print(
         f"VNSApp/Starlette = {medians['vnsapp'] / medians['starlette']:.2f}, "
         f"VNSApp/FastAPI = {medians['vnsapp'] / medians['fastapi']:.2f}, "
         f"floor/Starlette = {medians['floor'] / medians['starlette']:.2f}, "
         f"VNSApp/tuned Starlette = {medians['vnsapp'] / medians['tuned']:.2f}"
     )
+    print(f"VNSApp sync tool/threaded Starlette = {medians['vnsapp-sync'] / medians['threaded']:.2f}")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ class CallContext:
         deadline: float | None = None,
     ) -> CallContext:
         """The context of a call kept (or about to be kept) under ``record``, with its ``state``."""
-        return cls(
+        call = cls(
             session_guid=record.session_guid,
             customer_call_id=record.customer_call_id,
             caller_id=record.caller_id,
@@ -87,9 +87,15 @@ class CallContext:
             outbound=record.outbound,
             state=state,
             tool_name=tool_name,
-            session=session,
             max_seconds=record.max_seconds,
-            request=request,
-            report=report,
-            deadline=deadline,
         )
+        # Only what is given: a call with every keyword costs twice as much, and this runs on every tool call.
+        if session is not None:
+            call.session = session
+        if request is not None:
+            call.request = request
+        if report is not None:
+            call.report = report
+        if deadline is not None:
+            call.deadline = deadline
+        return call

@@ -6,9 +6,11 @@ a tool call is dead air on a live phone call and every microsecond of overhead i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from vns_sdk.app._access_log import log_webhook
 from vns_sdk.app._errors import WebhookError
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "Scope",
     "Send",
     "announced_too_large",
+    "answer_error",
     "body_too_large",
     "read_body",
     "route_path",
@@ -121,3 +124,12 @@ async def send_json(send: Send, status: int, body: bytes, headers: list[tuple[by
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def answer_error(send: Send, endpoint: str, started: float, error: WebhookError) -> None:
+    """Answer a refused request and log its line: the one place a `WebhookError` becomes a response."""
+    await send_json(send, error.status, error.body, error.headers)
+    level = logging.DEBUG if error.status == 405 else logging.INFO
+    log_webhook(
+        endpoint, started, error.status, error.outcome, session_guid=error.session_guid, tool=error.tool, level=level
+    )

@@ -9,7 +9,6 @@ it is the hot path of a live call. Unknown paths get one JSON 404 (the router's 
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -19,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from vns_sdk.app import _call_end, _call_start, _health, _tools_route
 from vns_sdk.app._access_log import log_webhook
-from vns_sdk.app._asgi import ClientDisconnected, route_path, send_json
+from vns_sdk.app._asgi import ClientDisconnected, answer_error, route_path, send_json
 from vns_sdk.app._errors import WebhookError, error_body
 from vns_sdk.app._runtime import Runtime
 
@@ -30,15 +29,6 @@ Endpoint = Callable[..., Awaitable[None]]
 
 _NOT_FOUND = error_body("not_found", "There is no such route.")
 _WEBSOCKET_CLOSE = {"type": "websocket.close", "code": 1000}
-
-
-async def answer_error(send: Send, endpoint: str, started: float, error: WebhookError) -> None:
-    """Answer a refused request and log its line: the one place a `WebhookError` becomes a response."""
-    await send_json(send, error.status, error.body, error.headers)
-    level = logging.DEBUG if error.status == 405 else logging.INFO
-    log_webhook(
-        endpoint, started, error.status, error.outcome, session_guid=error.session_guid, tool=error.tool, level=level
-    )
 
 
 def method_not_allowed(methods: Sequence[str]) -> WebhookError:
@@ -123,19 +113,10 @@ class ToolsRoute(WebhookRoute):
         return (Match.FULL if scope["method"] == "POST" else Match.PARTIAL), {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            return await answer_error(send, self.name, time.perf_counter(), self._405)
         rest = self.rest(scope)
-        await self.serve(scope, receive, send, "" if rest is None else rest)
-
-    async def serve(self, scope: Scope, receive: Receive, send: Send, rest: str) -> None:
-        """Serve a request already known to be for this route (``rest`` as `rest` gave it)."""
-        try:
-            if scope["method"] != "POST":
-                raise self._405
-            await _tools_route.tool_call(self.runtime, scope, receive, send, rest)
-        except WebhookError as error:
-            await answer_error(send, self.name, time.perf_counter(), error)
-        except ClientDisconnected:
-            log_webhook(self.name, time.perf_counter(), 499, "disconnected")
+        await _tools_route.tool_call(self.runtime, scope, receive, send, "" if rest is None else rest)
 
 
 def build_router(runtime: Runtime, routes: Sequence[BaseRoute] = ()) -> Router:

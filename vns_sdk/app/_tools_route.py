@@ -24,7 +24,17 @@ from urllib.parse import parse_qsl, unquote
 
 from vns_sdk._json import JSONError, dumps, loads
 from vns_sdk.app._access_log import log_webhook, logger
-from vns_sdk.app._asgi import Receive, Scope, Send, announced_too_large, body_too_large, read_body, send_json
+from vns_sdk.app._asgi import (
+    ClientDisconnected,
+    Receive,
+    Scope,
+    Send,
+    announced_too_large,
+    answer_error,
+    body_too_large,
+    read_body,
+    send_json,
+)
 from vns_sdk.app._auth import ToolTokenError
 from vns_sdk.app._errors import WebhookError
 from vns_sdk.app._intake import MALFORMED_JSON
@@ -169,87 +179,92 @@ def _tool_name(runtime: Runtime, scope: Scope, rest: str, arguments: dict[str, A
 async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send, rest: str) -> None:
     """Serve one tool call; ``rest`` is the path after ``<prefix>/tools`` (``""``, ``"/lookup"``, ...).
 
-    Raises:
-        WebhookError: The request is refused (401, 413, 400, 404, 410, 422).
-        ClientDisconnected: The client went away before the end of the body.
+    A refused request (401, 413, 400, 404, 410, 422) is answered here through `answer_error`, as every
+    route answers its `WebhookError`: this endpoint is called directly on the hot path, without the
+    route wrapper.
     """
     started = time.perf_counter()
-    authorization = None
-    too_large = False
-    limit = runtime.max_body_size
-    # One pass over the headers (ASGI servers lowercase their names).
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            authorization = value
-        elif name == b"content-length":
-            too_large = announced_too_large(value, limit)
-    if authorization is None or authorization[:7].lower() != b"bearer ":
-        raise _unauthorized("missing")
     try:
-        guid = runtime.tool_tokens.verify(authorization[7:].strip())
-    except ToolTokenError as exc:
-        raise _unauthorized(exc.reason) from None
+        authorization = None
+        too_large = False
+        limit = runtime.max_body_size
+        # One pass over the headers (ASGI servers lowercase their names).
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-length":
+                too_large = announced_too_large(value, limit)
+        if authorization is None or authorization[:7].lower() != b"bearer ":
+            raise _unauthorized("missing")
+        try:
+            guid = runtime.tool_tokens.verify(authorization[7:].strip())
+        except ToolTokenError as exc:
+            raise _unauthorized(exc.reason) from None
 
-    if too_large:
-        raise body_too_large(guid)
-    message = await receive()
-    if message["type"] == "http.request" and not message.get("more_body", False):
-        body = message.get("body", b"")  # the whole body in one message: the usual case
-        if len(body) > limit:
+        if too_large:
             raise body_too_large(guid)
-    else:
-        try:
-            body = await read_body(scope, receive, limit, checked_length=True, first=message)
-        except WebhookError as exc:
-            exc.session_guid = guid
-            raise
-    arguments = _arguments(body, guid)
-    tool = _tool_name(runtime, scope, rest, arguments, guid)
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body = message.get("body", b"")  # the whole body in one message: the usual case
+            if len(body) > limit:
+                raise body_too_large(guid)
+        else:
+            try:
+                body = await read_body(scope, receive, limit, checked_length=True, first=message)
+            except WebhookError as exc:
+                exc.session_guid = guid
+                raise
+        arguments = _arguments(body, guid)
+        tool = _tool_name(runtime, scope, rest, arguments, guid)
 
-    store = runtime.store
-    try:
-        loaded = await store.load_call(guid)
-    except StateStoreError as exc:
-        logger.error("tool call %s: the call-state store failed: %s", tool, exc)
-        return await _answer(send, _UNAVAILABLE, started, "store_unavailable", guid, tool)
-    if loaded is None:
-        message_410 = "This call has ended: its tools can no longer be called."
-        raise WebhookError(410, "call_ended", message_410, session_guid=guid, tool=tool)
-
-    record, encoded = loaded
-    state = CallState._from_store(encoded)  # a fresh copy from the store: no need to copy it again
-    call = CallContext.from_record(record, state, tool_name=tool)
-    body_out, tool_outcome = await invoke_tool_body(runtime.tools, tool, arguments, call, runtime.tool_timeout)
-    outcome: str = tool_outcome
-    try:
-        updates, deleted = state.diff()
-    except TypeError as exc:  # the tool stored what JSON (or UTF-8) cannot hold; its answer still goes out
-        logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
-        updates, deleted, outcome = {}, [], "state_not_saved"
-    if updates or deleted:
-        ttl = max(1.0, record.started_at + record.max_seconds + runtime.grace_seconds - time.time())
+        store = runtime.store
         try:
-            await store.save_state(guid, updates, deleted, ttl)
+            loaded = await store.load_call(guid)
         except StateStoreError as exc:
-            # The tool has already acted: the model still hears its answer, so it does not retry and act twice.
+            logger.error("tool call %s: the call-state store failed: %s", tool, exc)
+            return await _answer(send, _UNAVAILABLE, started, "store_unavailable", guid, tool)
+        if loaded is None:
+            message_410 = "This call has ended: its tools can no longer be called."
+            raise WebhookError(410, "call_ended", message_410, session_guid=guid, tool=tool)
+
+        record, encoded = loaded
+        state = CallState._from_store(encoded)  # a fresh copy from the store: no need to copy it again
+        call = CallContext.from_record(record, state, tool_name=tool)
+        body_out, tool_outcome = await invoke_tool_body(runtime.tools, tool, arguments, call, runtime.tool_timeout)
+        outcome: str = tool_outcome
+        try:
+            updates, deleted = state.diff()
+        except TypeError as exc:  # the tool stored what JSON (or UTF-8) cannot hold; its answer still goes out
             logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
-            outcome = "state_not_saved"
-    try:
-        answer = dumps(body_out)
-    except JSONError as exc:
-        logger.error("tool call %s: the reply is not JSON: %s", tool, exc)
-        answer, outcome = _UNSENDABLE, "unsendable_reply"
-    # _answer, inlined: one coroutine less on every tool call.
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [*_JSON_200, (b"content-length", str(len(answer)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": answer})
-    if logger.isEnabledFor(logging.INFO):  # log_webhook checks too; this skips the call when the line is off
-        log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid, tool=tool)
+            updates, deleted, outcome = {}, [], "state_not_saved"
+        if updates or deleted:
+            ttl = max(1.0, record.started_at + record.max_seconds + runtime.grace_seconds - time.time())
+            try:
+                await store.save_state(guid, updates, deleted, ttl)
+            except StateStoreError as exc:
+                # The tool has already acted: the model still hears its answer, so it does not retry and act twice.
+                logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
+                outcome = "state_not_saved"
+        try:
+            answer = dumps(body_out)
+        except JSONError as exc:
+            logger.error("tool call %s: the reply is not JSON: %s", tool, exc)
+            answer, outcome = _UNSENDABLE, "unsendable_reply"
+        # _answer, inlined: one coroutine less on every tool call.
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*_JSON_200, (b"content-length", str(len(answer)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
+        if logger.isEnabledFor(logging.INFO):  # log_webhook checks too; this skips the call when the line is off
+            log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid, tool=tool)
+    except WebhookError as error:
+        await answer_error(send, ENDPOINT, started, error)
+    except ClientDisconnected:
+        log_webhook(ENDPOINT, started, 499, "disconnected")
 
 
 async def _answer(send: Send, answer: bytes, started: float, outcome: str, guid: str, tool: str) -> None:

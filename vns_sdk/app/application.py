@@ -7,19 +7,17 @@ module that receives that runtime, beside any route or mount the user adds.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute
 
 from vns_sdk.app import _outbound
 from vns_sdk.app._access_log import logger, redactor
-from vns_sdk.app._asgi import Receive, Scope, Send, send_json
-from vns_sdk.app._errors import error_body
 from vns_sdk.app._health import store_reachable
-from vns_sdk.app._routing import ToolsRoute, build_router
+from vns_sdk.app._routed import RoutedApp
+from vns_sdk.app._routing import build_router
 from vns_sdk.app._runtime import Runtime, build_runtime, resolve_settings
 from vns_sdk.app.handlers import call_end_handler, call_start_handler
 from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
@@ -29,8 +27,6 @@ from vns_sdk.tools import Tool, ToolRouter
 from vns_sdk.tools.router import ToolDecorator
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp
-
     from vns_sdk.client import AsyncVNSClient, VNSClient
     from vns_sdk.models import OutboundCallResponse
 
@@ -38,14 +34,13 @@ __all__ = ["VNSApp"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_INTERNAL_ERROR = error_body("internal_error", "The app failed to answer; its log says why.")
 _INSECURE = (
     "INSECURE: no webhook token is set, so anyone who can reach this app can call CallStart and read "
     "the OpenAI key from its answer. insecure_dev is for local development only; set VNS_WEBHOOK_TOKEN."
 )
 
 
-class VNSApp:
+class VNSApp(RoutedApp):
     """The webhook service of a Voice Nexus Service agent: an ASGI application.
 
     Serve it with any ASGI server (``vns-sdk serve``, ``uvicorn module:app``), or mount it inside Starlette
@@ -192,10 +187,7 @@ class VNSApp:
         """The call-state store."""
         self.router: ToolRouter = runtime.tools
         """The registry of the app's tools."""
-        self._routing: Router = build_router(runtime, routes)
-        self._tools: ToolsRoute = self._routing.routes[0]  # type: ignore[assignment]
-        self._middleware: list[Middleware] = list(middleware)
-        self._stack: ASGIApp | None = None
+        super().__init__(build_router(runtime, routes), middleware)
         if end_conversation:
             from vns_sdk.tools import end_conversation as builtin_end_conversation
 
@@ -280,50 +272,6 @@ class VNSApp:
         base = base_url.rstrip("/") + self.prefix
         return {"call_start": f"{base}/call-start", "call_end": f"{base}/call-end", "tools": f"{base}/tools"}
 
-    # -- Starlette routing ------------------------------------------------------------------------------
-
-    @property
-    def routes(self) -> list[BaseRoute]:
-        """The app's Starlette routes: the webhooks first, then the routes and mounts added."""
-        return self._routing.routes
-
-    def add_route(
-        self,
-        path: str,
-        endpoint: Callable[..., Any],
-        methods: Sequence[str] | None = None,
-        name: str | None = None,
-        include_in_schema: bool = True,
-    ) -> None:
-        """Serve ``endpoint`` (a Starlette endpoint) at ``path``, as `starlette.applications.Starlette.add_route`."""
-        self._routing.routes.append(
-            Route(
-                path,
-                endpoint,
-                methods=list(methods) if methods else None,
-                name=name,
-                include_in_schema=include_in_schema,
-            )
-        )
-
-    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
-        """Serve another ASGI app below ``path``, as `starlette.applications.Starlette.mount`."""
-        self._routing.routes.append(Mount(path, app=app, name=name))
-
-    def add_middleware(self, middleware_class: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
-        """Wrap every route in a Starlette middleware; the last one added is the outermost.
-
-        Raises:
-            RuntimeError: The app has already started serving.
-        """
-        if self._stack is not None:
-            raise RuntimeError("Cannot add middleware after the app has started serving.")
-        self._middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> str:
-        """The path of the route named ``name`` (``"call-start"``, ``"tools"``, or one of yours)."""
-        return str(self._routing.url_path_for(name, **path_params))
-
     # -- outbound ---------------------------------------------------------------------------------------
 
     def dial(
@@ -377,66 +325,3 @@ class VNSApp:
     async def shutdown(self) -> None:
         """Stop serving (the ASGI lifespan calls it): close the store's connections."""
         await self.store.aclose()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
-        """The app's startup and shutdown, for a host application that mounts it.
-
-        A mounted app gets no lifespan events of its own, so pass this to the host:
-        ``FastAPI(lifespan=vns_app.lifespan)`` or ``Starlette(lifespan=vns_app.lifespan)``.
-        """
-        await self.startup()
-        try:
-            yield
-        finally:
-            await self.shutdown()
-
-    async def _serve_lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.startup()
-                except Exception as exc:
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                try:
-                    await self.shutdown()
-                except Exception as exc:
-                    await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    # -- ASGI -------------------------------------------------------------------------------------------
-
-    def _build_stack(self) -> ASGIApp:
-        app: ASGIApp = self._routing
-        for cls, args, kwargs in reversed(self._middleware):
-            app = cls(app, *args, **kwargs)
-        return app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one ASGI connection."""
-        try:
-            if scope["type"] == "http":
-                if not self._middleware:
-                    # The tools route is the router's first route and the hot path of a live call: without
-                    # middleware to pass through, answer it directly, skipping the router's bookkeeping.
-                    rest = self._tools.rest(scope)
-                    if rest is not None:
-                        return await self._tools.serve(scope, receive, send, rest)
-            elif scope["type"] == "lifespan":
-                return await self._serve_lifespan(receive, send)
-            stack = self._stack
-            if stack is None:
-                stack = self._stack = self._build_stack()
-            await stack(scope, receive, send)
-        except Exception:
-            # A fault of the app itself (a client's mistake has its own answer): log it, answer JSON if still possible.
-            logger.exception("%s %s failed", scope.get("method", scope["type"]), scope.get("path", ""))
-            if scope["type"] == "http":
-                with contextlib.suppress(Exception):
-                    await send_json(send, 500, _INTERNAL_ERROR)
