@@ -161,11 +161,15 @@ def test_readme_python_blocks_come_from_tested_snippets() -> None:
 
 
 def test_configuration_page_lists_every_setting() -> None:
+    from pydantic import AliasChoices
+
     from vns_sdk.settings import VNSSettings
 
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    for name in VNSSettings.model_fields:
-        variable = "OPENAI_API_KEY" if name == "openai_api_key" else f"VNS_{name.upper()}"
+    for name, field in VNSSettings.model_fields.items():
+        variable = f"VNS_{name.upper()}"
+        if isinstance(field.validation_alias, AliasChoices):  # a variable of its own name, such as OPENAI_API_KEY
+            variable = next(str(choice) for choice in field.validation_alias.choices if str(choice).isupper())
         assert f"`{variable}`" in page, f"configuration.md does not document {variable}"
 
 
@@ -343,6 +347,30 @@ def test_configuration_settings_object() -> None:
     assert module.app.settings.webhook_header == "X-Api-Key"
     with simulator(module.app) as vns, vns.call() as call:
         assert call.exchanges[0].request_headers.get("X-Api-Key") == "s3cret-token"
+
+
+def test_realtime_endpoint_snippets_answer_each_form() -> None:
+    import httpx
+
+    module = load_snippet("realtime_endpoint")
+
+    async def ai_url(app: Any, called_number: str = "7206999999") -> dict[str, Any]:
+        body = {"sessionGuid": "g-1", "callerId": "3032639999", "calledNumber": called_number}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://agent.example.com") as http:
+            answer = await http.post("/vns/call-start", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+        result: dict[str, Any] = answer.json()["VoiceElements_Instructions"]["aiUrl"]
+        return result
+
+    azure = asyncio.run(ai_url(module.azure_app))
+    assert azure["url"] == "wss://contoso.openai.azure.com/openai/v1/realtime?model=my-realtime-deployment"
+    assert list(azure["headers"]) == ["api-key"]
+    gateway = asyncio.run(ai_url(module.gateway_app))
+    assert gateway["url"] == "wss://llm-gateway.example.com/openai/realtime?model=gpt-realtime"
+    assert list(gateway["headers"]) == ["X-Gateway-Key"]
+    for number, endpoint in module.ACCOUNTS.items():
+        assert asyncio.run(ai_url(module.app, number))["headers"] == dict(endpoint.headers)
+    assert "OpenAI-Project" not in asyncio.run(ai_url(module.app, "3035550000"))["headers"]
 
 
 def test_redis_snippet_builds_redis_stores() -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from vns_sdk.app import VNSApp
     from vns_sdk.client import AsyncVNSClient, VNSClient
     from vns_sdk.context import CallContext
+    from vns_sdk.endpoint import RealtimeEndpoint
     from vns_sdk.exceptions import (
         CallRefused,
         ConfigurationError,
@@ -54,6 +55,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidToolSignature",
     "MemoryCallStateStore",
+    "RealtimeEndpoint",
     "RealtimeSession",
     "RedisCallStateStore",
     "StateStoreError",
@@ -79,6 +81,7 @@ _LOCATIONS = {
     "CallContext": "vns_sdk.context",
     "CallEndRequest": "vns_sdk.models",
     "CallStartRequest": "vns_sdk.models",
+    "RealtimeEndpoint": "vns_sdk.endpoint",
     "RealtimeSession": "vns_sdk.models",
     "CallState": "vns_sdk.state",
     "CallStateStore": "vns_sdk.state",

@@ -10,6 +10,7 @@ from vns_sdk.exceptions import CallRefused
 from vns_sdk.state.base import CallRecord, CallState
 
 if TYPE_CHECKING:
+    from vns_sdk.endpoint import RealtimeEndpoint
     from vns_sdk.models import CallEndRequest, CallStartRequest, RealtimeSession
 
 __all__ = ["CallContext"]
@@ -38,6 +39,8 @@ class CallContext:
         request: The CallStart request (CallStart handlers only).
         report: The CallEnd report (CallEnd handlers only).
         deadline: `time.monotonic()` value by which the current handler must finish, if any.
+        realtime: Where VNS opens this call's Realtime session (CallStart handlers only): replace it with
+            another `RealtimeEndpoint` to send this call to another endpoint or bill another key.
     """
 
     session_guid: str
@@ -53,6 +56,7 @@ class CallContext:
     request: CallStartRequest | None = None
     report: CallEndRequest | None = None
     deadline: float | None = None
+    realtime: RealtimeEndpoint | None = None
 
     @property
     def time_left(self) -> float | None:
@@ -76,6 +80,7 @@ class CallContext:
         request: CallStartRequest | None = None,
         report: CallEndRequest | None = None,
         deadline: float | None = None,
+        realtime: RealtimeEndpoint | None = None,
     ) -> CallContext:
         """The context of a call kept (or about to be kept) under ``record``, with its ``state``."""
         call = cls(
@@ -98,4 +103,6 @@ class CallContext:
             call.report = report
         if deadline is not None:
             call.deadline = deadline
+        if realtime is not None:
+            call.realtime = realtime
         return call

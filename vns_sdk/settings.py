@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -62,6 +62,17 @@ class VNSSettings(BaseSettings):
             ``X-Forwarded-Proto``/``X-Forwarded-Host``/``Forwarded`` (only behind a proxy that sets them).
         token_grace_seconds: ``VNS_TOKEN_GRACE_SECONDS``: how long past ``max_seconds`` a call's tool token
             and state live (default 120).
+        realtime_provider: ``VNS_REALTIME_PROVIDER``: whose Realtime endpoint VNS opens: ``openai`` (the
+            default), ``azure`` (Azure OpenAI; ``VNS_REALTIME_URL`` is the resource) or ``gateway`` (any
+            ``wss://`` URL in ``VNS_REALTIME_URL``).
+        realtime_url: ``VNS_REALTIME_URL``: the endpoint's URL (``openai``: another URL of OpenAI's form;
+            ``azure``: the resource name or ``https://<resource>.openai.azure.com``; ``gateway``: its ``wss://`` URL).
+        realtime_headers: ``VNS_REALTIME_HEADERS``: extra handshake headers, as a JSON object (a gateway's key).
+        openai_organization: ``OPENAI_ORG_ID``: sent as ``OpenAI-Organization`` (provider ``openai``).
+        openai_project: ``OPENAI_PROJECT_ID``: sent as ``OpenAI-Project`` (provider ``openai``).
+        azure_openai_api_key: ``AZURE_OPENAI_API_KEY``: the key of the Azure OpenAI resource (provider ``azure``;
+            ``OPENAI_API_KEY`` when unset).
+        azure_api_version: ``VNS_AZURE_API_VERSION``: use Azure's preview URL form with this API version.
     """
 
     model_config = SettingsConfigDict(env_prefix="VNS_", extra="ignore", populate_by_name=True)
@@ -89,6 +100,20 @@ class VNSSettings(BaseSettings):
     insecure_dev: bool = False
     trust_forwarded_headers: bool = False
     token_grace_seconds: int = Field(default=120, ge=0)
+    realtime_provider: Literal["openai", "azure", "gateway"] = "openai"
+    realtime_url: str | None = None
+    realtime_headers: SecretStr | None = None
+    openai_organization: str | None = Field(
+        default=None, validation_alias=AliasChoices("openai_organization", "OPENAI_ORG_ID", "VNS_OPENAI_ORGANIZATION")
+    )
+    openai_project: str | None = Field(
+        default=None, validation_alias=AliasChoices("openai_project", "OPENAI_PROJECT_ID", "VNS_OPENAI_PROJECT")
+    )
+    azure_openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("azure_openai_api_key", "AZURE_OPENAI_API_KEY", "VNS_AZURE_OPENAI_API_KEY"),
+    )
+    azure_api_version: str | None = None
 
     @field_validator("webhook_token", "webhook_basic_auth", mode="before")
     @classmethod

@@ -206,4 +206,5 @@ def test_a_context_from_a_record_carries_every_field() -> None:
         "request": None,
         "report": None,
         "deadline": 5.0,
+        "realtime": None,
     }

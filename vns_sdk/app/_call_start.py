@@ -13,14 +13,14 @@ import asyncio
 import time
 from dataclasses import dataclass, replace
 
-from vns_sdk.app._access_log import log_webhook, logger
+from vns_sdk.app._access_log import log_webhook, logger, redactor
 from vns_sdk.app._asgi import Receive, Scope, Send, send_json
 from vns_sdk.app._errors import WebhookError
 from vns_sdk.app._intake import caller_record, read_webhook
 from vns_sdk.app._public_url import request_base_url
 from vns_sdk.app._runtime import Runtime
-from vns_sdk.app._session import realtime_url
 from vns_sdk.context import CallContext
+from vns_sdk.endpoint import RealtimeEndpoint
 from vns_sdk.exceptions import CallRefused, StateStoreError
 from vns_sdk.models import (
     CallStartRequest,
@@ -46,11 +46,14 @@ class _Answer:
     record: CallRecord
     state: dict[str, str]
     ttl: float
+    credentials: bool
 
 
 def _context(runtime: Runtime, request: CallStartRequest, state: CallState) -> CallContext:
     record = caller_record(request, max_seconds=runtime.max_seconds, started_at=0.0)
-    return CallContext.from_record(record, state, session=runtime.build_session(), request=request)
+    return CallContext.from_record(
+        record, state, session=runtime.build_session(), request=request, realtime=runtime.realtime
+    )
 
 
 def _answer(runtime: Runtime, scope: Scope, request: CallStartRequest, call: CallContext) -> _Answer:
@@ -69,11 +72,15 @@ def _answer(runtime: Runtime, scope: Scope, request: CallStartRequest, call: Cal
     token = runtime.tool_tokens.issue(call.session_guid, ttl)
     origin = runtime.public_url or request_base_url(scope, trust_forwarded=runtime.trust_forwarded)
     base = origin + scope.get("root_path", "")  # the path the app is mounted at, if any
-    key = runtime.openai_api_key
-    ai_headers = {"Authorization": f"Bearer {key}"} if key else {}
+    endpoint = call.realtime
+    if not isinstance(endpoint, RealtimeEndpoint):
+        raise TypeError(f"call.realtime must be a RealtimeEndpoint, got {type(endpoint).__name__}")
+    ai_url = endpoint.ai_url(session.model or runtime.model)
+    if endpoint is not runtime.realtime:
+        redactor.add(*endpoint.secrets)  # a key chosen for this call stays out of the logs too
     response = CallStartResponse(
         voice_elements_instructions=VoiceElementsInstructions(
-            ai_url=EndpointConfig(url=realtime_url(session.model or runtime.model), headers=ai_headers),
+            ai_url=ai_url,
             max_seconds=max_seconds,
             customer_call_id=customer_call_id,
             default_tools_url_base=EndpointConfig(
@@ -89,7 +96,7 @@ def _answer(runtime: Runtime, scope: Scope, request: CallStartRequest, call: Cal
     record = replace(
         caller_record(request, max_seconds=max_seconds, started_at=time.time()), customer_call_id=customer_call_id
     )
-    return _Answer(body=body, record=record, state=state, ttl=ttl)
+    return _Answer(body=body, record=record, state=state, ttl=ttl, credentials=bool(endpoint.secrets))
 
 
 async def _run_handlers(runtime: Runtime, call: CallContext) -> None:
@@ -134,7 +141,7 @@ async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Sen
             outcome = "handler_error"
     if answer is None:
         answer = _answer(runtime, scope, request, _context(runtime, request, CallState(encoded=initial)))
-    if not runtime.openai_api_key:  # unset, or left empty (OPENAI_API_KEY= in .env)
+    if not answer.credentials:  # no key set, or left empty (OPENAI_API_KEY= in .env)
         runtime.warn_once(logger, "no_openai_key", _NO_KEY)
     try:
         await runtime.store.start_call(answer.record, answer.state, answer.ttl)

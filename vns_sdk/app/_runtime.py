@@ -11,15 +11,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from vns_sdk._json import JSONError, loads
 from vns_sdk.app._auth import ToolTokens, WebhookAuth
 from vns_sdk.app._errors import validation_problems
 from vns_sdk.app._session import default_session
+from vns_sdk.endpoint import OPENAI_REALTIME_URL, RealtimeEndpoint
 from vns_sdk.exceptions import ConfigurationError
 from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
 from vns_sdk.settings import VNSSettings
@@ -91,7 +93,8 @@ class Runtime:
     basic_only: bool
     insecure: bool
     tool_tokens: ToolTokens
-    openai_api_key: str | None
+    realtime: RealtimeEndpoint
+    """Where VNS opens the Realtime session of a call, unless a CallStart handler chooses another."""
     api_token: str | None
     model: str
     max_seconds: int
@@ -126,9 +129,46 @@ class Runtime:
             logger.warning(message)
 
 
+def realtime_endpoint(settings: VNSSettings) -> RealtimeEndpoint:
+    """The Realtime endpoint the ``VNS_REALTIME_*`` settings (and ``OPENAI_API_KEY``) describe.
+
+    Raises:
+        ConfigurationError: The URL is missing (``azure``, ``gateway``) or not a WebSocket URL, or the extra
+            headers are not a JSON object of strings.
+    """
+    key = _secret(settings.openai_api_key)
+    url = settings.realtime_url
+    provider = settings.realtime_provider
+    if provider == "openai":
+        endpoint = RealtimeEndpoint.openai(
+            key,
+            organization=settings.openai_organization,
+            project=settings.openai_project,
+            url=url or OPENAI_REALTIME_URL,
+        )
+    elif not url:
+        raise ConfigurationError(f"VNS_REALTIME_PROVIDER={provider} needs VNS_REALTIME_URL (the endpoint to open)")
+    elif provider == "azure":
+        azure_key = _secret(settings.azure_openai_api_key) or key
+        endpoint = RealtimeEndpoint.azure(url, azure_key, api_version=settings.azure_api_version)
+    else:
+        endpoint = RealtimeEndpoint.gateway(url)
+    extra = _secret(settings.realtime_headers)
+    if extra:
+        try:
+            headers = loads(extra)
+        except JSONError:
+            headers = None
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            raise ConfigurationError('VNS_REALTIME_HEADERS must be a JSON object of strings: {"X-Key": "..."}')
+        endpoint = replace(endpoint, headers={**endpoint.headers, **headers})
+    return endpoint
+
+
 def build_runtime(
     settings: VNSSettings,
     *,
+    realtime: RealtimeEndpoint | None = None,
     session: RealtimeSession | Mapping[str, Any] | None = None,
     state_store: CallStateStore | None = None,
     client: VNSClient | None = None,
@@ -177,10 +217,15 @@ def build_runtime(
             from vns_sdk.state.memory import MemoryCallStateStore
 
             state_store = MemoryCallStateStore()
-    openai_api_key = _secret(cfg.openai_api_key)
+    if realtime is None:
+        realtime = realtime_endpoint(cfg)
+    realtime.check(session_template.model or cfg.model)
     api_token = _secret(cfg.api_token)
     secrets = (
-        openai_api_key,
+        _secret(cfg.openai_api_key),
+        _secret(cfg.azure_openai_api_key),
+        _secret(cfg.realtime_headers),
+        *realtime.secrets,
         api_token,
         tool_token_secret,
         redis_url,
@@ -196,7 +241,7 @@ def build_runtime(
         basic_only=bool(basic) and not tokens,
         insecure=insecure,
         tool_tokens=tool_tokens,
-        openai_api_key=openai_api_key,
+        realtime=realtime,
         api_token=api_token,
         model=cfg.model,
         max_seconds=cfg.max_seconds,

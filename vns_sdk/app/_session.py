@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vns_sdk.models import RealtimeSession
 
-__all__ = ["REALTIME_URL", "default_session", "merge", "realtime_url"]
-
-REALTIME_URL = "wss://api.openai.com/v1/realtime"
+__all__ = ["default_session", "merge"]
 
 # Telephony defaults, as the VNS specification's own example shows: G.711 u-law both ways (what the phone
 # network carries, so nothing is resampled), server VAD, whisper-1 transcription.
@@ -24,13 +22,6 @@ _TURN_DETECTION: dict[str, Any] = {
     "interrupt_response": True,
     "idle_timeout_ms": 30000,
 }
-
-
-def realtime_url(model: str) -> str:
-    """The OpenAI Realtime WebSocket URL for ``model``."""
-    from urllib.parse import quote
-
-    return f"{REALTIME_URL}?model={quote(model, safe='-._~')}"
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from vns_sdk.app._routed import RoutedApp
 from vns_sdk.app._routing import build_router
 from vns_sdk.app._runtime import Runtime, build_runtime, resolve_settings
 from vns_sdk.app.handlers import call_end_handler, call_start_handler
+from vns_sdk.endpoint import RealtimeEndpoint
 from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
 from vns_sdk.settings import VNSSettings
 from vns_sdk.state.base import CallStateStore
@@ -81,7 +82,8 @@ class VNSApp(RoutedApp):
         model: The Realtime model (``VNS_MODEL``, default ``gpt-realtime``).
         voice: The voice (``VNS_VOICE``, default ``alloy``).
         max_seconds: The longest a call may last (``VNS_MAX_SECONDS``, default 300).
-        openai_api_key: The OpenAI key VNS opens the session with (``OPENAI_API_KEY``). Without it the
+        openai_api_key: The OpenAI key VNS opens the session with (``OPENAI_API_KEY``), unless ``realtime``
+            says otherwise. Without it the
             app still answers CallStart (with no ``Authorization`` header in ``aiUrl``) and logs a warning,
             so a local test needs no key; VNS cannot open a real session that way.
         webhook_token: The token VNS presents on CallStart and CallEnd, or a list of tokens accepted
@@ -99,6 +101,9 @@ class VNSApp(RoutedApp):
         session: A `RealtimeSession` or a dict merged over the default session (pcmu audio, server VAD,
             whisper-1 transcription, the voice, ``tool_choice: auto``). Tools it lists are offered besides
             the registered ones.
+        realtime: Where VNS opens each call's Realtime session: `RealtimeEndpoint.openai` (the default, with
+            ``openai_api_key``), `RealtimeEndpoint.azure` or `RealtimeEndpoint.gateway`; else the
+            ``VNS_REALTIME_*`` settings. A CallStart handler may choose another for one call (``call.realtime``).
         tools: Functions, `Tool` records or `ToolRouter` objects to register.
         end_conversation: Register the built-in ``end_conversation`` tool (first in the list).
         state_store: Where call state lives; default Redis when ``redis_url`` is set, else memory.
@@ -138,6 +143,7 @@ class VNSApp(RoutedApp):
         prefix: str | None = None,
         tools_url_adapter: str | ToolsUrlAdapter | None = None,
         session: RealtimeSession | Mapping[str, Any] | None = None,
+        realtime: RealtimeEndpoint | None = None,
         tools: Iterable[Callable[..., Any] | Tool | ToolRouter] = (),
         end_conversation: bool = False,
         state_store: CallStateStore | None = None,
@@ -177,7 +183,12 @@ class VNSApp(RoutedApp):
             },
         )
         runtime = build_runtime(
-            self.settings, session=session, state_store=state_store, client=client, async_client=async_client
+            self.settings,
+            realtime=realtime,
+            session=session,
+            state_store=state_store,
+            client=client,
+            async_client=async_client,
         )
         self._runtime: Runtime = runtime
         redactor.add(*runtime.secrets)
