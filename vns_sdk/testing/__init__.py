@@ -20,10 +20,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from vns_sdk._exchange import Exchange, format_exchanges
+    from vns_sdk._transcript import read_transcript
+    from vns_sdk.app.recording import RecordingMiddleware
     from vns_sdk.exceptions import SimulationError
+    from vns_sdk.testing._replay import ReplayReport, replay
     from vns_sdk.testing.assertions import assert_matches, assert_tool_reply
     from vns_sdk.testing.core import AsyncSimulatedCall
-    from vns_sdk.testing.exchange import Exchange, format_exchanges
     from vns_sdk.testing.loader import load_app
     from vns_sdk.testing.scenario import (
         Scenario,
@@ -34,12 +37,6 @@ if TYPE_CHECKING:
         run_scenarios,
     )
     from vns_sdk.testing.simulator import SimulatedCall, VNSSimulator
-    from vns_sdk.testing.transcript import (
-        RecordingMiddleware,
-        ReplayReport,
-        read_transcript,
-        replay,
-    )
 
 __all__ = [
     "AsyncSimulatedCall",
@@ -65,9 +62,9 @@ __all__ = [
 
 _LOCATIONS = {
     "AsyncSimulatedCall": "vns_sdk.testing.core",
-    "Exchange": "vns_sdk.testing.exchange",
-    "RecordingMiddleware": "vns_sdk.testing.transcript",
-    "ReplayReport": "vns_sdk.testing.transcript",
+    "Exchange": "vns_sdk._exchange",
+    "RecordingMiddleware": "vns_sdk.app.recording",
+    "ReplayReport": "vns_sdk.testing._replay",
     "Scenario": "vns_sdk.testing.scenario",
     "ScenarioReport": "vns_sdk.testing.scenario",
     "ScenarioResult": "vns_sdk.testing.scenario",
@@ -76,11 +73,11 @@ _LOCATIONS = {
     "VNSSimulator": "vns_sdk.testing.simulator",
     "assert_matches": "vns_sdk.testing.assertions",
     "assert_tool_reply": "vns_sdk.testing.assertions",
-    "format_exchanges": "vns_sdk.testing.exchange",
+    "format_exchanges": "vns_sdk._exchange",
     "load_app": "vns_sdk.testing.loader",
     "load_scenario": "vns_sdk.testing.scenario",
-    "read_transcript": "vns_sdk.testing.transcript",
-    "replay": "vns_sdk.testing.transcript",
+    "read_transcript": "vns_sdk._transcript",
+    "replay": "vns_sdk.testing._replay",
     "run_scenario": "vns_sdk.testing.scenario",
     "run_scenarios": "vns_sdk.testing.scenario",
 }

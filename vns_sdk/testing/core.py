@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from vns_sdk._exchange import Exchange, ExchangeKind
+from vns_sdk._redaction import redact, redact_text
 from vns_sdk.exceptions import SimulationError
 from vns_sdk.testing._checks import (
     argument_problems,
@@ -25,9 +27,7 @@ from vns_sdk.testing._checks import (
     json_body,
     parse_call_start,
 )
-from vns_sdk.testing._redaction import redact, redact_text
 from vns_sdk.testing.assertions import assert_matches
-from vns_sdk.testing.exchange import Exchange, ExchangeKind
 
 if TYPE_CHECKING:
     from vns_sdk.models import CallStartResponse, FunctionTool, RealtimeSession

@@ -39,7 +39,7 @@ from vns_sdk.exceptions import ConfigurationError, SimulationError
 from vns_sdk.testing.assertions import differences
 
 if TYPE_CHECKING:
-    from vns_sdk.testing.exchange import Exchange
+    from vns_sdk._exchange import Exchange
     from vns_sdk.testing.simulator import VNSSimulator
 
 __all__ = [
@@ -208,7 +208,7 @@ class ScenarioResult:
 
     def render(self, *, exchanges: bool = False) -> str:
         """A readable account: pass or fail, each problem, and optionally every exchange."""
-        from vns_sdk.testing.exchange import format_exchanges
+        from vns_sdk._exchange import format_exchanges
 
         where = f" ({self.scenario.path})" if self.scenario.path else ""
         head = f"{'PASS' if self.ok else 'FAIL'}  {self.scenario.name}{where}"

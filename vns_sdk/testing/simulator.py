@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from vns_sdk._exchange import Exchange, format_exchanges
 from vns_sdk.exceptions import ConfigurationError, SimulationError
 from vns_sdk.testing._runtime import open_client
 from vns_sdk.testing.core import SOFTWARE_VERSION, AsyncSimulatedCall, call_start_body, check_reply
-from vns_sdk.testing.exchange import Exchange, format_exchanges
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -115,7 +115,7 @@ class VNSSimulator:
         self._headers = webhook_headers(app, webhook_token)
         self._recorder: Callable[[Exchange], None] | None = None
         if record is not None:
-            from vns_sdk.testing.transcript import TranscriptWriter
+            from vns_sdk._transcript import TranscriptWriter
 
             self._recorder = TranscriptWriter(Path(record))
         self._client: httpx.AsyncClient | None = None  # set while `async with` the simulator
