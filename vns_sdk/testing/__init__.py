@@ -24,19 +24,15 @@ if TYPE_CHECKING:
     from vns_sdk._transcript import read_transcript
     from vns_sdk.app.recording import RecordingMiddleware
     from vns_sdk.exceptions import SimulationError
+    from vns_sdk.testing._assertions import assert_matches
+    from vns_sdk.testing._call import AsyncSimulatedCall
+    from vns_sdk.testing._loader import load_app
     from vns_sdk.testing._replay import ReplayReport, replay
-    from vns_sdk.testing.assertions import assert_matches, assert_tool_reply
-    from vns_sdk.testing.core import AsyncSimulatedCall
-    from vns_sdk.testing.loader import load_app
-    from vns_sdk.testing.scenario import (
-        Scenario,
-        ScenarioReport,
-        ScenarioResult,
-        load_scenario,
-        run_scenario,
-        run_scenarios,
-    )
-    from vns_sdk.testing.simulator import SimulatedCall, VNSSimulator
+    from vns_sdk.testing._scenario_file import Scenario, load_scenario
+    from vns_sdk.testing._scenario_play import ScenarioReport, ScenarioResult
+    from vns_sdk.testing._scenario_run import run_scenario, run_scenarios
+    from vns_sdk.testing._simulator import VNSSimulator
+    from vns_sdk.testing._sync_call import SimulatedCall, assert_tool_reply
 
 __all__ = [
     "AsyncSimulatedCall",
@@ -61,25 +57,25 @@ __all__ = [
 ]
 
 _LOCATIONS = {
-    "AsyncSimulatedCall": "vns_sdk.testing.core",
+    "AsyncSimulatedCall": "vns_sdk.testing._call",
     "Exchange": "vns_sdk._exchange",
     "RecordingMiddleware": "vns_sdk.app.recording",
     "ReplayReport": "vns_sdk.testing._replay",
-    "Scenario": "vns_sdk.testing.scenario",
-    "ScenarioReport": "vns_sdk.testing.scenario",
-    "ScenarioResult": "vns_sdk.testing.scenario",
-    "SimulatedCall": "vns_sdk.testing.simulator",
+    "Scenario": "vns_sdk.testing._scenario_file",
+    "ScenarioReport": "vns_sdk.testing._scenario_play",
+    "ScenarioResult": "vns_sdk.testing._scenario_play",
+    "SimulatedCall": "vns_sdk.testing._sync_call",
     "SimulationError": "vns_sdk.exceptions",
-    "VNSSimulator": "vns_sdk.testing.simulator",
-    "assert_matches": "vns_sdk.testing.assertions",
-    "assert_tool_reply": "vns_sdk.testing.assertions",
+    "VNSSimulator": "vns_sdk.testing._simulator",
+    "assert_matches": "vns_sdk.testing._assertions",
+    "assert_tool_reply": "vns_sdk.testing._sync_call",
     "format_exchanges": "vns_sdk._exchange",
-    "load_app": "vns_sdk.testing.loader",
-    "load_scenario": "vns_sdk.testing.scenario",
+    "load_app": "vns_sdk.testing._loader",
+    "load_scenario": "vns_sdk.testing._scenario_file",
     "read_transcript": "vns_sdk._transcript",
     "replay": "vns_sdk.testing._replay",
-    "run_scenario": "vns_sdk.testing.scenario",
-    "run_scenarios": "vns_sdk.testing.scenario",
+    "run_scenario": "vns_sdk.testing._scenario_run",
+    "run_scenarios": "vns_sdk.testing._scenario_run",
 }
 
 

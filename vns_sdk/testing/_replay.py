@@ -18,14 +18,16 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from vns_sdk._redaction import redact
 from vns_sdk._transcript import RecordedExchange, read_transcript
 from vns_sdk.exceptions import SimulationError
 from vns_sdk.models.tool_call import ToolInvocation, ToolsUrlAdapter, VoiceElementsInvokeTool
+from vns_sdk.testing._assertions import differences
+from vns_sdk.testing._call import AsyncSimulatedCall
 from vns_sdk.testing._checks import argument_problems
-from vns_sdk.testing.assertions import differences
-from vns_sdk.testing.core import AsyncSimulatedCall
-from vns_sdk.testing.simulator import VNSSimulator
+from vns_sdk.testing._runtime import AppTarget
 
 __all__ = ["ReplayReport", "ReplayedExchange", "areplay", "replay"]
 
@@ -158,11 +160,11 @@ async def areplay(
         prefix = next(
             (item.path.split("?")[0][: -len("/call-start")] for item in recorded if item.kind == "call_start"), None
         )
-    simulator = VNSSimulator(app, url=url, webhook_token=webhook_token, prefix=prefix, validate=False, timeout=timeout)
+    target = AppTarget.resolve(app, url=url, webhook_token=webhook_token, prefix=prefix)
     results: dict[int, ReplayedExchange] = {}
-    async with simulator:
+    async with target.client(timeout) as client:
         for call in _group_calls(recorded):
-            for outcome in await _replay_call(simulator, call):
+            for outcome in await _replay_call(client, target, call):
                 results[id(outcome.recorded)] = outcome
     for item in recorded:
         report.exchanges.append(
@@ -181,9 +183,7 @@ def _group_calls(exchanges: Sequence[RecordedExchange]) -> list[list[RecordedExc
         guid = _session_of(exchange, adapters)
         if exchange.kind == "call_start" and guid:
             calls[guid] = [exchange]
-            answer = exchange.response_body if isinstance(exchange.response_body, Mapping) else {}
-            instructions = answer.get("VoiceElements_Instructions") or {}
-            adapters[guid] = instructions.get("defaultToolsUrlAdapter") if isinstance(instructions, Mapping) else None
+            adapters[guid] = _recorded_adapter(exchange)
             last = guid
         else:
             # A tool call whose URL and body do not name the call belongs to the latest call started.
@@ -214,12 +214,14 @@ def _url_metadata(adapter: str, path: str) -> VoiceElementsInvokeTool | None:
         return None
 
 
-async def _replay_call(simulator: VNSSimulator, recorded: list[RecordedExchange]) -> list[ReplayedExchange]:
+async def _replay_call(
+    client: httpx.AsyncClient, target: AppTarget, recorded: list[RecordedExchange]
+) -> list[ReplayedExchange]:
     start, rest = recorded[0], recorded[1:]
     old_guid = str(start.body.get("sessionGuid"))
     request = {**start.body, "sessionGuid": _fresh_guid()}
-    assert simulator._client is not None
-    call: AsyncSimulatedCall = simulator._new_call(simulator._client, request)
+    # Not validated: a replay reports what differs from the recording rather than stopping at it.
+    call = AsyncSimulatedCall(client, request, prefix=target.prefix, webhook_headers=target.headers, validate=False)
     try:
         await call.start()
     except SimulationError as exc:
@@ -260,18 +262,21 @@ async def _replay_call(simulator: VNSSimulator, recorded: list[RecordedExchange]
 
 
 def _recorded_ccid(start: RecordedExchange) -> str | None:
-    answer = start.response_body if isinstance(start.response_body, Mapping) else {}
-    instructions = answer.get("VoiceElements_Instructions")
-    value = instructions.get("customerCallId") if isinstance(instructions, Mapping) else None
+    value = _instruction(start, "customerCallId")
     value = value or (start.body.get("customerCallId") if isinstance(start.body, Mapping) else None)
     return str(value) if value else None
 
 
 def _recorded_adapter(start: RecordedExchange) -> str | None:
+    adapter = _instruction(start, "defaultToolsUrlAdapter")
+    return str(adapter) if adapter else None
+
+
+def _instruction(start: RecordedExchange, key: str) -> Any:
+    # Read as recorded, without the wire model: a CallStart answer that no longer fits must still be replayed.
     answer = start.response_body if isinstance(start.response_body, Mapping) else {}
     instructions = answer.get("VoiceElements_Instructions")
-    adapter = instructions.get("defaultToolsUrlAdapter") if isinstance(instructions, Mapping) else None
-    return str(adapter) if adapter else None
+    return instructions.get(key) if isinstance(instructions, Mapping) else None
 
 
 def _recorded_tool(exchange: RecordedExchange, adapter: str | None) -> tuple[str | None, dict[str, Any]]:
