@@ -18,7 +18,7 @@ from vns_sdk.exceptions import ConfigurationError, SimulationError, VNSError
 from vns_sdk.settings import VNSSettings
 from vns_sdk.testing._checks import validation_problems
 
-__all__ = ["AppTarget", "open_client", "webhook_headers"]
+__all__ = ["AppTarget", "open_client"]
 
 # The host an in-process app sees, as with starlette.testclient.
 _IN_PROCESS_URL = "http://testserver"
@@ -55,7 +55,7 @@ class AppTarget:
             app=app,
             url=url.rstrip("/") if url else None,
             prefix=prefix if prefix is not None else str(getattr(getattr(app, "settings", None), "prefix", "/vns")),
-            headers=webhook_headers(app, webhook_token),
+            headers=_webhook_headers(app, webhook_token),
         )
 
     def client(self, timeout: float) -> AbstractAsyncContextManager[httpx.AsyncClient]:
@@ -63,7 +63,7 @@ class AppTarget:
         return open_client(self.app, self.url, request_timeout=timeout)
 
 
-def webhook_headers(app: Any = None, webhook_token: str | None = None) -> dict[str, str]:
+def _webhook_headers(app: Any = None, webhook_token: str | None = None) -> dict[str, str]:
     """The credentials VNS presents on CallStart and CallEnd, for this app.
 
     The token given wins; else the app's own (a `VNSApp`'s first webhook token, in the header it is
