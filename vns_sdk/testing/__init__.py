@@ -56,6 +56,14 @@ __all__ = [
     "run_scenarios",
 ]
 
+# The modules in layers, bottom to top; none imports from a line above its own:
+#   _fakes, _checks, _assertions, _runtime, _loader, _scenario_file   wire fakes, checks, formats, the app target
+#   _answers, _call, _sync_call                                      a call, async and sync
+#   _scenario_play                                                   a scenario played on a call placer
+#   _simulator                                                       VNSSimulator
+#   _scenario_run, _replay                                           scenarios and transcripts against an app
+#   plugin                                                           the pytest plugin
+# The transcript format (vns_sdk._transcript, _exchange, _redaction) sits below both app/ and testing/.
 _LOCATIONS = {
     "AsyncSimulatedCall": "vns_sdk.testing._call",
     "Exchange": "vns_sdk._exchange",
