@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from vns_sdk.testing import SimulatedCall, VNSSimulator
-from vns_sdk.testing.loader import load_app
+from vns_sdk.testing import SimulatedCall, VNSSimulator, load_app
 
 HERE = Path(__file__).parent
 

@@ -171,3 +171,33 @@ def test_vns_tool_request_with_an_adapter_puts_the_metadata_in_the_url(adapter: 
     )
     assert url == f"{BASE}/lookup"
     assert body == {"name": "Ron"}
+
+
+@pytest.mark.parametrize("template", ToolsUrlAdapter.FORMS)
+def test_parse_url_reads_the_metadata_back_from_the_url_or_its_path(template: str) -> None:
+    adapter = ToolsUrlAdapter(template)
+    url = adapter.render(BASE, tool_name="lookup", session_guid=GUID, customer_call_id="a b/c")
+    parts = urlsplit(url)
+    for seen in (url, parts.path + (f"?{parts.query}" if parts.query else "")):
+        found = adapter.parse_url(seen, route="/tools")
+        assert found.tool_name == "lookup"
+        assert found.session_guid == (GUID if "<<sessionguid>>" in template else None)
+        assert found.customer_call_id == ("a b/c" if "<<customerCallId>>" in template else None)
+
+
+def test_parse_url_refuses_a_path_without_the_route_or_off_the_template() -> None:
+    adapter = ToolsUrlAdapter("/<<toolname>>")
+    with pytest.raises(ValueError, match="does not hold the tools route '/tools'"):
+        adapter.parse_url("/vns/call-end", route="/tools")
+    with pytest.raises(ValueError, match="does not fit"):
+        adapter.parse_url("/vns/tools/lookup/extra/segments", route="/tools")
+
+
+def test_raw_wrapper_and_arguments_read_a_body_as_it_came() -> None:
+    body = {"VoiceElements_InvokeTool": {"toolName": 5, "odd": True}, "name": "Ron", "invoke_tool": 1}
+    assert ToolInvocation.raw_wrapper(body) == {"toolName": 5, "odd": True}
+    assert ToolInvocation.raw_arguments(body) == {"name": "Ron", "invoke_tool": 1}
+    for malformed in ("text", None, ["VoiceElements_InvokeTool"], {"VoiceElements_InvokeTool": "lookup"}):
+        assert ToolInvocation.raw_wrapper(malformed) == {}
+    assert ToolInvocation.raw_arguments("text") == {}
+    assert ToolInvocation.raw_arguments({"VoiceElements_InvokeTool": "lookup"}) == {}

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from vns_sdk.testing import VNSSimulator, replay, run_scenarios
-from vns_sdk.testing.loader import load_app
+from vns_sdk.testing import VNSSimulator, load_app, replay, run_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSCRIPTS = Path(__file__).parent / "transcripts"

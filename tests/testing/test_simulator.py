@@ -14,9 +14,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
 
 from vns_sdk import CallContext, VNSApp
-from vns_sdk.exceptions import VNSError
+from vns_sdk.exceptions import ConfigurationError, VNSError
 from vns_sdk.models import ToolsUrlAdapter
-from vns_sdk.testing import SimulationError, VNSSimulator, format_exchanges
+from vns_sdk.testing import SimulationError, VNSSimulator, assert_tool_reply, format_exchanges
 
 
 def fake_simulator(app: Any, **options: Any) -> VNSSimulator:
@@ -120,6 +120,22 @@ async def test_async_call_without_entering_the_simulator(lookup_app: VNSApp) -> 
     assert call.end_response == {"status": 0, "errorMessage": "Success"}
 
 
+def test_assert_tool_reply_returns_the_reply_or_says_what_differs(lookup_app: VNSApp) -> None:
+    with VNSSimulator(lookup_app) as vns, vns.call() as call:
+        reply = assert_tool_reply(
+            call, "lookup_name_or_phone", {"name": "Ron"}, expect={"contactFound": True}, partial=True
+        )
+        assert reply["contactName"] == "Ron Tanner"
+        with pytest.raises(SimulationError) as caught:
+            assert_tool_reply(
+                call, "lookup_name_or_phone", {"name": "Ron"}, expect={"contactName": "Ronald"}, partial=True
+            )
+    assert str(caught.value).startswith(
+        'lookup_name_or_phone({"name": "Ron"}) did not partly match the reply expected:\n'
+        '  - contactName: expected "Ronald", got "Ron Tanner"'
+    )
+
+
 def test_model_event_is_what_the_model_receives(lookup_app: VNSApp) -> None:
     with VNSSimulator(lookup_app) as vns, vns.call() as call:
         reply = call.invoke("lookup_name_or_phone", name="Ron")
@@ -215,6 +231,25 @@ def test_tool_calls_carry_the_headers_the_app_issued(lookup_app: VNSApp) -> None
 def test_simulator_needs_an_app_or_a_url() -> None:
     with pytest.raises(VNSError, match="either an app"):
         VNSSimulator()
+
+
+def test_an_invalid_setting_in_the_environment_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VNS_WEBHOOK_TOKEN", WEBHOOK_TOKEN)
+    monkeypatch.setenv("VNS_MAX_SECONDS", "five minutes")
+    with pytest.raises(ConfigurationError, match=r"invalid VNS setting in the environment: max_seconds: ") as caught:
+        VNSSimulator(FakeVNSApp(), prefix="/hooks")
+    assert WEBHOOK_TOKEN not in str(caught.value)
+
+
+def test_call_start_fields_vns_cannot_send_are_refused_before_the_call(lookup_app: VNSApp) -> None:
+    with (
+        VNSSimulator(lookup_app) as vns,
+        pytest.raises(ConfigurationError, match=r"caller_id: ") as caught,
+        vns.call(caller_id=3032639999),  # type: ignore[arg-type]
+    ):
+        pass
+    assert "not ones VNS sends" in str(caught.value)
+    assert vns.exchanges == []
 
 
 # -- what the simulator catches --------------------------------------------------------------------------

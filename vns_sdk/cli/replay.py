@@ -83,7 +83,8 @@ def test(
     """Run scenario files: place each call, check every tool reply; exit 1 if any scenario fails."""
     from vns_sdk.cli._loading import find_app_spec, load_app, prepare_environment
     from vns_sdk.testing import format_exchanges
-    from vns_sdk.testing.scenario import find_scenarios, iter_scenario_results
+    from vns_sdk.testing._scenario_file import find_scenarios
+    from vns_sdk.testing._scenario_run import iter_scenario_results
 
     _check_target(app, url)
     for path in paths:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pydantic import ConfigDict, Field
 
@@ -82,6 +82,36 @@ class ToolInvocation(VNSModel):
             tool_name=tool_name, session_guid=session_guid, customer_call_id=customer_call_id
         )
         return cls.model_validate({INVOKE_TOOL_KEY: wrapper, **arguments})
+
+    @staticmethod
+    def raw_wrapper(body: Any) -> Mapping[str, Any]:
+        """The `VoiceElements_InvokeTool` wrapper of a tool call's JSON body, read as it came, without validation.
+
+        For bodies kept as they were sent (a transcript's), where a malformed body must still be shown.
+
+        Args:
+            body: The parsed JSON body, whatever its shape.
+
+        Returns:
+            The wrapper's wire fields (``toolName``, ``sessionGuid``, ``customerCallId``), or an empty mapping
+            when the body is not an object or holds no wrapper object.
+        """
+        wrapper = body.get(INVOKE_TOOL_KEY) if isinstance(body, Mapping) else None
+        return wrapper if isinstance(wrapper, Mapping) else {}
+
+    @staticmethod
+    def raw_arguments(body: Any) -> dict[str, Any]:
+        """The model's arguments in a tool call's JSON body, read as it came: every key but the wrapper.
+
+        Args:
+            body: The parsed JSON body, whatever its shape.
+
+        Returns:
+            The arguments; empty when the body is not an object.
+        """
+        if not isinstance(body, Mapping):
+            return {}
+        return {key: value for key, value in body.items() if key != INVOKE_TOOL_KEY}
 
 
 # Placeholder of the adapter template -> attribute of VoiceElementsInvokeTool.
@@ -199,6 +229,25 @@ class ToolsUrlAdapter:
         """
         values = {"toolname": tool_name, "sessionguid": session_guid, "customerCallId": customer_call_id}
         return base_url + _TOKEN.sub(lambda token: quote(values[token[1]] or "", safe=""), self._template)
+
+    def parse_url(self, url: str, *, route: str) -> VoiceElementsInvokeTool:
+        """Read a tool call's metadata back from a whole URL (or its path and query): the reverse of `render`.
+
+        Args:
+            url: The URL VNS called, or its path and query (``/vns/tools/lookup/CallId-001?x=1``).
+            route: The tools route (``/tools``); the adapter's part of the path follows its first occurrence.
+
+        Returns:
+            The metadata, as `parse` reads it.
+
+        Raises:
+            ValueError: The path does not hold the route, or the URL does not fit the template.
+        """
+        parts = urlsplit(url)
+        _, found, tail = parts.path.partition(route)
+        if not found:
+            raise ValueError(f"tool call path {parts.path!r} does not hold the tools route {route!r}")
+        return self.parse(tail, dict(parse_qsl(parts.query, keep_blank_values=True)))
 
     def parse(self, path: str, query: Mapping[str, str]) -> VoiceElementsInvokeTool:
         """Read a tool call's metadata back from the URL VNS called.

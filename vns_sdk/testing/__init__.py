@@ -20,26 +20,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from vns_sdk._exchange import Exchange, format_exchanges
+    from vns_sdk._transcript import read_transcript
+    from vns_sdk.app.recording import RecordingMiddleware
     from vns_sdk.exceptions import SimulationError
-    from vns_sdk.testing.assertions import assert_matches, assert_tool_reply
-    from vns_sdk.testing.core import AsyncSimulatedCall
-    from vns_sdk.testing.exchange import Exchange, format_exchanges
-    from vns_sdk.testing.loader import load_app
-    from vns_sdk.testing.scenario import (
-        Scenario,
-        ScenarioReport,
-        ScenarioResult,
-        load_scenario,
-        run_scenario,
-        run_scenarios,
-    )
-    from vns_sdk.testing.simulator import SimulatedCall, VNSSimulator
-    from vns_sdk.testing.transcript import (
-        RecordingMiddleware,
-        ReplayReport,
-        read_transcript,
-        replay,
-    )
+    from vns_sdk.testing._assertions import assert_matches
+    from vns_sdk.testing._call import AsyncSimulatedCall
+    from vns_sdk.testing._loader import load_app
+    from vns_sdk.testing._replay import ReplayReport, replay
+    from vns_sdk.testing._scenario_file import Scenario, load_scenario
+    from vns_sdk.testing._scenario_play import ScenarioReport, ScenarioResult
+    from vns_sdk.testing._scenario_run import run_scenario, run_scenarios
+    from vns_sdk.testing._simulator import VNSSimulator
+    from vns_sdk.testing._sync_call import SimulatedCall, assert_tool_reply
 
 __all__ = [
     "AsyncSimulatedCall",
@@ -63,26 +56,34 @@ __all__ = [
     "run_scenarios",
 ]
 
+# The modules in layers, bottom to top; none imports from a line above its own:
+#   _fakes, _checks, _assertions, _runtime, _loader, _scenario_file   wire fakes, checks, formats, the app target
+#   _answers, _call, _sync_call                                      a call, async and sync
+#   _scenario_play                                                   a scenario played on a call placer
+#   _simulator                                                       VNSSimulator
+#   _scenario_run, _replay                                           scenarios and transcripts against an app
+#   plugin                                                           the pytest plugin
+# The transcript format (vns_sdk._transcript, _exchange, _redaction) sits below both app/ and testing/.
 _LOCATIONS = {
-    "AsyncSimulatedCall": "vns_sdk.testing.core",
-    "Exchange": "vns_sdk.testing.exchange",
-    "RecordingMiddleware": "vns_sdk.testing.transcript",
-    "ReplayReport": "vns_sdk.testing.transcript",
-    "Scenario": "vns_sdk.testing.scenario",
-    "ScenarioReport": "vns_sdk.testing.scenario",
-    "ScenarioResult": "vns_sdk.testing.scenario",
-    "SimulatedCall": "vns_sdk.testing.simulator",
+    "AsyncSimulatedCall": "vns_sdk.testing._call",
+    "Exchange": "vns_sdk._exchange",
+    "RecordingMiddleware": "vns_sdk.app.recording",
+    "ReplayReport": "vns_sdk.testing._replay",
+    "Scenario": "vns_sdk.testing._scenario_file",
+    "ScenarioReport": "vns_sdk.testing._scenario_play",
+    "ScenarioResult": "vns_sdk.testing._scenario_play",
+    "SimulatedCall": "vns_sdk.testing._sync_call",
     "SimulationError": "vns_sdk.exceptions",
-    "VNSSimulator": "vns_sdk.testing.simulator",
-    "assert_matches": "vns_sdk.testing.assertions",
-    "assert_tool_reply": "vns_sdk.testing.assertions",
-    "format_exchanges": "vns_sdk.testing.exchange",
-    "load_app": "vns_sdk.testing.loader",
-    "load_scenario": "vns_sdk.testing.scenario",
-    "read_transcript": "vns_sdk.testing.transcript",
-    "replay": "vns_sdk.testing.transcript",
-    "run_scenario": "vns_sdk.testing.scenario",
-    "run_scenarios": "vns_sdk.testing.scenario",
+    "VNSSimulator": "vns_sdk.testing._simulator",
+    "assert_matches": "vns_sdk.testing._assertions",
+    "assert_tool_reply": "vns_sdk.testing._sync_call",
+    "format_exchanges": "vns_sdk._exchange",
+    "load_app": "vns_sdk.testing._loader",
+    "load_scenario": "vns_sdk.testing._scenario_file",
+    "read_transcript": "vns_sdk._transcript",
+    "replay": "vns_sdk.testing._replay",
+    "run_scenario": "vns_sdk.testing._scenario_run",
+    "run_scenarios": "vns_sdk.testing._scenario_run",
 }
 
 

@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from vns_sdk.models import CallStartResponse, FunctionTool, RealtimeSession
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "json_body",
     "parse_call_start",
     "tool_schema_problems",
+    "validation_problems",
 ]
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -55,11 +58,15 @@ def parse_call_start(body: Any) -> tuple[CallStartResponse | None, list[str]]:
     try:
         return CallStartResponse.model_validate(body), []
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_url=False):
-            where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-            problems.append(f"{where}: {error['msg']}")
-        return None, problems
+        return None, validation_problems(exc)
+
+
+def validation_problems(exc: ValidationError) -> list[str]:
+    """What a wire model refused, one ``where: what`` line per problem (never the value, which may be a secret)."""
+    return [
+        f"{'.'.join(str(part) for part in error['loc']) or '(top level)'}: {error['msg']}"
+        for error in exc.errors(include_url=False)
+    ]
 
 
 def call_start_problems(answer: CallStartResponse) -> list[str]:

@@ -1,24 +1,113 @@
-"""An HTTP client bound to the app under test: in process (with the app's lifespan) or at a URL."""
+"""The app under test: where it is (in process, lifespan included, or at a URL) and what VNS presents to it."""
 
 from __future__ import annotations
 
+import base64
 import math
-from collections.abc import AsyncIterator, MutableMapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Mapping, MutableMapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from pydantic import ValidationError
 
-from vns_sdk.exceptions import SimulationError, VNSError
+from vns_sdk.exceptions import ConfigurationError, SimulationError, VNSError
+from vns_sdk.settings import VNSSettings
+from vns_sdk.testing._checks import validation_problems
 
-__all__ = ["IN_PROCESS_URL", "open_client"]
+__all__ = ["AppTarget", "open_client"]
 
 # The host an in-process app sees, as with starlette.testclient.
-IN_PROCESS_URL = "http://testserver"
+_IN_PROCESS_URL = "http://testserver"
 
 Message = MutableMapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """The app a simulated VNS calls: in process or at a URL, under which prefix, with which credentials.
+
+    Attributes:
+        app: The ASGI app driven in process, or ``None``.
+        url: Instead, the base URL of a running app (no trailing slash).
+        prefix: The path the app's routes live under.
+        headers: The credentials VNS presents on CallStart and CallEnd.
+    """
+
+    app: Any
+    url: str | None
+    prefix: str
+    headers: Mapping[str, str]
+
+    @classmethod
+    def resolve(cls, app: Any, *, url: str | None, webhook_token: str | None, prefix: str | None) -> AppTarget:
+        """The target of a `VNSSimulator` (or a replay) given its arguments; see `VNSSimulator` for the defaults.
+
+        Raises:
+            ConfigurationError: Neither or both of `app` and `url` are given.
+        """
+        if (app is None) == (url is None):
+            raise ConfigurationError("VNSSimulator needs either an app (VNSSimulator(app)) or a URL (url=...).")
+        return cls(
+            app=app,
+            url=url.rstrip("/") if url else None,
+            prefix=prefix if prefix is not None else str(getattr(getattr(app, "settings", None), "prefix", "/vns")),
+            headers=_webhook_headers(app, webhook_token),
+        )
+
+    def client(self, timeout: float) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        """A client for the app, its lifespan running while the client is open (see `open_client`)."""
+        return open_client(self.app, self.url, request_timeout=timeout)
+
+
+def _webhook_headers(app: Any = None, webhook_token: str | None = None) -> dict[str, str]:
+    """The credentials VNS presents on CallStart and CallEnd, for this app.
+
+    The token given wins; else the app's own (a `VNSApp`'s first webhook token, in the header it is
+    configured to read, or its Basic credentials); else ``VNS_WEBHOOK_TOKEN``. An app in insecure
+    development mode needs none.
+
+    Raises:
+        ConfigurationError: The token comes from the environment, and a ``VNS_`` setting there is invalid.
+    """
+    settings = getattr(app, "settings", None)
+    header = str(getattr(settings, "webhook_header", None) or "Authorization")
+    token = webhook_token
+    if token is None and settings is not None:
+        tokens = getattr(settings, "webhook_token", None) or []
+        tokens = [tokens] if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) else tokens
+        if tokens:
+            token = _secret(tokens[0])
+        else:
+            basic = getattr(settings, "webhook_basic_auth", None) or []
+            if basic:
+                pair = base64.b64encode(_secret(basic[0]).encode()).decode()
+                return {"Authorization": f"Basic {pair}"}
+            if getattr(settings, "insecure_dev", False):
+                return {}
+    if token is None:
+        token = _environment_token()
+    if token is None:
+        return {}
+    return {header: f"Bearer {token}" if header.lower() == "authorization" else token}
+
+
+def _environment_token() -> str | None:
+    try:
+        tokens = VNSSettings().webhook_token
+    except ValidationError as exc:
+        raise ConfigurationError(
+            "invalid VNS setting in the environment: " + "; ".join(validation_problems(exc))
+        ) from None
+    return tokens[0].get_secret_value() if tokens else None
+
+
+def _secret(value: Any) -> str:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if getter else value)
 
 
 @asynccontextmanager
@@ -28,7 +117,7 @@ async def open_client(app: Any, url: str | None, *, request_timeout: float) -> A
         if app is not None:
             state: dict[str, Any] = await stack.enter_async_context(_lifespan(app))
             transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=_with_state(app, state))
-            base_url = IN_PROCESS_URL
+            base_url = _IN_PROCESS_URL
         else:
             assert url is not None
             transport = httpx.AsyncHTTPTransport()

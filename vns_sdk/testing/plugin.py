@@ -39,9 +39,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from vns_sdk.testing._scenario_file import Scenario, is_scenario_file, load_scenario
+
 if TYPE_CHECKING:
-    from vns_sdk.testing.scenario import Scenario
-    from vns_sdk.testing.simulator import SimulatedCall, VNSSimulator
+    from vns_sdk.testing._simulator import VNSSimulator
+    from vns_sdk.testing._sync_call import SimulatedCall
 
 __all__ = [
     "ScenarioFile",
@@ -125,7 +127,7 @@ def vns_app(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def vns(vns_app: Any, request: pytest.FixtureRequest) -> Iterator[VNSSimulator]:
     """A `VNSSimulator` bound to your app (``vns_app``); its calls are recorded with ``--vns-record DIR``."""
-    from vns_sdk.testing.simulator import VNSSimulator
+    from vns_sdk.testing._simulator import VNSSimulator
 
     record = None
     directory = request.config.getoption("vns_record", default=None)
@@ -150,7 +152,7 @@ def vns_call(vns: VNSSimulator, request: pytest.FixtureRequest) -> Iterator[Simu
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """Collect scenario files as tests."""
-    if file_path.name.endswith((".vns.yaml", ".vns.yml", ".vns.json")):
+    if is_scenario_file(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
@@ -160,8 +162,6 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         """Read the scenario (a file that does not parse fails at collection, naming the problem)."""
-        from vns_sdk.testing.scenario import load_scenario
-
         scenario = load_scenario(self.path)
         yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
 
@@ -175,7 +175,7 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         """Place the scenario's call; fail with the report if a reply differs."""
-        from vns_sdk.testing.scenario import run_scenario
+        from vns_sdk.testing._scenario_run import run_scenario
 
         app = self.scenario.load_app() if self.scenario.app else _ini_app(self.config)
         if app is None:

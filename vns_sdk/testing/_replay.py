@@ -1,300 +1,38 @@
-"""Record and replay: a call's webhook exchanges as a JSON Lines transcript, and sending them again.
+"""Replay: a transcript's requests sent to the app again, and what it now answers differently.
 
 A transcript is the regression test you keep when a real call went wrong. Record one with
 ``VNSSimulator(app, record="call.jsonl")`` or, in production, with `RecordingMiddleware`; then
 ``vns-sdk replay call.jsonl --app app:app`` (or `replay`) sends the same requests to the app again and
 shows, per exchange, what the app now answers differently. Values that change from one call to the
 next (GUIDs, times, tokens, secrets, the app's host) are not counted as differences.
-
-Each line of a transcript is one exchange::
-
-    {"kind": "tool", "tool": "lookup_name_or_phone", "at": "2026-03-12T10:42:16.204Z",
-     "request": {"method": "POST", "path": "/vns/tools", "headers": {...}, "body": {...}},
-     "response": {"status": 200, "body": {...}}, "elapsed_ms": 1.8}
-
-Keys and tokens never reach the file: ``Authorization`` and other credential headers, the header
-values of ``aiUrl`` and ``defaultToolsUrlBase``, and anything that looks like a bearer token, a JWT
-or an ``sk-...`` key are replaced by ``<redacted>``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from os import PathLike
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from vns_sdk.testing._redaction import redact, redact_headers, redact_text
-from vns_sdk.testing.exchange import Exchange
+import httpx
 
-__all__ = [
-    "RecordedExchange",
-    "RecordingMiddleware",
-    "ReplayReport",
-    "ReplayedExchange",
-    "TranscriptWriter",
-    "areplay",
-    "read_transcript",
-    "redact",
-    "redact_headers",
-    "replay",
-]
+from vns_sdk._redaction import redact
+from vns_sdk._transcript import RecordedExchange, read_transcript
+from vns_sdk.exceptions import SimulationError
+from vns_sdk.models.tool_call import ToolInvocation, ToolsUrlAdapter, VoiceElementsInvokeTool
+from vns_sdk.testing._assertions import differences
+from vns_sdk.testing._call import AsyncSimulatedCall
+from vns_sdk.testing._checks import argument_problems
+from vns_sdk.testing._runtime import AppTarget
 
-_KINDS = {"call-start": "call_start", "call-end": "call_end"}
-_MAX_RECORDED_BODY = 1024 * 1024
+__all__ = ["ReplayReport", "ReplayedExchange", "areplay", "replay"]
 
-
-# -- writing ---------------------------------------------------------------------------------------------
-
-
-def _line(
-    kind: str,
-    *,
-    method: str,
-    path: str,
-    headers: Mapping[str, str],
-    body: Any,
-    status: int,
-    response_body: Any,
-    elapsed_ms: float,
-    tool: str | None,
-) -> str:
-    record: dict[str, Any] = {"kind": kind}
-    if tool:
-        record["tool"] = tool
-    record["at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    record["request"] = {
-        "method": method,
-        "path": redact_text(path),
-        "headers": redact_headers(headers),
-        "body": redact(body),
-    }
-    record["response"] = {"status": status, "body": redact(response_body)}
-    record["elapsed_ms"] = round(elapsed_ms, 3)
-    return json.dumps(record, ensure_ascii=False)
-
-
-class TranscriptWriter:
-    """Appends exchanges to a JSON Lines transcript, secrets redacted; the file is started afresh.
-
-    Args:
-        path: The transcript file (its directory is created if needed).
-    """
-
-    def __init__(self, path: str | PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text("", encoding="utf-8")
-        self._lock = threading.Lock()
-
-    def __call__(self, exchange: Exchange) -> None:
-        """Write one exchange of a simulated call."""
-        self.write_line(
-            _line(
-                exchange.kind,
-                method=exchange.method,
-                path=exchange.path,
-                headers=exchange.request_headers,
-                body=exchange.request_body,
-                status=exchange.status,
-                response_body=exchange.response_body,
-                elapsed_ms=exchange.elapsed_ms,
-                tool=exchange.tool,
-            )
-        )
-
-    def write_line(self, line: str) -> None:
-        """Append one JSON line (already redacted)."""
-        with self._lock, self.path.open("a", encoding="utf-8") as file:
-            file.write(line + "\n")
-
-
-class RecordingMiddleware:
-    """ASGI middleware writing every webhook the app answers to a transcript, secrets redacted.
-
-    Switch it on where a real call misbehaves, then replay the transcript against a fixed app:
-
-    ```python
-    from vns_sdk.testing import RecordingMiddleware
-
-    app = RecordingMiddleware(vns_app, "transcripts/calls.jsonl")
-    ```
-
-    Args:
-        app: The ASGI app (a `VNSApp`, or an app mounting one).
-        path: The transcript file; it is started afresh.
-        prefix: Only requests under this path are recorded (default: every CallStart, tool call and CallEnd
-            route, wherever it is mounted).
-    """
-
-    def __init__(self, app: Any, path: str | PathLike[str], *, prefix: str | None = None) -> None:
-        self.app = app
-        self.prefix = prefix
-        self.writer = TranscriptWriter(path)
-
-    def _kind(self, path: str) -> str | None:
-        if self.prefix is not None and not path.startswith(self.prefix.rstrip("/") + "/"):
-            return None
-        segments = path.rstrip("/").split("/")
-        if segments[-1] in _KINDS:
-            return _KINDS[segments[-1]]
-        return "tool" if "tools" in segments else None
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        """Run the app, keeping a copy of each webhook request and its answer."""
-        kind = self._kind(scope.get("path", "")) if scope["type"] == "http" else None
-        if kind is None:
-            await self.app(scope, receive, send)
-            return
-        # Read the request before the app does: an app may answer without reading the body (a refusal).
-        request_body = bytearray()
-        pending: list[Any] = []
-        more = True
-        while more and len(request_body) <= _MAX_RECORDED_BODY:
-            message = await receive()
-            pending.append(message)
-            request_body.extend(message.get("body", b"") if message["type"] == "http.request" else b"")
-            more = message["type"] == "http.request" and bool(message.get("more_body"))
-        response_body = bytearray()
-        status = 0
-        began = time.perf_counter()
-
-        async def receive_and_copy() -> Any:
-            return pending.pop(0) if pending else await receive()
-
-        async def send_and_copy(message: MutableMapping[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body":
-                response_body.extend(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive_and_copy, send_and_copy)
-        finally:
-            query = scope.get("query_string", b"").decode("latin-1")
-            headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", [])}
-            body = _parse(bytes(request_body))
-            self.writer.write_line(
-                _line(
-                    kind,
-                    method=scope.get("method", "POST"),
-                    path=scope.get("path", "") + (f"?{query}" if query else ""),
-                    headers=headers,
-                    body=body,
-                    status=status or 500,
-                    response_body=_parse(bytes(response_body)),
-                    elapsed_ms=(time.perf_counter() - began) * 1000,
-                    tool=_wrapper(body).get("toolName") if kind == "tool" else None,
-                )
-            )
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return raw.decode("utf-8", "replace")
-
-
-def _wrapper(body: Any) -> Mapping[str, Any]:
-    wrapper = body.get("VoiceElements_InvokeTool") if isinstance(body, Mapping) else None
-    return wrapper if isinstance(wrapper, Mapping) else {}
-
-
-# -- reading ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RecordedExchange:
-    """One line of a transcript.
-
-    Attributes:
-        source: The transcript file.
-        line: The line number in it (from 1).
-        kind: ``"call_start"``, ``"tool"`` or ``"call_end"``.
-        method: The HTTP method.
-        path: The path and query string requested.
-        headers: The request headers (redacted).
-        body: The request body.
-        status: The HTTP status answered.
-        response_body: The answer's body.
-        elapsed_ms: How long the app took.
-        tool: The tool's name, when the transcript or the request names it.
-    """
-
-    source: Path
-    line: int
-    kind: str
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    status: int
-    response_body: Any
-    elapsed_ms: float = 0.0
-    tool: str | None = None
-
-    @property
-    def arguments(self) -> dict[str, Any]:
-        """A tool call's arguments: the body without the ``VoiceElements_InvokeTool`` wrapper."""
-        if not isinstance(self.body, Mapping):
-            return {}
-        return {key: value for key, value in self.body.items() if key != "VoiceElements_InvokeTool"}
-
-    @property
-    def label(self) -> str:
-        """``CallStart``, ``CallEnd`` or ``tool <name>``."""
-        return {"call_start": "CallStart", "call_end": "CallEnd"}.get(self.kind) or f"tool {self.tool or '?'}"
-
-
-def read_transcript(path: str | PathLike[str]) -> list[RecordedExchange]:
-    """Read a JSON Lines transcript.
-
-    Raises:
-        ValueError: A line is not a recorded exchange (the message names the file and line).
-    """
-    source = Path(path)
-    exchanges = []
-    for number, text in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-            request, response = record["request"], record["response"]
-            kind = record["kind"]
-            if kind not in ("call_start", "tool", "call_end"):
-                raise ValueError(f"unknown kind {kind!r}")
-            body = request.get("body")
-            exchanges.append(
-                RecordedExchange(
-                    source=source,
-                    line=number,
-                    kind=kind,
-                    method=request.get("method", "POST"),
-                    path=request.get("path", ""),
-                    headers=dict(request.get("headers") or {}),
-                    body=body,
-                    status=int(response["status"]),
-                    response_body=response.get("body"),
-                    elapsed_ms=float(record.get("elapsed_ms") or 0.0),
-                    tool=record.get("tool") or _wrapper(body).get("toolName"),
-                )
-            )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{source}:{number}: not a transcript line ({exc})") from exc
-    return exchanges
-
-
-# -- replaying -------------------------------------------------------------------------------------------
+# The app's tools route: an adapter's part of a tool call's path follows it.
+_TOOLS_ROUTE = "/tools"
 
 
 @dataclass
@@ -414,8 +152,6 @@ async def areplay(
     timeout: float = 30.0,
 ) -> ReplayReport:
     """`replay`, from async code."""
-    from vns_sdk.testing.simulator import VNSSimulator
-
     files = [paths] if isinstance(paths, (str, PathLike)) else list(paths)
     recorded = [exchange for path in files for exchange in read_transcript(path)]
     report = ReplayReport()
@@ -424,11 +160,11 @@ async def areplay(
         prefix = next(
             (item.path.split("?")[0][: -len("/call-start")] for item in recorded if item.kind == "call_start"), None
         )
-    simulator = VNSSimulator(app, url=url, webhook_token=webhook_token, prefix=prefix, validate=False, timeout=timeout)
+    target = AppTarget.resolve(app, url=url, webhook_token=webhook_token, prefix=prefix)
     results: dict[int, ReplayedExchange] = {}
-    async with simulator:
+    async with target.client(timeout) as client:
         for call in _group_calls(recorded):
-            for outcome in await _replay_call(simulator, call):
+            for outcome in await _replay_call(client, target, call):
                 results[id(outcome.recorded)] = outcome
     for item in recorded:
         report.exchanges.append(
@@ -447,9 +183,7 @@ def _group_calls(exchanges: Sequence[RecordedExchange]) -> list[list[RecordedExc
         guid = _session_of(exchange, adapters)
         if exchange.kind == "call_start" and guid:
             calls[guid] = [exchange]
-            answer = exchange.response_body if isinstance(exchange.response_body, Mapping) else {}
-            instructions = answer.get("VoiceElements_Instructions") or {}
-            adapters[guid] = instructions.get("defaultToolsUrlAdapter") if isinstance(instructions, Mapping) else None
+            adapters[guid] = _recorded_adapter(exchange)
             last = guid
         else:
             # A tool call whose URL and body do not name the call belongs to the latest call started.
@@ -463,38 +197,31 @@ def _session_of(exchange: RecordedExchange, adapters: Mapping[str, str | None]) 
     if exchange.kind != "tool":
         guid = exchange.body.get("sessionGuid") if isinstance(exchange.body, Mapping) else None
         return str(guid) if guid else None
-    guid = _wrapper(exchange.body).get("sessionGuid")
+    guid = ToolInvocation.raw_wrapper(exchange.body).get("sessionGuid")
     if guid:
         return str(guid)
-    from vns_sdk.models import ToolsUrlAdapter
-
-    parts = urlsplit(exchange.path)
     for template in {adapter for adapter in adapters.values() if adapter}:
-        found = _adapter_fields(ToolsUrlAdapter(template), parts.path, parts.query)
+        found = _url_metadata(template, exchange.path)
         if found and found.session_guid:
             return str(found.session_guid)
     return None
 
 
-def _adapter_fields(adapter: Any, path: str, query: str) -> Any:
-    # The adapter's part of the path follows the tools route ("/vns/tools/<adapter part>").
-    head, found, tail = path.partition("/tools")
-    if not found:
-        return None
+def _url_metadata(adapter: str, path: str) -> VoiceElementsInvokeTool | None:
     try:
-        return adapter.parse(tail, dict(parse_qsl(query, keep_blank_values=True)))
+        return ToolsUrlAdapter(adapter).parse_url(path, route=_TOOLS_ROUTE)
     except ValueError:
         return None
 
 
-async def _replay_call(simulator: Any, recorded: list[RecordedExchange]) -> list[ReplayedExchange]:
-    from vns_sdk.exceptions import SimulationError
-    from vns_sdk.testing.core import AsyncSimulatedCall
-
+async def _replay_call(
+    client: httpx.AsyncClient, target: AppTarget, recorded: list[RecordedExchange]
+) -> list[ReplayedExchange]:
     start, rest = recorded[0], recorded[1:]
     old_guid = str(start.body.get("sessionGuid"))
     request = {**start.body, "sessionGuid": _fresh_guid()}
-    call: AsyncSimulatedCall = simulator._new_call(simulator._client, request)
+    # Not validated: a replay reports what differs from the recording rather than stopping at it.
+    call = AsyncSimulatedCall(client, request, prefix=target.prefix, webhook_headers=target.headers, validate=False)
     try:
         await call.start()
     except SimulationError as exc:
@@ -535,36 +262,34 @@ async def _replay_call(simulator: Any, recorded: list[RecordedExchange]) -> list
 
 
 def _recorded_ccid(start: RecordedExchange) -> str | None:
-    answer = start.response_body if isinstance(start.response_body, Mapping) else {}
-    instructions = answer.get("VoiceElements_Instructions")
-    value = instructions.get("customerCallId") if isinstance(instructions, Mapping) else None
+    value = _instruction(start, "customerCallId")
     value = value or (start.body.get("customerCallId") if isinstance(start.body, Mapping) else None)
     return str(value) if value else None
 
 
 def _recorded_adapter(start: RecordedExchange) -> str | None:
+    adapter = _instruction(start, "defaultToolsUrlAdapter")
+    return str(adapter) if adapter else None
+
+
+def _instruction(start: RecordedExchange, key: str) -> Any:
+    # Read as recorded, without the wire model: a CallStart answer that no longer fits must still be replayed.
     answer = start.response_body if isinstance(start.response_body, Mapping) else {}
     instructions = answer.get("VoiceElements_Instructions")
-    adapter = instructions.get("defaultToolsUrlAdapter") if isinstance(instructions, Mapping) else None
-    return str(adapter) if adapter else None
+    return instructions.get(key) if isinstance(instructions, Mapping) else None
 
 
 def _recorded_tool(exchange: RecordedExchange, adapter: str | None) -> tuple[str | None, dict[str, Any]]:
     if exchange.tool:
         return exchange.tool, exchange.arguments
     if adapter:
-        from vns_sdk.models import ToolsUrlAdapter
-
-        parts = urlsplit(exchange.path)
-        found = _adapter_fields(ToolsUrlAdapter(adapter), parts.path, parts.query)
+        found = _url_metadata(adapter, exchange.path)
         if found is not None and found.tool_name:
             return str(found.tool_name), exchange.arguments
     return None, exchange.arguments
 
 
-def _schema_problems(call: Any, tool: str, arguments: Mapping[str, Any]) -> list[str]:
-    from vns_sdk.testing._checks import argument_problems
-
+def _schema_problems(call: AsyncSimulatedCall, tool: str, arguments: Mapping[str, Any]) -> list[str]:
     function = call.tools.get(tool)
     if function is None:
         return [f"the app no longer offers the tool {tool!r} (it offers: {', '.join(call.tools) or 'none'})"]
@@ -589,8 +314,6 @@ def _result(recorded: RecordedExchange, status: int | None, body: Any, names: Ma
 
 
 def _compare(recorded: RecordedExchange, status: int | None, body: Any, names: Mapping[str, str]) -> list[str]:
-    from vns_sdk.testing.assertions import differences
-
     if status != recorded.status:
         # Another status means another kind of answer: the body is shown, not compared field by field.
         now_text = json.dumps(redact(body), ensure_ascii=False) if not isinstance(body, str) else body
@@ -630,8 +353,6 @@ def _normalized(value: Any, names: Mapping[str, str], key: str = "") -> Any:
 
 
 def _fresh_guid() -> str:
-    import uuid
-
     return str(uuid.uuid4())
 
 

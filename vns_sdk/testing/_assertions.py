@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vns_sdk.exceptions import SimulationError
 
-if TYPE_CHECKING:
-    from vns_sdk.testing.simulator import SimulatedCall
-
-__all__ = ["assert_matches", "assert_tool_reply", "differences"]
-
-_MISSING = object()
+__all__ = ["assert_matches", "check_reply", "differences"]
 
 
 def differences(
@@ -99,30 +94,16 @@ def assert_matches(actual: Any, expected: Any, *, partial: bool = False, what: s
         )
 
 
-def assert_tool_reply(
-    call: SimulatedCall,
-    tool: str,
-    arguments: Mapping[str, Any] | None = None,
-    *,
-    expect: Mapping[str, Any],
-    partial: bool = False,
-) -> dict[str, Any]:
-    """Call a tool in a simulated call and assert its reply (a function form of `SimulatedCall.assert_reply`).
+def check_reply(
+    tool: str, arguments: Mapping[str, Any], reply: Any, *, expect: Mapping[str, Any], partial: bool = False
+) -> None:
+    """Check a tool's reply against the one expected (what ``assert_reply`` checks, sync or async).
 
-    Args:
-        call: The simulated call.
-        tool: The tool's name.
-        arguments: The arguments the model sends (wire names).
-        expect: The reply expected, or its part that matters with ``partial=True``.
-        partial: Compare only the keys present in `expect`.
-
-    Returns:
-        The reply.
+    Raises:
+        SimulationError: The reply differs; the message shows the call, what was expected and what came back.
     """
     __tracebackhide__ = True
-    reply = call.invoke(tool, **dict(arguments or {}))
-    assert_matches(reply, expect, partial=partial, what=f"{tool}({_show(dict(arguments or {}))})")
-    return reply
+    assert_matches(reply, expect, partial=partial, what=f"{tool}({_show(arguments, limit=None)})")
 
 
 def _is_list(value: Any) -> bool:
@@ -135,9 +116,9 @@ def _names(items: Sequence[Any]) -> list[str] | None:
     return None
 
 
-def _show(value: Any, limit: int = 600) -> str:
+def _show(value: Any, limit: int | None = 600) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."

@@ -1,4 +1,4 @@
-"""Keys and tokens out of everything the harness writes or shows: transcripts, reports, failure messages."""
+"""Keys and tokens out of everything written or shown of a webhook: transcripts, reports, failure messages."""
 
 from __future__ import annotations
 

@@ -15,66 +15,30 @@ event loop, as `starlette.testclient` does.
 
 from __future__ import annotations
 
-import base64
-import functools
 import os
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, AsyncExitStack, ExitStack, suppress
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from vns_sdk.exceptions import ConfigurationError, SimulationError
-from vns_sdk.testing._runtime import open_client
-from vns_sdk.testing.core import SOFTWARE_VERSION, AsyncSimulatedCall, call_start_body, check_reply
-from vns_sdk.testing.exchange import Exchange, format_exchanges
+from vns_sdk._exchange import Exchange, format_exchanges
+from vns_sdk._transcript import TranscriptWriter
+from vns_sdk.exceptions import SimulationError
+from vns_sdk.testing._call import AsyncSimulatedCall
+from vns_sdk.testing._fakes import SOFTWARE_VERSION, call_start_body
+from vns_sdk.testing._runtime import AppTarget, open_client
+from vns_sdk.testing._scenario_file import Scenario, load_scenario
+from vns_sdk.testing._scenario_play import ScenarioResult, play
+from vns_sdk.testing._sync_call import CallScope, SimulatedCall
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
 
-    from vns_sdk.models import CallStartResponse, FunctionTool, RealtimeSession
-    from vns_sdk.testing.scenario import Scenario, ScenarioResult
-
-__all__ = ["SimulatedCall", "VNSSimulator", "webhook_headers"]
-
-T = TypeVar("T")
-
-
-def webhook_headers(app: Any = None, webhook_token: str | None = None) -> dict[str, str]:
-    """The credentials VNS presents on CallStart and CallEnd, for this app.
-
-    The token given wins; else the app's own (a `VNSApp`'s first webhook token, in the header it is
-    configured to read, or its Basic credentials); else ``VNS_WEBHOOK_TOKEN``. An app in insecure
-    development mode needs none.
-    """
-    settings = getattr(app, "settings", None)
-    header = str(getattr(settings, "webhook_header", None) or "Authorization")
-    token = webhook_token
-    if token is None and settings is not None:
-        tokens = getattr(settings, "webhook_token", None) or []
-        tokens = [tokens] if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) else tokens
-        if tokens:
-            token = _secret(tokens[0])
-        else:
-            basic = getattr(settings, "webhook_basic_auth", None) or []
-            if basic:
-                pair = base64.b64encode(_secret(basic[0]).encode()).decode()
-                return {"Authorization": f"Basic {pair}"}
-            if getattr(settings, "insecure_dev", False):
-                return {}
-    if token is None:
-        token = os.environ.get("VNS_WEBHOOK_TOKEN", "").split(",")[0].strip() or None
-    if token is None:
-        return {}
-    return {header: f"Bearer {token}" if header.lower() == "authorization" else token}
-
-
-def _secret(value: Any) -> str:
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter() if getter else value)
+__all__ = ["VNSSimulator"]
 
 
 class VNSSimulator:
@@ -104,19 +68,16 @@ class VNSSimulator:
         validate: bool = True,
         timeout: float = 30.0,
     ) -> None:
-        if (app is None) == (url is None):
-            raise ConfigurationError("VNSSimulator needs either an app (VNSSimulator(app)) or a URL (url=...).")
+        target = AppTarget.resolve(app, url=url, webhook_token=webhook_token, prefix=prefix)
         self.app = app
-        self.url = url.rstrip("/") if url else None
-        self.prefix = prefix if prefix is not None else str(getattr(getattr(app, "settings", None), "prefix", "/vns"))
+        self.url = target.url
+        self.prefix = target.prefix
         self.validate = validate
         self.timeout = timeout
         self.exchanges: list[Exchange] = []
-        self._headers = webhook_headers(app, webhook_token)
+        self._headers = dict(target.headers)
         self._recorder: Callable[[Exchange], None] | None = None
         if record is not None:
-            from vns_sdk.testing.transcript import TranscriptWriter
-
             self._recorder = TranscriptWriter(Path(record))
         self._client: httpx.AsyncClient | None = None  # set while `async with` the simulator
         self._async_stack: AsyncExitStack | None = None
@@ -171,7 +132,7 @@ class VNSSimulator:
             software_version=software_version,
             extra=extra,
         )
-        return _CallScope(self, body)
+        return CallScope(lambda: self._sync_call(body))
 
     def close(self) -> None:
         """Shut down the in-process app's lifespan and the background event loop."""
@@ -187,6 +148,10 @@ class VNSSimulator:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def _sync_call(self, body: dict[str, Any]) -> SimulatedCall:
+        portal, client = self._sync_runtime()
+        return SimulatedCall(self._new_call(client, body), portal)
 
     def _sync_runtime(self) -> tuple[BlockingPortal, httpx.AsyncClient]:
         if self._portal is None or self._sync_client is None:
@@ -271,9 +236,7 @@ class VNSSimulator:
             SimulationError: A step did not answer as expected (the message is the scenario's report).
         """
         __tracebackhide__ = True
-        from vns_sdk.testing.scenario import run_scenario
-
-        result = run_scenario(scenario, simulator=self)
+        result = play(scenario if isinstance(scenario, Scenario) else load_scenario(scenario), self.call)
         if not result.ok:
             raise SimulationError(result.render(exchanges=True)) from None
         return result
@@ -295,37 +258,6 @@ class VNSSimulator:
         self.exchanges.append(exchange)
         if self._recorder is not None:
             self._recorder(exchange)
-
-
-class _CallScope(AbstractContextManager["SimulatedCall"]):
-    """`VNSSimulator.call`: CallStart on entering, CallEnd on leaving (the frames stay out of tracebacks)."""
-
-    def __init__(self, simulator: VNSSimulator, body: dict[str, Any]) -> None:
-        self._simulator = simulator
-        self._body = body
-        self._call: SimulatedCall | None = None
-
-    def __enter__(self) -> SimulatedCall:
-        __tracebackhide__ = True
-        portal, client = self._simulator._sync_runtime()
-        call = SimulatedCall(self._simulator._new_call(client, self._body), portal)
-        call._run(call.core.start)
-        self._call = call
-        return call
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        __tracebackhide__ = True
-        call, self._call = self._call, None
-        if call is None or call.ended:
-            return
-        if exc is None:
-            call._run(call.core.end)
-            return
-        # The block's own failure matters more than the hang-up's.
-        with suppress(Exception):
-            call._run(call.core.end)
 
 
 class _AsyncCallScope(AbstractAsyncContextManager["AsyncSimulatedCall"]):
@@ -367,149 +299,3 @@ class _AsyncCallScope(AbstractAsyncContextManager["AsyncSimulatedCall"]):
                         await call.end()
         finally:
             await self._stack.aclose()
-
-
-class SimulatedCall:
-    """A call in progress (sync API), placed by `VNSSimulator.call`. It mirrors `AsyncSimulatedCall`."""
-
-    def __init__(self, core: AsyncSimulatedCall, portal: BlockingPortal) -> None:
-        self.core = core
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return repr(self.core).replace("AsyncSimulatedCall", "SimulatedCall", 1)
-
-    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        try:
-            return self._portal.call(functools.partial(fn, *args, **kwargs))
-        except SimulationError as exc:
-            # The frames of the background loop say nothing to the reader: show the test's own line.
-            raise exc.with_traceback(None) from None
-
-    @property
-    def session_guid(self) -> str:
-        """VNS's identifier of the call."""
-        return self.core.session_guid
-
-    @property
-    def customer_call_id(self) -> str | None:
-        """The customerCallId VNS carries into tool calls and CallEnd."""
-        return self.core.customer_call_id
-
-    @property
-    def outbound(self) -> bool:
-        """Whether the call was placed through the outbound API."""
-        return self.core.outbound
-
-    @property
-    def request(self) -> dict[str, Any]:
-        """The CallStart body that was sent (wire names)."""
-        return self.core.request
-
-    @property
-    def response(self) -> CallStartResponse:
-        """The CallStart answer, parsed."""
-        return self.core.response
-
-    @property
-    def session(self) -> RealtimeSession:
-        """The Realtime session the app configured for the call."""
-        return self.core.session
-
-    @property
-    def instructions(self) -> str | None:
-        """The instructions the model got."""
-        return self.core.instructions
-
-    @property
-    def tools(self) -> dict[str, FunctionTool]:
-        """The function tools offered to the model, by name."""
-        return self.core.tools
-
-    @property
-    def max_seconds(self) -> int:
-        """The call's time limit, in seconds."""
-        return self.core.max_seconds
-
-    @property
-    def exchanges(self) -> list[Exchange]:
-        """Every request of the call and its answer, in order."""
-        return self.core.exchanges
-
-    @property
-    def ended(self) -> bool:
-        """Whether CallEnd has been sent."""
-        return self.core.ended
-
-    @property
-    def end_response(self) -> dict[str, Any] | None:
-        """The CallEnd acknowledgement, once the call ended."""
-        return self.core.end_response
-
-    def invoke(self, tool: str, /, **arguments: Any) -> dict[str, Any]:
-        """Call a tool as the model would, through VNS, and return the reply; see `AsyncSimulatedCall.invoke`."""
-        __tracebackhide__ = True
-        result: dict[str, Any] = self._run(self.core.invoke, tool, **arguments)
-        return result
-
-    def invoke_raw(
-        self,
-        tool: str,
-        arguments: Mapping[str, Any] | None = None,
-        *,
-        headers: Mapping[str, str | None] | None = None,
-        body: Any = None,
-        url: str | None = None,
-    ) -> httpx.Response:
-        """Send a tool call without any check; see `AsyncSimulatedCall.invoke_raw`."""
-        response: httpx.Response = self._run(self.core.invoke_raw, tool, arguments, headers=headers, body=body, url=url)
-        return response
-
-    def tool_request(self, tool: str, arguments: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The URL and body VNS would send for this tool call."""
-        return self.core.tool_request(tool, arguments)
-
-    def model_event(self, reply: Mapping[str, Any], *, call_id: str | None = None) -> dict[str, Any]:
-        """What the model receives for a tool reply; see `AsyncSimulatedCall.model_event`."""
-        return self.core.model_event(reply, call_id=call_id)
-
-    def assert_reply(
-        self, tool: str, /, *, expect: Mapping[str, Any], partial: bool = False, **arguments: Any
-    ) -> dict[str, Any]:
-        """Call a tool and check its reply; see `AsyncSimulatedCall.assert_reply`."""
-        __tracebackhide__ = True
-        reply = self.invoke(tool, **arguments)
-        check_reply(tool, arguments, reply, expect=expect, partial=partial)
-        return reply
-
-    def end(
-        self,
-        status: int = 0,
-        error_message: str | None = None,
-        *,
-        call_referred_out: bool = False,
-        transfers: list[Any] | None = None,
-        outbound_call_result: dict[str, Any] | None = None,
-        log_information: dict[str, Any] | None = None,
-        connected: bool = True,
-        duration: float | None = None,
-    ) -> dict[str, Any]:
-        """Hang up: send CallEnd and check the acknowledgement; see `AsyncSimulatedCall.end`."""
-        __tracebackhide__ = True
-        result: dict[str, Any] = self._run(
-            self.core.end,
-            status,
-            error_message,
-            call_referred_out=call_referred_out,
-            transfers=transfers,
-            outbound_call_result=outbound_call_result,
-            log_information=log_information,
-            connected=connected,
-            duration=duration,
-        )
-        return result
-
-    def format_exchanges(self) -> str:
-        """The call's exchanges, printed readably."""
-        return format_exchanges(self.exchanges)

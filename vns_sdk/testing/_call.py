@@ -1,6 +1,6 @@
 """`AsyncSimulatedCall`: one phone call, simulated over the wire exactly as VNS places it.
 
-The sync `SimulatedCall` in `vns_sdk.testing.simulator` runs this same code in a background event loop.
+The sync `SimulatedCall` runs this same code in a background event loop.
 """
 
 from __future__ import annotations
@@ -9,85 +9,25 @@ import json
 import random
 import secrets
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from vns_sdk._exchange import Exchange, ExchangeKind
+from vns_sdk._redaction import redact
 from vns_sdk.exceptions import SimulationError
-from vns_sdk.testing._checks import (
-    argument_problems,
-    call_start_problems,
-    excerpt,
-    function_tools,
-    json_body,
-    parse_call_start,
-)
-from vns_sdk.testing._redaction import redact, redact_text
-from vns_sdk.testing.assertions import assert_matches
-from vns_sdk.testing.exchange import Exchange, ExchangeKind
+from vns_sdk.models.call_end import CallEndRequest
+from vns_sdk.models.tool_call import vns_tool_request
+from vns_sdk.testing._answers import call_end_answer, call_start_answer, json_text, tool_reply
+from vns_sdk.testing._assertions import check_reply
+from vns_sdk.testing._checks import argument_problems, function_tools, json_body
 
 if TYPE_CHECKING:
     from vns_sdk.models import CallStartResponse, FunctionTool, RealtimeSession
 
-__all__ = ["AsyncSimulatedCall", "call_start_body", "check_reply"]
-
-SOFTWARE_VERSION = "1.0.0.0"
-_NAMES = ("John Smith", "Jane Doe", "Maria Garcia", "Wei Chen", "Aisha Khan", "Tom Becker", "Priya Patel")
-_AREAS = ("303", "720", "212", "415", "512", "617", "305")
-# Tool-call replies the SDK's app answers when its own parts disagree; never what a test wants.
-_DISAGREEMENTS = {
-    "invalid_arguments": "its handler rejected arguments that the tool's declared schema accepts, so the schema the "
-    "model sees no longer matches the function",
-    "unknown_tool": "the app offered this tool at CallStart but does not know it when called",
-}
-
-
-def _phone() -> str:
-    # 555-0100..0199 numbers are reserved for fiction; VNS sends 10-digit North American numbers.
-    return f"{random.choice(_AREAS)}5550{random.randint(100, 199)}"
-
-
-def call_start_body(
-    *,
-    caller_id: str | None = None,
-    caller_id_name: str | None = None,
-    called_number: str | None = None,
-    outbound: bool = False,
-    customer_call_id: str | None = None,
-    session_guid: str | None = None,
-    call_start: datetime | None = None,
-    software_version: str = SOFTWARE_VERSION,
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The body of a CallStart webhook as VNS sends it, with realistic values for what is not given.
-
-    Args:
-        caller_id: The calling number (default: a random fictional 10-digit number).
-        caller_id_name: The caller's display name (default: a random name).
-        called_number: The DID called (default: a random fictional number).
-        outbound: Whether the call was placed through the outbound API.
-        customer_call_id: Your identifier of the call (outbound calls carry the one given when dialing).
-        session_guid: VNS's identifier of the call (default: a new UUID).
-        call_start: When the call began (default: now, UTC).
-        software_version: The VNS version VNS reports.
-        extra: More fields to send, for example fields a future VNS adds.
-    """
-    start = (call_start or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    body: dict[str, Any] = {
-        "sessionGuid": session_guid or str(uuid.uuid4()),
-        "calledNumber": called_number or _phone(),
-        "callerId": caller_id or _phone(),
-        "callerIdName": caller_id_name if caller_id_name is not None else random.choice(_NAMES),
-        "outboundTriggered": outbound,
-        "softwareVersion": software_version,
-        "callStart": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "customerCallId": customer_call_id,
-    }
-    body.update(extra or {})
-    return body
+__all__ = ["AsyncSimulatedCall"]
 
 
 class AsyncSimulatedCall:
@@ -116,7 +56,6 @@ class AsyncSimulatedCall:
         self._webhook_headers = dict(webhook_headers)
         self._validate = validate
         self._on_exchange = on_exchange
-        self._started_at = time.monotonic()
         self.request = request
         self.response: CallStartResponse
         self.exchanges: list[Exchange] = []
@@ -175,39 +114,9 @@ class AsyncSimulatedCall:
         """Send CallStart and check the answer (`VNSSimulator.acall` does this for you)."""
         __tracebackhide__ = True
         response, exchange = await self._post("call_start", self._url("/call-start"), self.request)
-        body, _ = json_body(response)  # the exchange keeps a redacted copy; the call needs the real headers
-        where = f"CallStart (POST {exchange.path}) was answered with HTTP {response.status_code}"
-        if response.status_code in (401, 403) and not self._webhook_headers:
-            raise SimulationError(
-                f"{where}: the simulator sent no webhook token. Pass webhook_token= to VNSSimulator, "
-                "or set VNS_WEBHOOK_TOKEN.\n  answer: " + _shown(response),
-                status=response.status_code,
-                body=redact(body),
-            )
-        if response.status_code != 200:
-            refused = " (the app refused the call)" if response.status_code == 403 else ""
-            raise SimulationError(
-                f"{where}{refused}; VNS needs a 200 with the call's instructions.\n  answer: {_shown(response)}",
-                status=response.status_code,
-                body=redact(body),
-            )
-        _, not_json = json_body(response)
-        if not_json:
-            raise SimulationError(
-                f"{where} but {not_json}.\n  answer: {_shown(response)}", status=200, body=redact(body)
-            )
-        answer, problems = parse_call_start(body)
-        if answer is not None and self._validate:
-            problems = call_start_problems(answer)
-        if problems or answer is None:
-            raise SimulationError(
-                "The CallStart answer is not one VNS can use:\n"
-                + "\n".join(f"  - {problem}" for problem in problems)
-                + f"\n  answer: {_shown(response, 1500)}",
-                status=200,
-                body=redact(body),
-            )
-        self.response = answer
+        self.response = call_start_answer(
+            response, exchange.path, sent_credentials=bool(self._webhook_headers), validate=self._validate
+        )
 
     # -- tool calls ------------------------------------------------------------------------------------
 
@@ -237,38 +146,12 @@ class AsyncSimulatedCall:
             if problems:
                 raise SimulationError(
                     f"The model could not call {tool} with these arguments: the tool's declared schema rejects them.\n"
-                    f"  arguments: {_json(arguments)}\n"
+                    f"  arguments: {json_text(arguments)}\n"
                     + "\n".join(f"  - {problem}" for problem in problems)
-                    + f"\n  schema: {_json(function.parameters)}"
+                    + f"\n  schema: {json_text(function.parameters)}"
                 )
         response = await self.invoke_raw(tool, arguments)
-        body, not_json = json_body(response)
-        sent = f"{tool}({_json(arguments)}) -> POST {_path(str(response.request.url))}"
-        if response.status_code != 200:
-            raise SimulationError(
-                f"Tool call {sent} was answered with HTTP {response.status_code}; the model only hears a 200 with "
-                f"a JSON object.\n  answer: {_shown(response)}",
-                status=response.status_code,
-                body=redact(body),
-            )
-        if not_json or not isinstance(body, dict):
-            why = not_json or f"the body is JSON but not an object ({type(body).__name__})"
-            raise SimulationError(
-                f"Tool call {sent} was answered, but {why}; VNS feeds the model a JSON object.\n"
-                f"  answer: {_shown(response)}",
-                status=200,
-                body=redact(body),
-            )
-        disagreement = _DISAGREEMENTS.get(str(body.get("error"))) if self._validate else None
-        if disagreement:
-            raise SimulationError(
-                f"Tool call {sent}: {disagreement}.\n  reply: {_json(body)}\n  schema: {_json(function.parameters)}\n"
-                "  (to test a reply the model is meant to hear, such as a rule the schema cannot express, "
-                "use call.invoke_raw)",
-                status=200,
-                body=redact(body),
-            )
-        return body
+        return tool_reply(response, tool, arguments, function.parameters, validate=self._validate)
 
     async def invoke_raw(
         self,
@@ -308,17 +191,15 @@ class AsyncSimulatedCall:
         With a null ``defaultToolsUrlAdapter`` the call's metadata travels in the body, in the
         ``VoiceElements_InvokeTool`` wrapper beside the arguments; with an adapter it travels in the URL.
         """
-        from vns_sdk.models import ToolsUrlAdapter
-
         instructions = self.response.voice_elements_instructions
-        base = instructions.default_tools_url_base.url
-        if instructions.default_tools_url_adapter is None:
-            wrapper = {"toolName": tool, "sessionGuid": self.session_guid, "customerCallId": self.customer_call_id}
-            return base, {"VoiceElements_InvokeTool": wrapper, **arguments}
-        url = ToolsUrlAdapter(instructions.default_tools_url_adapter).render(
-            base, tool_name=tool, session_guid=self.session_guid, customer_call_id=self.customer_call_id
+        return vns_tool_request(
+            instructions.default_tools_url_base.url,
+            instructions.default_tools_url_adapter,
+            tool_name=tool,
+            arguments=arguments,
+            session_guid=self.session_guid,
+            customer_call_id=self.customer_call_id,
         )
-        return url, dict(arguments)
 
     def model_event(self, reply: Mapping[str, Any], *, call_id: str | None = None) -> dict[str, Any]:
         """What the model receives for a tool reply: the Realtime ``conversation.item.create`` event.
@@ -385,8 +266,6 @@ class AsyncSimulatedCall:
             The acknowledgement.
         """
         __tracebackhide__ = True
-        from vns_sdk.models import CallEndRequest, CallEndResponse
-
         self._require_live("end it")
         self.ended = True
         started = _parse_time(str(self.request.get("callStart") or "")) or datetime.now(timezone.utc)
@@ -412,24 +291,8 @@ class AsyncSimulatedCall:
         )
         body = report.model_dump(mode="json", by_alias=True)
         response, exchange = await self._post("call_end", self._url("/call-end"), body)
-        answer, not_json = json_body(response)
-        where = f"CallEnd (POST {exchange.path}) was answered with HTTP {response.status_code}"
-        if response.status_code != 200 or not_json or not isinstance(answer, dict):
-            raise SimulationError(
-                f'{where}; VNS expects a 200 with {{"status": 0, "errorMessage": "Success"}}.\n'
-                f"  answer: {_shown(response)}",
-                status=response.status_code,
-                body=redact(answer),
-            )
-        ack = CallEndResponse.model_validate(answer)
-        if self._validate and ack.status != 0:
-            raise SimulationError(
-                f"{where} but status {ack.status} ({ack.error_message}); a CallEnd the app took in answers status 0.",
-                status=200,
-                body=redact(answer),
-            )
-        self.end_response = answer
-        return answer
+        self.end_response = call_end_answer(response, exchange.path, validate=self._validate)
+        return self.end_response
 
     async def end_raw(
         self, body: Mapping[str, Any] | None = None, *, headers: Mapping[str, str | None] | None = None
@@ -442,7 +305,11 @@ class AsyncSimulatedCall:
         """
         self._require_live("end it")
         self.ended = True
-        report = dict(body) if body is not None else {"sessionGuid": self.session_guid, "status": 0}
+        if body is None:
+            minimal = CallEndRequest(session_guid=self.session_guid, status=0)
+            report = minimal.model_dump(mode="json", exclude_unset=True)
+        else:
+            report = dict(body)
         response, _ = await self._post(
             "call_end", self._url("/call-end"), report, headers=_merged(self._webhook_headers, headers)
         )
@@ -502,13 +369,6 @@ class AsyncSimulatedCall:
         return response, exchange
 
 
-def _shown(response: httpx.Response, limit: int = 500) -> str:
-    # What a failure message shows of an answer: never the keys and tokens in it (CallStart carries both).
-    body, not_json = json_body(response)
-    text = redact_text(response.text) if not_json else json.dumps(redact(body), ensure_ascii=False)
-    return excerpt(text, limit)
-
-
 def _merged(base: Mapping[str, str], changes: Mapping[str, str | None] | None) -> dict[str, str]:
     merged = dict(base)
     for name, value in (changes or {}).items():
@@ -517,30 +377,6 @@ def _merged(base: Mapping[str, str], changes: Mapping[str, str | None] | None) -
         if value is not None:
             merged[name] = value
     return merged
-
-
-def check_reply(
-    tool: str, arguments: Mapping[str, Any], reply: Any, *, expect: Mapping[str, Any], partial: bool = False
-) -> None:
-    """Check a tool's reply against the one expected (what ``assert_reply`` checks, sync or async).
-
-    Raises:
-        SimulationError: The reply differs; the message shows the call, what was expected and what came back.
-    """
-    __tracebackhide__ = True
-    assert_matches(reply, expect, partial=partial, what=f"{tool}({_json(arguments)})")
-
-
-def _json(value: Any) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _path(url: str) -> str:
-    parsed = httpx.URL(url)
-    return parsed.raw_path.decode("ascii", "replace")
 
 
 def _parse_time(text: str) -> datetime | None:
