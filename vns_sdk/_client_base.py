@@ -51,14 +51,7 @@ def _missing_from_environment(api_url: str | None, api_token: str | None) -> tup
 class BaseVNSClient:
     """Everything the two clients share except I/O: settings, requests, answers, errors and retry policy.
 
-    Args:
-        api_url: The outbound-call endpoint. Defaults to VNS_API_URL, then to `DEFAULT_API_URL`.
-        api_token: The VNS API token, sent as ``Authorization: Bearer <token>``. Defaults to VNS_API_TOKEN.
-        timeout: Seconds to wait for VNS (a float for every phase, or an `httpx.Timeout`).
-        max_retries: How many times to retry a request whose connection could not be opened.
-
-    Raises:
-        ConfigurationError: No token is given or set in VNS_API_TOKEN, or the URL is not http(s).
+    It takes the arguments of `VNSClient` but ``transport``, and checks them as `VNSClient` says.
     """
 
     def __init__(
