@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-__all__ = ["argument_problems", "field_problems", "plain_problem", "problem_summary"]
+__all__ = ["argument_problems", "field_problems", "problem_summary"]
 
 _MAX_PROBLEMS = 10
 _MAX_PROBLEM_CHARS = 200
@@ -87,14 +87,14 @@ def argument_problems(exc: ValidationError, argument: Callable[[tuple[int | str,
     problems: dict[str, list[str]] = {}
     for error in _errors(exc):
         texts = problems.setdefault(argument(error["loc"]), [])
-        text = plain_problem(error)
+        text = _plain_problem(error)
         if text not in texts:
             texts.append(text)
     # One entry per argument: the members of a union each report, "must be a number or must be text".
     return [{"argument": arg, "problem": " or ".join(texts)} for arg, texts in problems.items()][:_MAX_PROBLEMS]
 
 
-def plain_problem(error: ErrorDetails) -> str:
+def _plain_problem(error: ErrorDetails) -> str:
     """What is wrong, in words that follow the argument's name: ``must be a whole number``.
 
     Common errors have words of their own; others keep pydantic's message without its subject, shortened
