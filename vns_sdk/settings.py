@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "VNSSettings"]
+from vns_sdk._problems import problem_summary
+from vns_sdk.exceptions import ConfigurationError
+
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "VNSSettings", "from_environment"]
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
@@ -119,3 +122,16 @@ class VNSSettings(BaseSettings):
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _split_secrets(value)
+
+
+def from_environment() -> VNSSettings:
+    """The settings the environment holds, for a part of vns-sdk built without an app (a client, a store).
+
+    Raises:
+        ConfigurationError: A variable holds a value its setting does not accept (the message names the
+            setting, never the value).
+    """
+    try:
+        return VNSSettings()
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid setting in the environment: {problem_summary(exc)}") from None

@@ -82,6 +82,17 @@ def test_dot_env_is_read_and_the_environment_wins(
     assert "https://agent.example.com/hooks/call-start" in result.stdout
 
 
+def test_dot_env_values_are_read_as_dotenv_writes_them(run: Callable[..., Result], write: Writer) -> None:
+    # A quoted value may span lines; ${...} is kept as written (no interpolation, as docker --env-file).
+    write("plain.py", "from vns_sdk import VNSApp\napp = VNSApp()\n")
+    write(".env", 'VNS_INSTRUCTIONS="Be brief.\nGreet #1 by name."\nVNS_VOICE=${NOT_EXPANDED}\n')
+    result = run("session", "plain.py")
+    assert result.exit_code == 0, result.output
+    session = json.loads(result.stdout)["session"]
+    assert session["instructions"] == "Be brief.\nGreet #1 by name."
+    assert session["audio"]["output"]["voice"] == "${NOT_EXPANDED}"
+
+
 @pytest.mark.parametrize(
     ("files", "argument", "message"),
     [

@@ -13,7 +13,7 @@ import pytest
 from vns_sdk import AsyncVNSClient, VNSClient, __version__
 from vns_sdk.client import DEFAULT_API_URL
 from vns_sdk.exceptions import ConfigurationError, VNSConnectionError, VNSStatusError, VNSTimeoutError
-from vns_sdk.models import OutboundCallResponse
+from vns_sdk.models import OutboundCallRequest, OutboundCallResponse
 
 TOKEN = "tok-3f9a-SECRET"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -216,6 +216,47 @@ def test_settings_come_from_the_environment(dial: Callable[..., Any], monkeypatc
     assert from_env.headers["Authorization"] == "Bearer from-env"
     assert str(explicit.url) == "https://other.example.test/dial"
     assert explicit.headers["Authorization"] == "Bearer explicit"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_send_places_a_call_described_by_an_outbound_call_request(kind: str) -> None:
+    vns = answer(SUCCESS)
+    call = OutboundCallRequest(called_number="3032639999", caller_id="7206999999", customer_call_id="abc123")
+    transport = httpx.MockTransport(vns)
+    if kind == "sync":
+        with VNSClient(api_token=TOKEN, transport=transport) as client:
+            result = client.send(call)
+    else:
+
+        async def send() -> OutboundCallResponse:
+            async with AsyncVNSClient(api_token=TOKEN, transport=transport) as client:
+                return await client.send(call)
+
+        result = asyncio.run(send())
+    assert result.ok
+    (request,) = vns.seen  # type: ignore[attr-defined]
+    assert json.loads(request.content) == {
+        "customerCallId": "abc123",
+        "calledNumber": "3032639999",
+        "callerId": "7206999999",
+    }
+
+
+def test_send_checks_the_request_before_anything_is_sent() -> None:
+    vns = answer(SUCCESS)
+    with VNSClient(api_token=TOKEN, transport=httpx.MockTransport(vns)) as client, pytest.raises(ValueError):
+        client.send(OutboundCallRequest(called_number="3032639999", caller_id=""))
+    assert vns.seen == []  # type: ignore[attr-defined]
+
+
+def test_an_invalid_setting_in_the_environment_is_named_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VNS_API_TOKEN", "from-env")
+    monkeypatch.setenv("VNS_MAX_SECONDS", "secret-looking-value")
+    with pytest.raises(ConfigurationError, match="invalid setting in the environment: max_seconds") as caught:
+        VNSClient()
+    assert "secret-looking-value" not in str(caught.value)
+    # Given both settings, the client reads nothing from the environment.
+    VNSClient(api_url=DEFAULT_API_URL, api_token=TOKEN).close()
 
 
 @pytest.mark.parametrize("client_class", [VNSClient, AsyncVNSClient])

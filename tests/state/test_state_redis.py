@@ -130,6 +130,13 @@ def test_the_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert repr(store) == "RedisCallStateStore('redis://127.0.0.1:6399/3', key_prefix='vns:')"
 
 
+def test_an_invalid_setting_in_the_environment_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VNS_REDIS_URL", raising=False)
+    monkeypatch.setenv("VNS_TOOL_TIMEOUT", "-1")
+    with pytest.raises(ConfigurationError, match="invalid setting in the environment: tool_timeout"):
+        RedisCallStateStore()
+
+
 def test_no_url_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VNS_REDIS_URL", raising=False)
     with pytest.raises(ConfigurationError, match="VNS_REDIS_URL"):

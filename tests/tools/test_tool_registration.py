@@ -284,3 +284,24 @@ def test_local_classes_in_postponed_annotations_are_found() -> None:
 
     tool = ToolRouter().add_tool(book)
     assert tool.parameters["properties"]["booking"]["properties"] == {"day": {"type": "string"}}
+
+
+class Reading(BaseModel):
+    meter: str
+    value: float
+
+
+class MeterBook:
+    """Records a meter reading."""
+
+    def __call__(self, reading: Reading, call: CallContext) -> dict[str, str]:
+        return {"meter": reading.meter}
+
+
+def test_callable_objects_resolve_postponed_annotations_in_their_class_module() -> None:
+    tool = ToolRouter().add_tool(MeterBook(), name="record_reading")
+    assert tool.metadata.context_param == "call"
+    assert tool.parameters["properties"]["reading"]["properties"] == {
+        "meter": {"type": "string"},
+        "value": {"type": "number"},
+    }

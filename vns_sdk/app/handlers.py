@@ -1,36 +1,21 @@
-"""CallStart and CallEnd handlers: what a handler may ask for, checked when it is registered."""
+"""CallStart and CallEnd handlers: what a handler may ask for, checked when it is registered.
+
+The parameters are read as a tool's are (`vns_sdk.tools._signature`): one annotated `CallContext`
+receives the call, and in a CallEnd handler one annotated `CallEndRequest` receives VNS's report.
+"""
 
 from __future__ import annotations
 
 import inspect
-import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import InvalidToolSignature
+from vns_sdk.tools._signature import find_injected, is_async, read_signature
 
 __all__ = ["Handler", "call_end_handler", "call_start_handler"]
-
-Kind = typing.Literal["context", "report"]
-
-
-def _kind_of(annotation: Any) -> Kind | None:
-    from vns_sdk.models import CallEndRequest
-
-    if annotation is CallContext:
-        return "context"
-    if annotation is CallEndRequest:
-        return "report"
-    if isinstance(annotation, str):
-        # The annotation could not be resolved (a name imported under TYPE_CHECKING): go by its name.
-        name = annotation.rsplit(".", 1)[-1].strip("'\" ")
-        if name == "CallContext":
-            return "context"
-        if name == "CallEndRequest":
-            return "report"
-    return None
 
 
 @dataclass(frozen=True)
@@ -65,37 +50,24 @@ class Handler:
             await result
 
 
-def _inspect(fn: Callable[..., Any], *, allowed: tuple[Kind, ...], decorator: str) -> Handler:
+def _inspect(fn: Callable[..., Any], *, wanted: Mapping[str, type], decorator: str) -> Handler:
     if not callable(fn):
         raise InvalidToolSignature(f"{decorator} expects a function, got {fn!r}")
-    try:
-        hints = typing.get_type_hints(fn)
-    except Exception:
-        hints = {}
-    wanted = " and/or a parameter annotated CallEndRequest" if "report" in allowed else ""
-    found: dict[Kind, str] = {}
-    for param in inspect.signature(fn).parameters.values():
-        kind = _kind_of(hints.get(param.name, param.annotation))
-        if kind is None or kind not in allowed or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            if param.default is not param.empty and param.kind is not param.POSITIONAL_ONLY:
-                continue  # a parameter with a default is left alone
-            raise InvalidToolSignature(
-                f"{decorator} handler {getattr(fn, '__qualname__', fn)!r} has a parameter {param.name!r} the app "
-                f"cannot fill: a handler may take only a parameter annotated CallContext{wanted}."
-            )
-        if kind in found:
-            raise InvalidToolSignature(
-                f"{decorator} handler {getattr(fn, '__qualname__', fn)!r} asks twice for the {kind} "
-                f"({found[kind]!r} and {param.name!r})."
-            )
-        if param.kind is param.POSITIONAL_ONLY:
-            raise InvalidToolSignature(f"{decorator} handler parameter {param.name!r} must not be positional-only.")
-        found[kind] = param.name
+    owner = f"{decorator} handler {getattr(fn, '__qualname__', fn)!r}"
+    found, others = find_injected(read_signature(fn, owner=owner), wanted, owner=owner)
+    for param in others:
+        if param.default is not param.empty and param.kind is not param.POSITIONAL_ONLY:
+            continue  # a parameter with a default is left alone
+        asked = " and/or a parameter annotated ".join(wanted)
+        raise InvalidToolSignature(
+            f"{owner} has a parameter {param.name!r} the app cannot fill: a handler may take only a "
+            f"parameter annotated {asked}."
+        )
     return Handler(
         fn=fn,
-        context_param=found.get("context"),
-        report_param=found.get("report"),
-        is_async=inspect.iscoroutinefunction(fn),
+        context_param=found.get("CallContext"),
+        report_param=found.get("CallEndRequest"),
+        is_async=is_async(fn),
     )
 
 
@@ -105,7 +77,7 @@ def call_start_handler(fn: Callable[..., Any]) -> Handler:
     Raises:
         InvalidToolSignature: The handler asks for something the app cannot give it.
     """
-    return _inspect(fn, allowed=("context",), decorator="@app.on_call_start")
+    return _inspect(fn, wanted={"CallContext": CallContext}, decorator="@app.on_call_start")
 
 
 def call_end_handler(fn: Callable[..., Any]) -> Handler:
@@ -114,4 +86,8 @@ def call_end_handler(fn: Callable[..., Any]) -> Handler:
     Raises:
         InvalidToolSignature: The handler asks for something the app cannot give it.
     """
-    return _inspect(fn, allowed=("context", "report"), decorator="@app.on_call_end")
+    from vns_sdk.models import CallEndRequest
+
+    return _inspect(
+        fn, wanted={"CallContext": CallContext, "CallEndRequest": CallEndRequest}, decorator="@app.on_call_end"
+    )

@@ -29,7 +29,6 @@ __all__ = [
     "AppSpec",
     "find_app_spec",
     "load_app",
-    "load_env_file",
     "open_app",
     "prepare_environment",
     "read_project_config",
@@ -83,60 +82,37 @@ def load_app(spec: AppSpec) -> VNSApp:
     return app
 
 
-def load_env_file(path: Path) -> list[str]:
-    """Put the ``KEY=value`` lines of a ``.env`` file into ``os.environ``; variables already set win.
-
-    The app reads its settings from the environment; reading ``.env`` here means ``cp .env.example .env`` is
-    all the setup a project needs, and a server started with reload inherits the variables.
-
-    Args:
-        path: The file (``KEY=value`` lines; ``#`` comments, blank lines, ``export`` and quotes allowed).
-
-    Returns:
-        The names of the variables it set.
-    """
-    import os
-
-    names: list[str] = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        key, value = key.strip(), value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        if key and key not in os.environ:
-            os.environ[key] = value
-            names.append(key)
-    return names
-
-
 def prepare_environment(env_file: Path | None = None, *, simulated: bool = False) -> None:
     """Read the ``.env`` file, and give an app that is only simulated the token it needs to be built.
 
     Args:
-        env_file: A ``.env`` file to read; by default ``./.env`` when it exists.
+        env_file: A ``.env`` file to read (``KEY=value`` lines; ``#`` comments, ``export`` and quotes
+            allowed); by default ``./.env`` when it exists.
         simulated: The app is never served by this process (simulated calls, inspection, dialing). An app
             with no webhook credential refuses to be built; here a throwaway token stands in, so a fresh
             project can be tried before it has secrets.
     """
     import os
 
+    if env_file is None and Path(".env").is_file():
+        env_file = Path(".env")
     if env_file is not None:
         if not env_file.is_file():
             raise CLIError(f"{env_file}: no such file")
-        load_env_file(env_file)
-    elif Path(".env").is_file():
-        load_env_file(Path(".env"))
-    if simulated and not any(
-        os.environ.get(name) for name in ("VNS_WEBHOOK_TOKEN", "VNS_WEBHOOK_BASIC_AUTH", "VNS_INSECURE_DEV")
-    ):
-        import secrets
+        from dotenv import load_dotenv
 
-        os.environ["VNS_WEBHOOK_TOKEN"] = f"simulated-{secrets.token_urlsafe(24)}"
+        # Into os.environ, where the settings are read (a server started with reload inherits them); variables
+        # already set win, and values are taken as written, as `docker run --env-file` takes them.
+        load_dotenv(env_file, override=False, interpolate=False, encoding="utf-8")
+    if simulated:
+        from vns_sdk.settings import from_environment
+
+        settings = from_environment()
+        if not (settings.webhook_token or settings.webhook_basic_auth or settings.insecure_dev):
+            import secrets
+
+            # Through the environment, where the app (imported next) reads its settings.
+            os.environ["VNS_WEBHOOK_TOKEN"] = f"simulated-{secrets.token_urlsafe(24)}"
 
 
 def open_app(app: str | None, *, env_file: Path | None = None, simulated: bool = False) -> tuple[AppSpec, VNSApp]:

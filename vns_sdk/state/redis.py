@@ -48,7 +48,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -148,7 +147,11 @@ class RedisCallStateStore(CallStateStore):
         self._password: str | None = None
         self._factory: Callable[[], aioredis.Redis] | None = None
         if client is None:
-            url = url or os.environ.get("VNS_REDIS_URL")
+            if not url:
+                from vns_sdk.settings import from_environment
+
+                secret = from_environment().redis_url
+                url = secret.get_secret_value() if secret is not None else None
             if not url:
                 raise ConfigurationError(
                     "RedisCallStateStore needs a Redis URL: pass url=... or set the VNS_REDIS_URL environment variable"

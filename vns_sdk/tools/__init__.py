@@ -39,10 +39,11 @@ How a function becomes a tool:
 from __future__ import annotations
 
 from vns_sdk.exceptions import ToolArgumentsError
-from vns_sdk.tools.builtins import end_conversation
-from vns_sdk.tools.invoke import ToolOutcome, ToolReply, invoke_tool, to_jsonable
-from vns_sdk.tools.router import ToolRouter
-from vns_sdk.tools.tool import Tool
+from vns_sdk.tools._builtins import end_conversation
+from vns_sdk.tools._invoke import ToolOutcome, ToolReply, invoke_tool
+from vns_sdk.tools._results import to_jsonable
+from vns_sdk.tools._router import ToolRouter
+from vns_sdk.tools._tool import Tool
 
 __all__ = [
     "Tool",

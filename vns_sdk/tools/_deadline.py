@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, TypeVar, cast
 
-__all__ = ["DeadlineExceeded", "resume_until", "run_until", "run_with_deadline"]
+__all__ = ["DeadlineExceeded", "run_until"]
 
 T = TypeVar("T")
 
@@ -105,15 +105,6 @@ def _deadlines(loop: asyncio.AbstractEventLoop) -> _Deadlines:
     return deadlines
 
 
-async def run_with_deadline(awaitable: Awaitable[T], timeout: float) -> T:
-    """Await ``awaitable`` in the current task, cancelling it after ``timeout`` seconds.
-
-    Raises:
-        DeadlineExceeded: The timeout passed first (the awaitable was cancelled).
-    """
-    return await run_until(awaitable, time.monotonic() + timeout)
-
-
 async def run_until(awaitable: Awaitable[T], deadline: float) -> T:
     """Await ``awaitable`` in the current task, cancelling it at ``deadline`` (a `time.monotonic` value).
 
@@ -129,15 +120,7 @@ async def run_until(awaitable: Awaitable[T], deadline: float) -> T:
         step = coro.send(None)
     except StopIteration as done:
         return cast(T, done.value)
-    return await resume_until(coro, step, deadline)
-
-
-def resume_until(coro: Coroutine[Any, Any, T], step: Any, deadline: float) -> Awaitable[T]:
-    """Go on awaiting ``coro``, whose first step (``coro.send(None)``) yielded ``step``, until ``deadline``.
-
-    The other half of `run_until`, for a caller that takes the first step itself.
-    """
-    return _watched(_resume(coro, step), deadline)
+    return await _watched(_resume(coro, step), deadline)
 
 
 @types.coroutine

@@ -11,30 +11,25 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
-import sys
-import types
 import typing
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticSchemaGenerationError, PydanticUserError, ValidationError
 from pydantic import create_model as _create_model
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import PydanticJsonSchemaWarning
-from pydantic_core import ErrorDetails
 
+from vns_sdk._problems import argument_problems
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import InvalidToolSignature, ToolArgumentsError
 from vns_sdk.tools._docstring import parse_docstring
 from vns_sdk.tools._schema import RecursiveSchemaError, clean_schema, schema_types
+from vns_sdk.tools._signature import Unresolved, find_injected, is_async, read_signature
 
 __all__ = ["FunctionMetadata", "inspect_function"]
-
-_MAX_PROBLEMS = 10
-_MAX_PROBLEM_CHARS = 200
 
 
 class _Arguments(BaseModel):
@@ -91,7 +86,7 @@ class FunctionMetadata:
         try:
             values = self._validate(arguments).__dict__
         except ValidationError as exc:
-            raise ToolArgumentsError(tool_name, self._problems(exc)) from None
+            raise ToolArgumentsError(tool_name, argument_problems(exc, self._argument)) from None
         if self.renamed:
             args = [values[name] for name in self.positional]
             kwargs = {param: values[name] for name, param in self.keywords}
@@ -102,16 +97,6 @@ class FunctionMetadata:
         if self.context_param is not None:
             kwargs[self.context_param] = call
         return args, kwargs
-
-    def _problems(self, exc: ValidationError) -> list[dict[str, str]]:
-        problems: dict[str, list[str]] = {}
-        for error in exc.errors(include_url=False, include_input=False):
-            texts = problems.setdefault(self._argument(error["loc"]), [])
-            text = _problem_text(error)
-            if text not in texts:
-                texts.append(text)
-        # One entry per argument: the members of a union each report, "must be a number or must be text".
-        return [{"argument": arg, "problem": " or ".join(texts)} for arg, texts in problems.items()][:_MAX_PROBLEMS]
 
     def _argument(self, loc: tuple[int | str, ...]) -> str:
         """The argument's path as the model knows it: wire names, without pydantic's union-member tags."""
@@ -175,115 +160,11 @@ def _parse_json_strings(arguments: Mapping[str, Any], keys: frozenset[str]) -> M
     return arguments if copied is None else copied
 
 
-_PLAIN_PROBLEMS = {
-    "missing": "is required but was not given",
-    "string_type": "must be text",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "decimal_type": "must be a number",
-    "decimal_parsing": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "list_type": "must be a list",
-    "dict_type": "must be an object",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "dataclass_type": "must be an object",
-    "date_type": "must be a date like 2025-01-31",
-    "date_parsing": "must be a date like 2025-01-31",
-    "date_from_datetime_parsing": "must be a date like 2025-01-31",
-    "datetime_type": "must be a date and time like 2025-01-31T14:30:00",
-    "datetime_parsing": "must be a date and time like 2025-01-31T14:30:00",
-    "datetime_from_date_parsing": "must be a date and time like 2025-01-31T14:30:00",
-    "time_type": "must be a time like 14:30",
-    "time_parsing": "must be a time like 14:30",
-    "uuid_type": "must be a UUID",
-    "uuid_parsing": "must be a UUID",
-}
-
-
-# pydantic says "Input should ...", "String should ...": the argument's name is the subject instead.
-_SUBJECT = re.compile(
-    r"^(?:Input|String|List|Value|Dictionary|Tuple|Set|Frozenset|Decimal|Object|Data|Date|Datetime|Time) should"
-)
-
-
-def _problem_text(error: ErrorDetails) -> str:
-    text = _PLAIN_PROBLEMS.get(error["type"])
-    if text is None:
-        text = error["msg"]
-        for prefix in ("Value error, ", "Assertion failed, "):
-            text = text.removeprefix(prefix)
-        text = _SUBJECT.sub("should", text, count=1)
-    if len(text) > _MAX_PROBLEM_CHARS:
-        text = text[: _MAX_PROBLEM_CHARS - 3] + "..."
-    return text
-
-
 # --- registration -----------------------------------------------------------------------------------
 
 
 def _fail(tool_name: str, message: str) -> InvalidToolSignature:
     return InvalidToolSignature(f"Tool {tool_name!r}: {message}")
-
-
-def _signature(fn: Callable[..., Any], tool_name: str) -> inspect.Signature:
-    """The signature with string annotations (``from __future__ import annotations``) evaluated."""
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError) as exc:
-        raise _fail(tool_name, f"cannot read the signature of {fn!r} ({exc}); register a plain function.") from None
-    namespace = getattr(inspect.unwrap(fn), "__globals__", {})
-    parameters = []
-    for param in signature.parameters.values():
-        annotation = param.annotation
-        if isinstance(annotation, str):
-            try:
-                annotation = _evaluate(annotation, namespace)
-            except Exception as exc:
-                if annotation.rsplit(".", 1)[-1] == "CallContext":
-                    # Imported under `if TYPE_CHECKING:`; the intent is clear.
-                    annotation = CallContext
-                else:
-                    raise _fail(
-                        tool_name,
-                        f"cannot resolve the annotation {param.annotation!r} of parameter {param.name!r} "
-                        f"({type(exc).__name__}: {exc}). Import that name at module level (not under "
-                        "`if TYPE_CHECKING:`), so it exists when the tool is registered.",
-                    ) from None
-        parameters.append(param.replace(annotation=annotation))
-    return signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)
-
-
-def _evaluate(annotation: str, namespace: dict[str, Any]) -> Any:
-    try:
-        return eval(annotation, namespace)  # what inspect.signature(eval_str=True) does
-    except NameError:
-        # A tool defined inside a function may use classes local to it (with postponed annotations).
-        return eval(annotation, namespace, _registering_frame_locals())
-
-
-def _registering_frame_locals() -> dict[str, Any]:
-    """The local names of the code that registers the tool: the first frame outside vns_sdk."""
-    frame = sys._getframe(1)
-    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("vns_sdk."):
-        frame = frame.f_back  # type: ignore[assignment]
-    return dict(frame.f_locals) if frame is not None else {}
-
-
-def _is_context(annotation: Any) -> bool:
-    """``CallContext``, ``CallContext | None`` or ``Annotated[CallContext, ...]``."""
-    if typing.get_origin(annotation) is Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if isinstance(annotation, type):
-        return issubclass(annotation, CallContext)
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        return len(members) == 1 and _is_context(members[0])
-    return False
 
 
 def _annotated_parts(annotation: Any, default: Any) -> tuple[list[FieldInfo], str | None]:
@@ -301,11 +182,36 @@ def _annotated_parts(annotation: Any, default: Any) -> tuple[list[FieldInfo], st
     return infos, text
 
 
-def _is_async(fn: Callable[..., Any]) -> bool:
-    if inspect.iscoroutinefunction(fn):
-        return True
-    call = getattr(fn, "__call__", None)  # noqa: B004 - a callable object's __call__ may be async
-    return call is not None and not inspect.isfunction(fn) and inspect.iscoroutinefunction(call)
+def _argument_annotation(param: inspect.Parameter, tool_name: str) -> Any:
+    """The annotation of a parameter that becomes an argument of the tool, once it is known to be fit for one."""
+    if param.kind is inspect.Parameter.VAR_POSITIONAL:
+        raise _fail(
+            tool_name,
+            f"*{param.name} is not allowed: the model passes named arguments only. "
+            "Declare each argument as its own parameter.",
+        )
+    if param.kind is inspect.Parameter.VAR_KEYWORD:
+        raise _fail(
+            tool_name,
+            f"**{param.name} is not allowed: the schema must list every argument. "
+            "Declare each argument as its own parameter.",
+        )
+    annotation = param.annotation
+    if annotation is inspect.Parameter.empty:
+        raise _fail(
+            tool_name,
+            f"parameter {param.name!r} has no type annotation; annotate it (for example `{param.name}: str`) "
+            "so the model knows what to send and the arguments can be checked.",
+        )
+    if isinstance(annotation, Unresolved):
+        error = annotation.error
+        raise _fail(
+            tool_name,
+            f"cannot resolve the annotation {annotation.text!r} of parameter {param.name!r} "
+            f"({type(error).__name__}: {error}). Import that name at module level (not under "
+            "`if TYPE_CHECKING:`), so it exists when the tool is registered.",
+        )
+    return annotation
 
 
 def inspect_function(fn: Callable[..., Any], *, tool_name: str) -> FunctionMetadata:
@@ -321,46 +227,17 @@ def inspect_function(fn: Callable[..., Any], *, tool_name: str) -> FunctionMetad
     if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
         raise _fail(tool_name, "the function yields; a tool must return its result (use return, not yield).")
 
-    signature = _signature(fn, tool_name)
+    owner = f"Tool {tool_name!r}"
+    injected, arguments = find_injected(read_signature(fn, owner=owner), {"CallContext": CallContext}, owner=owner)
     docstring = parse_docstring(inspect.getdoc(fn))
 
     fields: dict[str, Any] = {}
     descriptions: dict[str, str] = {}  # field name -> description from Annotated text or the docstring
     positional: list[str] = []
     keywords: list[tuple[str, str]] = []
-    context_param: str | None = None
 
-    for param in signature.parameters.values():
-        if param.kind is inspect.Parameter.VAR_POSITIONAL:
-            raise _fail(
-                tool_name,
-                f"*{param.name} is not allowed: the model passes named arguments only. "
-                "Declare each argument as its own parameter.",
-            )
-        if param.kind is inspect.Parameter.VAR_KEYWORD:
-            raise _fail(
-                tool_name,
-                f"**{param.name} is not allowed: the schema must list every argument. "
-                "Declare each argument as its own parameter.",
-            )
-        annotation = param.annotation
-        if annotation is inspect.Parameter.empty:
-            raise _fail(
-                tool_name,
-                f"parameter {param.name!r} has no type annotation; annotate it (for example `{param.name}: str`) "
-                "so the model knows what to send and the arguments can be checked.",
-            )
-        if _is_context(annotation):
-            if context_param is not None:
-                raise _fail(
-                    tool_name,
-                    f"parameters {context_param!r} and {param.name!r} both ask for the CallContext; keep one.",
-                )
-            if param.kind is inspect.Parameter.POSITIONAL_ONLY:
-                raise _fail(tool_name, f"the CallContext parameter {param.name!r} cannot be positional-only.")
-            context_param = param.name
-            continue
-
+    for param in arguments:
+        annotation = _argument_annotation(param, tool_name)
         infos, text = _annotated_parts(annotation, param.default)
         # pydantic refuses field names with a leading underscore or that shadow BaseModel attributes;
         # such a parameter gets an internal field name and keeps its own name on the wire.
@@ -395,8 +272,8 @@ def inspect_function(fn: Callable[..., Any], *, tool_name: str) -> FunctionMetad
         description=docstring.description,
         parameters=parameters,
         arguments_model=model,
-        context_param=context_param,
-        is_async=_is_async(fn),
+        context_param=injected.get("CallContext"),
+        is_async=is_async(fn),
         json_keys=frozenset(json_keys),
         positional=tuple(positional),
         keywords=tuple(keywords),

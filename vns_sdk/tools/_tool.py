@@ -17,10 +17,20 @@ if TYPE_CHECKING:
     from vns_sdk.context import CallContext
     from vns_sdk.models import FunctionTool
 
-__all__ = ["TOOL_NAME_PATTERN", "Tool"]
+__all__ = ["Tool"]
 
-TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-"""The names the Realtime API accepts for a function tool."""
+# The names the Realtime API accepts for a function tool (vns_sdk.models.realtime_tools.TOOL_NAME_PATTERN, which
+# this module does not import: registering tools does not need the wire models).
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not _TOOL_NAME.match(name):
+        raise InvalidToolSignature(
+            f"Tool name {name!r} is not accepted by the Realtime API: use 1 to 64 letters, digits, "
+            "underscores or hyphens (for example name='lookup_customer')."
+        )
+    return name
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,11 +59,7 @@ class Tool:
     timeout: float | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not TOOL_NAME_PATTERN.match(self.name):
-            raise InvalidToolSignature(
-                f"Tool name {self.name!r} is not accepted by the Realtime API: use 1 to 64 letters, digits, "
-                "underscores or hyphens (for example name='lookup_customer')."
-            )
+        _check_name(self.name)
         if self.timeout is not None and (
             isinstance(self.timeout, bool)
             or not isinstance(self.timeout, (int, float))
@@ -93,12 +99,7 @@ class Tool:
             name = getattr(fn, "__name__", None)
             if not isinstance(name, str) or name == "<lambda>":
                 raise InvalidToolSignature(f"{fn!r} has no usable name; pass name='...' when registering it.")
-        if not isinstance(name, str) or not TOOL_NAME_PATTERN.match(name):
-            # Checked here too so that the name error comes before any signature error.
-            raise InvalidToolSignature(
-                f"Tool name {name!r} is not accepted by the Realtime API: use 1 to 64 letters, digits, "
-                "underscores or hyphens (for example name='lookup_customer')."
-            )
+        name = _check_name(name)  # here too, so that the name error comes before any signature error
         metadata = inspect_function(fn, tool_name=name)
         return cls(
             name=name,
