@@ -2,34 +2,21 @@
 
 Every error answer is JSON: ``{"error": "<code>", "message": "<sentence>", ...}``. A route raises
 `WebhookError`; the route wrapper (`vns_sdk.app._routing`) answers it and logs the webhook's line, so
-the status, the body and the log line cannot disagree. Field problems name the wire field and say
-what is wrong, without pydantic's documentation URLs or the offending input (which could hold anything
-the caller sent).
+the status, the body and the log line cannot disagree. Field problems come from `vns_sdk._problems`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from vns_sdk._json import dumps
 
-__all__ = ["WebhookError", "error_body", "validation_problems"]
+__all__ = ["WebhookError", "error_body"]
 
 
 def error_body(error: str, message: str, **extra: Any) -> bytes:
     """Encode an error answer: ``{"error": error, "message": message, **extra}``."""
     return dumps({"error": error, "message": message, **extra})
-
-
-def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
-    """One ``{"field": ..., "problem": ...}`` per error of ``exc``; the field is a dotted wire path."""
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
-        field = ".".join(str(part) for part in error["loc"]) or "(body)"
-        problems.append({"field": field, "problem": error["msg"]})
-    return problems
 
 
 class WebhookError(Exception):

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from vns_sdk._json import JSONError, loads_text
+from vns_sdk._problems import field_problems
 from vns_sdk.app._asgi import Receive, Scope, read_body
-from vns_sdk.app._errors import WebhookError, validation_problems
+from vns_sdk.app._errors import WebhookError
 from vns_sdk.state.base import CallRecord
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ async def read_webhook(runtime: Runtime, scope: Scope, receive: Receive, model: 
         return model.model_validate(data)
     except ValidationError as exc:
         message = f"The request body is not a valid {model.__name__}."
-        raise WebhookError.invalid_request(message, validation_problems(exc)) from None
+        raise WebhookError.invalid_request(message, field_problems(exc)) from None
 
 
 def caller_record(webhook: CallStartRequest | CallEndRequest, *, max_seconds: int, started_at: float) -> CallRecord:

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from vns_sdk._json import JSONError, loads
+from vns_sdk._problems import problem_summary
 from vns_sdk.app._auth import ToolTokens, WebhookAuth
-from vns_sdk.app._errors import validation_problems
 from vns_sdk.app._session import default_session
 from vns_sdk.endpoint import OPENAI_REALTIME_URL, RealtimeEndpoint
 from vns_sdk.exceptions import ConfigurationError
@@ -48,11 +48,6 @@ def _url_password(url: str | None) -> str | None:
         return None
 
 
-def _summary(exc: ValidationError) -> str:
-    # Field names and what is wrong, without the values given (they may be secrets).
-    return "; ".join(f"{problem['field']}: {problem['problem']}" for problem in validation_problems(exc))
-
-
 def normalize_prefix(prefix: str) -> str:
     """``""`` or ``"/name"``: a leading slash, no trailing one."""
     prefix = prefix.strip()
@@ -76,7 +71,7 @@ def resolve_settings(base: VNSSettings | None, overrides: Mapping[str, Any]) -> 
     try:
         return VNSSettings.model_validate({**dict(base if base is not None else VNSSettings()), **given})
     except ValidationError as exc:
-        raise ConfigurationError(f"invalid VNSApp setting: {_summary(exc)}") from None
+        raise ConfigurationError(f"invalid VNSApp setting: {problem_summary(exc)}") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,7 +201,7 @@ def build_runtime(
             model=cfg.model, voice=cfg.voice, instructions=cfg.instructions, override=session
         )
     except ValidationError as exc:
-        raise ConfigurationError(f"invalid session: {_summary(exc)}") from None
+        raise ConfigurationError(f"invalid session: {problem_summary(exc)}") from None
     redis_url = _secret(cfg.redis_url)
     if state_store is None:
         if redis_url:

@@ -43,7 +43,7 @@ from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models.tool_call import INVOKE_TOOL_KEY as WRAPPER_KEY
 from vns_sdk.state.base import CallState
-from vns_sdk.tools.invoke import invoke_tool_body
+from vns_sdk.tools._invoke import invoke_tool_body
 
 __all__ = ["ENDPOINT", "tool_call"]
 

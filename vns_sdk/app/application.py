@@ -25,7 +25,7 @@ from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
 from vns_sdk.settings import VNSSettings
 from vns_sdk.state.base import CallStateStore
 from vns_sdk.tools import Tool, ToolRouter
-from vns_sdk.tools.router import ToolDecorator
+from vns_sdk.tools._router import ToolDecorator
 
 if TYPE_CHECKING:
     from vns_sdk.client import AsyncVNSClient, VNSClient
