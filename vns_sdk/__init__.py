@@ -20,7 +20,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from vns_sdk import _moved
 from vns_sdk._version import __version__
+
+_moved.install()  # module paths that moved in 0.2 still import, with a DeprecationWarning
 
 if TYPE_CHECKING:
     from vns_sdk.app import VNSApp
