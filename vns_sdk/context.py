@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 from vns_sdk.exceptions import CallRefused
-from vns_sdk.state.base import CallRecord, CallState
+from vns_sdk.state.base import CallParties, CallRecord, CallState
 
 if TYPE_CHECKING:
     from vns_sdk.endpoint import RealtimeEndpoint
@@ -17,8 +17,8 @@ __all__ = ["CallContext"]
 
 
 @dataclass(eq=False)
-class CallContext:
-    """The call a tool or handler is serving.
+class CallContext(CallParties):
+    """The call a tool or handler is serving: its `CallParties` (who called whom), and more.
 
     Declare a parameter annotated `CallContext` (at any position) on a tool, a CallStart handler or a
     CallEnd handler, and vns-sdk passes it in; it never appears in a tool's schema.
@@ -43,12 +43,6 @@ class CallContext:
             another `RealtimeEndpoint` to send this call to another endpoint or bill another key.
     """
 
-    session_guid: str
-    customer_call_id: str | None = None
-    caller_id: str | None = None
-    caller_id_name: str | None = None
-    called_number: str | None = None
-    outbound: bool = False
     state: CallState = field(default_factory=CallState)
     tool_name: str | None = None
     session: RealtimeSession | None = None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vns_sdk.state.base import CallRecord, CallState, CallStateStore
+from vns_sdk.state.base import CallParties, CallRecord, CallState, CallStateStore
 from vns_sdk.state.memory import MemoryCallStateStore
 
 if TYPE_CHECKING:
     from vns_sdk.state.redis import RedisCallStateStore
 
-__all__ = ["CallRecord", "CallState", "CallStateStore", "MemoryCallStateStore", "RedisCallStateStore"]
+__all__ = ["CallParties", "CallRecord", "CallState", "CallStateStore", "MemoryCallStateStore", "RedisCallStateStore"]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 from vns_sdk._json import JSONError, dumps_text, loads
 
-__all__ = ["CallRecord", "CallState", "CallStateStore", "decode_state", "encode_value"]
+__all__ = ["CallParties", "CallRecord", "CallState", "CallStateStore", "decode_state", "encode_value"]
 
 
 def encode_value(value: Any) -> str:
@@ -132,19 +132,19 @@ class CallState(MutableMapping[str, Any]):
         self._loaded = self.encoded()
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    """What the app remembers about a live call between its webhooks.
+@dataclass(eq=False)
+class CallParties:
+    """Who called whom, as CallStart and CallEnd report it: the fields a call keeps from start to end.
+
+    `CallRecord` (what the store keeps) and `CallContext` (what a handler sees) both start with these.
 
     Attributes:
         session_guid: VNS's identifier of the call.
         customer_call_id: The customer's identifier of the call, if any.
         caller_id: The calling number.
         caller_id_name: The caller's display name, if any.
-        called_number: The number that was called.
+        called_number: The number that was called (your DID, or the dialled number of an outbound call).
         outbound: Whether the call was placed through the outbound API.
-        max_seconds: The call's time limit, as answered at CallStart.
-        started_at: Unix time at which the app answered CallStart.
     """
 
     session_guid: str
@@ -153,6 +153,17 @@ class CallRecord:
     caller_id_name: str | None = None
     called_number: str | None = None
     outbound: bool = False
+
+
+@dataclass(eq=True)
+class CallRecord(CallParties):
+    """What the app remembers about a live call between its webhooks: its `CallParties`, and these.
+
+    Attributes:
+        max_seconds: The call's time limit, as answered at CallStart.
+        started_at: Unix time at which the app answered CallStart.
+    """
+
     max_seconds: int = 300
     started_at: float = 0.0
 
