@@ -119,6 +119,31 @@ def test_bad_values_are_usage_errors(
     assert started == []
 
 
+@pytest.mark.parametrize(
+    ("value", "passed"),
+    [("*", "*"), ("10.0.0.2, 10.1.0.0/16,::1", "10.0.0.2,10.1.0.0/16,::1"), ("", "")],
+)
+def test_trusted_proxies(
+    run: Callable[..., Result], lookup_app: Path, started: list[tuple[ServerOptions, Any]], value: str, passed: str
+) -> None:
+    assert run("serve", "agent/app.py", "--forwarded-allow-ips", value).exit_code == 0
+    assert started[0][0].forwarded_allow_ips == passed
+
+
+@pytest.mark.parametrize("value", ["proxy.internal", "10.0.0.1/8", "*,10.0.0.2", "300.1.1.1"])
+def test_a_trusted_proxy_that_is_not_an_address_is_refused(
+    run: Callable[..., Result], lookup_app: Path, started: list[Any], value: str
+) -> None:
+    # uvicorn would take it for a name no client has, and quietly trust nobody.
+    result = run("serve", "agent/app.py", "--forwarded-allow-ips", value)
+    assert result.exit_code == 2
+    assert (
+        result.stderr.startswith("error: --forwarded-allow-ips: ")
+        and "is not an IP address or network" in result.stderr
+    )
+    assert started == []
+
+
 def test_an_app_that_is_not_there_is_one_line(run: Callable[..., Result], started: list[Any]) -> None:
     result = run("serve", "nowhere/app.py")
     assert result.exit_code == 1

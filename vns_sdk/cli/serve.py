@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -61,6 +62,26 @@ def _check_app(vns_app: VNSApp, workers: int) -> None:
             f"--workers {workers} needs call state shared between the workers, and this app keeps it in the "
             "memory of one process: set VNS_REDIS_URL (pip install 'vns-sdk[redis]'), or serve one worker"
         )
+
+
+def _trusted_proxies(value: str) -> str:
+    # uvicorn quietly takes an entry that is not an address for a name no client ever has: say so instead.
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if entries == ["*"]:
+        return "*"
+    for entry in entries:
+        try:
+            if "/" in entry:
+                ipaddress.ip_network(entry)
+            else:
+                ipaddress.ip_address(entry)
+        except ValueError:
+            raise CLIError(
+                f"--forwarded-allow-ips: {entry!r} is not an IP address or network (like 10.0.0.2 or 10.0.0.0/8; "
+                "'*' alone trusts any)",
+                exit_code=2,
+            ) from None
+    return ",".join(entries)
 
 
 def _where(options: ServerOptions) -> str:
@@ -148,6 +169,7 @@ def serve(
     if (uds is not None or fd is not None) and (host is not None or port is not None):
         flag = "--uds" if uds is not None else "--fd"
         raise CLIError(f"{flag} replaces --host and --port: pass one or the other", exit_code=2)
+    trusted = _trusted_proxies(forwarded_allow_ips)
     spec, vns_app = open_app(app, env_file=env_file)
     _check_app(vns_app, workers)
     options = _server.ServerOptions(
@@ -158,7 +180,7 @@ def serve(
         uds=uds,
         fd=fd,
         workers=workers,
-        forwarded_allow_ips=forwarded_allow_ips,
+        forwarded_allow_ips=trusted,
         graceful_timeout=graceful_timeout,
         keep_alive=keep_alive,
         http=http.value,
