@@ -193,7 +193,10 @@ class Server:
                 return
 
     def workers(self) -> list[int]:
-        return self.pids[1:] if self.variant.workers > 1 else self.pids
+        """The processes that serve requests (not the supervisor, nor multiprocessing's resource tracker)."""
+        if self.variant.workers == 1:
+            return self.pids[:1]
+        return [pid for pid in self.pids[1:] if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
