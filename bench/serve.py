@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -162,7 +163,12 @@ class Server:
         self.log = log_dir / f"{variant.app}-{variant.server.replace(' ', '-')}-{variant.workers}-{self.port}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                _command(variant, self.port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                _command(variant, self.port),
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # so that stop() can end every process of it
             )
         self._wait_ready()
         self.pids = _tree(self.process.pid)
@@ -200,11 +206,11 @@ class Server:
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 @contextmanager

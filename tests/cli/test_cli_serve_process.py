@@ -8,6 +8,7 @@ Nagle's algorithm is checked where it lives, on the server's accepted sockets, n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -138,8 +139,15 @@ def start(probe_dir: Path) -> Iterator[Callable[..., Served]]:
         filled = [arg.format(port=port, fd=pass_fds[0] if pass_fds else "") for arg in args]
         log = probe_dir / f"server-{port}.log"
         with log.open("wb") as out:
+            # A session of its own, so that teardown can stop the server's workers too, whatever happened.
             process = subprocess.Popen(
-                filled, cwd=probe_dir, env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=pass_fds
+                filled,
+                cwd=probe_dir,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                pass_fds=pass_fds,
+                start_new_session=True,
             )
         processes.append(process)
         if listener is not None:
@@ -159,12 +167,12 @@ def start(probe_dir: Path) -> Iterator[Callable[..., Served]]:
     yield start_server
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
+            process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything of it still running (a worker left behind)
+        process.wait()
 
 
 def _start_call(client: httpx.Client) -> tuple[str, str, dict[str, str]]:
