@@ -425,9 +425,9 @@ def test_serverless_handler_answers_call_start() -> None:
     assert refused["statusCode"] == 401
 
 
-def test_dockerfile_serves_the_app_module() -> None:
+def test_dockerfile_serves_the_app_with_the_production_server() -> None:
     dockerfile = (SNIPPETS / "Dockerfile").read_text(encoding="utf-8")
-    assert 'CMD ["uvicorn", "app:app"' in dockerfile
+    assert 'CMD ["vns-sdk", "serve", "app.py", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
 
 
 def test_record_and_replay(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def test_creates_the_project(run: Callable[..., Result], tmp_path: Path) -> None
     readme = (root / "README.md").read_text()
     for needed in ("/vns/call-start", "/vns/call-end", "/vns/tools", "Authorization: Bearer", "VNS_WEBHOOK_TOKEN"):
         assert needed in readme
-    assert 'CMD ["uvicorn", "front_desk.app:app"' in (root / "Dockerfile").read_text()
+    assert 'CMD ["vns-sdk", "serve", "front_desk.app:app", "--host", "0.0.0.0"' in (root / "Dockerfile").read_text()
     env_example = (root / ".env.example").read_text()
     assert "OPENAI_API_KEY=" in env_example and "VNS_WEBHOOK_TOKEN=" in env_example
     assert ".env" in (root / ".gitignore").read_text().splitlines()

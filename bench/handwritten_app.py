@@ -1,0 +1,202 @@
+"""The lookup agent's three webhooks written by hand in Starlette, carefully: what `bench/serve.py` compares to.
+
+The same work a developer would write without vns-sdk for the seed's agent: a bearer check with
+``hmac.compare_digest`` on every route (one static token for the tools, given to VNS in the CallStart
+answer), the request JSON parsed and checked with pydantic, the CallStart answer built around a session made
+once, the tool arguments validated by a pydantic model, ``JSONResponse`` answers. No call state (so any
+worker can answer any request), no body cap, no per-call tokens, no logging.
+
+Served by ``bench/serve.py`` under the same server as the VNSApp (``vns_sdk._server``, as ``vns-sdk serve``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+__all__ = ["app"]
+
+WEBHOOK = f"Bearer {os.environ.get('VNS_WEBHOOK_TOKEN', 'bench-webhook-token-0123456789')}".encode()
+TOOL_TOKEN = "bench-static-tool-token-0123456789"
+TOOLS_AUTH = f"Bearer {TOOL_TOKEN}".encode()
+OPENAI_KEY = os.environ.get("OPENAI_API_KEY", "sk-bench")
+DIRECTORY = {"Ron Tanner": "+13035551212", "Maria Garcia": "+17205550134", "Wei Chen": "+13035550199"}
+
+INSTRUCTIONS = (
+    "You are a friendly agent. Explain that you can look up a name by a phone number or a phone number by a name. "
+    "If the user gives you a phone number or name, call the function lookup_name_or_phone with passing the "
+    "appropriate parameter. Read back to the user what was returned and ask them if they wish to look up another "
+    "or end the call. The call can be concluded by calling the end_conversation tool."
+)
+
+SESSION: dict[str, Any] = {
+    "type": "realtime",
+    "instructions": INSTRUCTIONS,
+    "model": "gpt-realtime",
+    "audio": {
+        "input": {
+            "format": {"type": "audio/pcmu"},
+            "transcription": {"model": "whisper-1"},
+            "turn_detection": {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300,
+                               "silence_duration_ms": 200, "create_response": True, "interrupt_response": True,
+                               "idle_timeout_ms": 30000},
+            "noise_reduction": None,
+        },
+        "output": {"format": {"type": "audio/pcmu"}, "voice": "alloy"},
+    },
+    "tool_choice": "auto",
+    "tools": [
+        {
+            "name": "end_conversation",
+            "description": "If the user says something about ending the conversation, like goodbye, call a "
+            "function to let the application know.",
+            "type": "function",
+            "parameters": {
+                "type": "object",
+                "properties": {"user_input": {"type": "string", "description": "Input from the user indicating "
+                                              "they want to end the conversation."}},
+                "required": ["user_input"],
+            },
+        },
+        {
+            "name": "lookup_name_or_phone",
+            "description": "Looks up the name of a person from a phone number or looks up the phone number of a "
+            "person from a name.",
+            "type": "function",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "Name of the person to search for."},
+                    "phoneNumber": {"type": "string", "description": "Phone number to search, preferably in E.164 "
+                                    "format like +13035551212"},
+                },
+            },
+        },
+    ],
+}  # fmt: skip
+
+
+class CallStart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    sessionGuid: str
+    callerId: str | None = None
+    customerCallId: str | None = None
+
+
+class CallEnd(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    sessionGuid: str
+    status: int = 0
+
+
+class Lookup(BaseModel):
+    name: str | None = None
+    phone_number: str | None = Field(default=None, alias="phoneNumber")
+
+
+class EndConversation(BaseModel):
+    user_input: str
+
+
+def _authorized(request: Request, expected: bytes) -> bool:
+    return hmac.compare_digest(request.headers.get("authorization", "").encode(), expected)
+
+
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def call_start(request: Request) -> JSONResponse:
+    if not _authorized(request, WEBHOOK):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    body = await _json_object(request)
+    if body is None:
+        return JSONResponse({"error": "malformed_json"}, status_code=400)
+    try:
+        call = CallStart.model_validate(body)
+    except ValidationError:
+        return JSONResponse({"error": "invalid_request"}, status_code=422)
+    tools_url = f"{request.url.scheme}://{request.headers.get('host', 'localhost')}/vns/tools"
+    return JSONResponse(
+        {
+            "VoiceElements_Instructions": {
+                "aiUrl": {
+                    "url": "wss://api.openai.com/v1/realtime?model=gpt-realtime",
+                    "headers": {"Authorization": f"Bearer {OPENAI_KEY}"},
+                },
+                "maxSeconds": 300,
+                "customerCallId": call.customerCallId,
+                "defaultToolsUrlBase": {"url": tools_url, "headers": {"Authorization": f"Bearer {TOOL_TOKEN}"}},
+                "defaultToolsUrlAdapter": None,
+            },
+            "event_id": "start_1",
+            "type": "session.update",
+            "session": SESSION,
+        }
+    )
+
+
+def lookup(arguments: Lookup) -> dict[str, Any]:
+    for contact, number in DIRECTORY.items():
+        if arguments.name and arguments.name.lower() in contact.lower().split():
+            return {"matchType": "name", "contactFound": True, "contactName": contact, "phoneNumber": number}
+        if arguments.phone_number and arguments.phone_number == number:
+            return {"matchType": "phone", "contactFound": True, "contactName": contact, "phoneNumber": number}
+    return {"matchType": "name" if arguments.name else "phone", "contactFound": False}
+
+
+async def tools(request: Request) -> JSONResponse:
+    if not _authorized(request, TOOLS_AUTH):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    body = await _json_object(request)
+    if body is None:
+        return JSONResponse({"error": "malformed_json"}, status_code=400)
+    wrapper = body.pop("VoiceElements_InvokeTool", None)
+    name = wrapper.get("toolName") if isinstance(wrapper, dict) else request.query_params.get("toolname")
+    try:
+        if name == "lookup_name_or_phone":
+            return JSONResponse(lookup(Lookup.model_validate(body)))
+        if name == "end_conversation":
+            EndConversation.model_validate(body)
+            return JSONResponse({"ended": True})
+    except ValidationError as exc:
+        return JSONResponse({"error": "invalid_arguments", "problems": exc.errors(include_url=False)})
+    return JSONResponse({"error": "unknown_tool"})
+
+
+async def call_end(request: Request) -> JSONResponse:
+    if not _authorized(request, WEBHOOK):
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    body = await _json_object(request)
+    if body is None:
+        return JSONResponse({"error": "malformed_json"}, status_code=400)
+    try:
+        CallEnd.model_validate(body)
+    except ValidationError:
+        return JSONResponse({"error": "invalid_request"}, status_code=422)
+    return JSONResponse({"status": 0, "errorMessage": "Success"})
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(
+    routes=[
+        Route("/vns/call-start", call_start, methods=["POST"]),
+        Route("/vns/tools", tools, methods=["POST"]),
+        Route("/vns/call-end", call_end, methods=["POST"]),
+        Route("/vns/health", health, methods=["GET"]),
+    ]
+)
