@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from vns_sdk.cli import call, dev, dial, inspect, new, replay
+from vns_sdk.cli import call, chat, dev, dial, inspect, new, replay
 from vns_sdk.cli._errors import ErrorHandlingGroup
 
 __all__ = ["app"]
@@ -51,5 +51,13 @@ def _root(
     """Build, run and test a Voice Nexus Service (VNS) voice agent."""
 
 
-for command in (new.COMMAND, dev.COMMAND, *inspect.COMMANDS, call.COMMAND, *replay.COMMANDS, dial.COMMAND):
+for command in (
+    new.COMMAND,
+    dev.COMMAND,
+    *inspect.COMMANDS,
+    call.COMMAND,
+    chat.COMMAND,
+    *replay.COMMANDS,
+    dial.COMMAND,
+):
     app.command(name=command.name, epilog=command.epilog, rich_help_panel=command.panel)(command.function)

@@ -12,6 +12,9 @@ Each line of a transcript is one exchange::
      "request": {"method": "POST", "path": "/vns/tools", "headers": {...}, "body": {...}},
      "response": {"status": 200, "body": {...}}, "elapsed_ms": 1.8}
 
+A call recorded through the Realtime bridge (``vns-sdk chat --record``) also holds what was said, in
+lines of ``"kind": "conversation"``; they are not exchanges, and reading and replaying skip them.
+
 Keys and tokens never reach the file: ``Authorization`` and other credential headers, the header
 values of ``aiUrl`` and ``defaultToolsUrlBase``, and anything that looks like a bearer token, a JWT
 or an ``sk-...`` key are replaced by ``<redacted>``.
@@ -269,6 +272,8 @@ def read_transcript(path: str | PathLike[str]) -> list[RecordedExchange]:
             continue
         try:
             record = json.loads(text)
+            if isinstance(record, dict) and record.get("kind") == "conversation":
+                continue  # what was said in a bridged call (vns-sdk chat): not a webhook exchange
             request, response = record["request"], record["response"]
             kind = record["kind"]
             if kind not in ("call_start", "tool", "call_end"):
