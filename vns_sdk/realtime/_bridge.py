@@ -182,6 +182,7 @@ class BridgedCall:
         self._started = time.monotonic()
         self._connected_at: float | None = None
         self._conversation: Conversation | None = None
+        self._turn: Turn | None = None  # the turn being played, while `say` runs
 
     def __repr__(self) -> str:
         state = f"ended ({self.end_reason})" if self.ended else "live"
@@ -242,18 +243,21 @@ class BridgedCall:
         conversation = self._conversation
         assert conversation is not None  # set by _connect before the call is handed out
         agent_ended = False
+        self._turn = turn
         try:
             with anyio.move_on_after(self.time_left) as scope:
                 await conversation.say(text)
                 await conversation.request_response()
                 agent_ended = await self._play(turn, conversation)
+            if scope.cancelled_caught:
+                await self._finish("max_seconds")
+            elif agent_ended:
+                await self._finish("agent")
         except BridgeError as fault:
             await self._finish("error", fault)
             raise
-        if scope.cancelled_caught:
-            await self._finish("max_seconds")
-        elif agent_ended:
-            await self._finish("agent")
+        finally:
+            self._turn = None
         return turn
 
     async def hang_up(self, *, reason: EndReason = "caller") -> None:
@@ -318,7 +322,9 @@ class BridgedCall:
     async def _read(self, conversation: Conversation) -> ResponseOutcome:
         timeout = self._bridge.response_timeout
         try:
-            return await asyncio.wait_for(conversation.read_response(lambda event: self._emit(event)), timeout)
+            return await asyncio.wait_for(
+                conversation.read_response(lambda event: self._emit(event, self._turn)), timeout
+            )
         except asyncio.TimeoutError:
             raise BridgeError(
                 f"The Realtime model did not finish its response within {timeout:g} s", reason="timeout"
@@ -351,10 +357,9 @@ class BridgedCall:
         if self._bridge.recorder is not None:
             self._bridge.recorder.function_call(call)
 
-    def _emit(self, event: BridgeEvent, turn: Turn | None = None) -> None:
-        target = turn or (self.turns[-1] if self.turns else None)
-        if target is not None:
-            target.events.append(event)
+    def _emit(self, event: BridgeEvent, turn: Turn | None) -> None:
+        if turn is not None:
+            turn.events.append(event)
         if self._on_event is not None:
             self._on_event(event)
 
@@ -377,10 +382,11 @@ class BridgedCall:
             duration=time.monotonic() - since,
             log_information={"endedBy": reason},
         )
-        if self.turns:
-            self.turns[-1].ended, self.turns[-1].end_reason = True, reason
+        turn = self._turn
+        if turn is not None:
+            turn.ended, turn.end_reason = True, reason
         event = CallEnded(reason, status, message, acknowledgement)
-        self._emit(event)
+        self._emit(event, turn)
         if self._bridge.recorder is not None:
             self._bridge.recorder.ended(event)
 

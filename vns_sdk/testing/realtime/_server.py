@@ -316,7 +316,12 @@ class ScriptedRealtimeServer:
     async def _respond(self, websocket: ServerConnection, conversation: _Conversation, event: dict[str, Any]) -> bool:
         scripted = _next_response(conversation)
         if scripted.delay:
-            await asyncio.sleep(scripted.delay)
+            # Wait, unless the client leaves first (a caller hanging up on a slow model).
+            try:
+                await asyncio.wait_for(websocket.wait_closed(), scripted.delay)
+                return False
+            except asyncio.TimeoutError:
+                pass
         if scripted.action == "drop":
             websocket.transport.abort()
             return False
