@@ -46,7 +46,11 @@ def test_faults_end_the_current_response_or_replace_one() -> None:
     assert failed.status == "failed"
     assert failed.error == {"type": "server_error", "code": "server_error", "message": "boom"}
     assert error.action == "error"
-    assert error.error == {"type": "rate_limit_exceeded", "code": "rate_limit_exceeded", "message": "Rate limit reached."}
+    assert error.error == {
+        "type": "rate_limit_exceeded",
+        "code": "rate_limit_exceeded",
+        "message": "Rate limit reached.",
+    }
     assert drop.action == "drop"
 
 

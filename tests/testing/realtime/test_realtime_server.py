@@ -220,9 +220,12 @@ def test_it_runs_in_a_background_thread_for_sync_code() -> None:
     from websockets.sync.client import connect as sync_connect
 
     server = ScriptedRealtimeServer()
+    assert "not started" in repr(server)
     with pytest.raises(RuntimeError, match="not running"):
         server.url()
     with server, sync_connect(server.url()) as ws:
         assert json.loads(ws.recv())["type"] == "session.created"
+        assert f"{server.base_url}, 1 connections" in repr(server)
     assert server.last.closed
-    assert "not started" in repr(server)
+    assert "stopped" in repr(server)
+    assert server.url().startswith("ws://127.0.0.1:")  # still named in messages after it stopped

@@ -132,15 +132,15 @@ class ScriptedRealtimeServer:
         self._portal: BlockingPortal | None = None
 
     def __repr__(self) -> str:
-        where = self.base_url if self._server is not None else "not started"
+        where = self.base_url if self._server is not None else ("stopped" if self.port else "not started")
         return f"<ScriptedRealtimeServer {where}, {len(self.connections)} connections>"
 
     # -- where it is -----------------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        """``ws://host:port``, once started."""
-        if self._server is None:
+        """``ws://host:port``, once started (and still after, to name it in messages)."""
+        if self._server is None and not self.port:
             raise RuntimeError("The scripted Realtime server is not running: use it in `with` or `async with`.")
         return f"ws://{self.host}:{self.port}"
 
