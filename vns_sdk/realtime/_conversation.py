@@ -1,13 +1,17 @@
 """The Realtime side of one call: the client events the bridge sends, and the server events it reads.
 
-Every server event is parsed by the ``openai`` package (``AsyncRealtimeConnection.recv``) into its own
-event types; every client event is built from that package's event models and sent through the same
-connection.
+Every server event the bridge handles is parsed into the ``openai`` package's own event type (validated,
+or, for a shape newer than the installed types, built leniently as the client's own ``recv`` does); the
+events it does not handle (audio, rate limits, item bookkeeping) are skipped unparsed, which keeps a
+function call's round trip short. Every client event is one of that package's event models, sent
+through the same connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,8 +21,6 @@ from vns_sdk.realtime._errors import BridgeError, from_closed, from_error
 from vns_sdk.realtime._events import AgentSpeech, BridgeEvent, Usage
 
 if TYPE_CHECKING:
-    from openai.types.realtime import RealtimeServerEvent
-
     from vns_sdk.realtime._endpoint import OpenConnection
 
 __all__ = ["Conversation", "ResponseOutcome", "SeenCall"]
@@ -134,13 +136,23 @@ class Conversation:
         """Close the connection."""
         await self._opened.close()
 
-    async def _next(self) -> RealtimeServerEvent:
+    async def _next(self) -> Any:
+        """The next server event the bridge handles, parsed; None for one it skips."""
+        from pydantic import ValidationError
         from websockets.exceptions import ConnectionClosed
 
         try:
-            return await self._connection.recv()
+            raw = await self._connection.recv_bytes()
         except ConnectionClosed as exc:
             raise from_closed(exc) from None
+        data = json.loads(raw)
+        kind = _handled_events().get(str(data.get("type"))) if isinstance(data, dict) else None
+        if kind is None:
+            return None
+        try:
+            return kind.model_validate(data)
+        except ValidationError:
+            return kind.construct(**data)
 
     async def _wait_for(self, kind: type[Any], *, timeout: float, where: str) -> None:
         from openai.types.realtime import RealtimeErrorEvent
@@ -167,6 +179,33 @@ class Conversation:
             raise BridgeError(
                 f"The Realtime endpoint did not answer {where} within {timeout:g} s", reason="timeout"
             ) from None
+
+
+@functools.cache
+def _handled_events() -> dict[str, Any]:
+    """The server events the bridge reads, by type, and the ``openai`` event model of each."""
+    from openai.types.realtime import (
+        RealtimeErrorEvent,
+        ResponseAudioTranscriptDeltaEvent,
+        ResponseCreatedEvent,
+        ResponseDoneEvent,
+        ResponseFunctionCallArgumentsDoneEvent,
+        ResponseTextDeltaEvent,
+        SessionCreatedEvent,
+        SessionUpdatedEvent,
+    )
+
+    models: list[Any] = [
+        RealtimeErrorEvent,
+        ResponseAudioTranscriptDeltaEvent,
+        ResponseCreatedEvent,
+        ResponseDoneEvent,
+        ResponseFunctionCallArgumentsDoneEvent,
+        ResponseTextDeltaEvent,
+        SessionCreatedEvent,
+        SessionUpdatedEvent,
+    ]
+    return {model.model_fields["type"].annotation.__args__[0]: model for model in models}
 
 
 def _outcome(event: Any, response_id: str | None, streamed: str, seen: dict[str, SeenCall]) -> ResponseOutcome:
