@@ -289,7 +289,8 @@ async def test_an_event_newer_than_the_installed_types_is_still_read(app: VNSApp
     script.when("Ron").call("lookup_name_or_phone", name="Ron").cancel(reason="caller_left_the_room")
     events: list[BridgeEvent] = []
     async with ScriptedRealtimeServer(script, api_key=KEY) as server:
-        async with RealtimeBridge(app, realtime_url=server.url()).call(on_event=events.append) as call:
+        bridge = RealtimeBridge(app, realtime_url=server.url())
+        async with bridge.call(on_event=events.append) as call:
             turn = await call.say("Is Ron there?")
     assert turn.statuses == ["cancelled"] and not turn.tool_calls[0].ran
     (response,) = [event for event in events if isinstance(event, AgentResponse)]
