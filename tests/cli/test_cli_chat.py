@@ -217,8 +217,8 @@ def test_a_running_app_whose_tool_endpoint_fails(
 # -- Ctrl-C, in a real process ---------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_ctrl_c_hangs_up_and_says_so_in_one_line(lookup_app: Path, server: ScriptedRealtimeServer) -> None:
+def start_chat(server: ScriptedRealtimeServer) -> tuple[subprocess.Popen[bytes], bytes]:
+    """`vns-sdk chat agent/app.py` in a process of its own, its stdin left open; the output up to the prompt."""
     code = "import sys; from vns_sdk.cli import main; sys.argv[0] = 'vns-sdk'; main()"
     process = subprocess.Popen(
         [sys.executable, "-c", code, "chat", "agent/app.py", "--realtime-url", server.url()],
@@ -235,8 +235,45 @@ def test_ctrl_c_hangs_up_and_says_so_in_one_line(lookup_app: Path, server: Scrip
         if ready:
             seen += os.read(process.stdout.fileno(), 4096)
     assert b"you> " in seen, seen.decode()
+    return process, seen
+
+
+def finish(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """Its output until it exits, with its stdin left open, as a terminal's is (closing it would hang up)."""
+    assert process.stdout is not None and process.stderr is not None
+    out = err = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout, process.stderr], [], [], 0.5)
+        chunks = {stream: os.read(stream.fileno(), 4096) for stream in ready}
+        out += chunks.get(process.stdout, b"")
+        err += chunks.get(process.stderr, b"")
+        if process.poll() is not None and not any(chunks.values()):
+            break
+    process.kill()
+    process.wait(10)
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+    return out, err
+
+
+@pytest.mark.slow
+def test_a_silent_caller_is_hung_up_on_at_max_seconds(
+    write: Callable[[str, str], Path], lookup_source: str, server: ScriptedRealtimeServer
+) -> None:
+    write("agent/app.py", lookup_source.replace("end_conversation=True,", "end_conversation=True, max_seconds=1,"))
+    process, seen = start_chat(server)
+    out, err = finish(process)  # nobody types, and time runs out
+    assert process.returncode == 0, (seen + out, err)
+    assert "you> \nCall ended: maxSeconds reached.\nCallEnd sent (status 0)" in (seen + out).decode()
+
+
+@pytest.mark.slow
+def test_ctrl_c_hangs_up_and_says_so_in_one_line(lookup_app: Path, server: ScriptedRealtimeServer) -> None:
+    process, seen = start_chat(server)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    out, err = finish(process)
     output = (seen + out).decode()
     assert process.returncode == 130, (output, err)
     assert err.decode() == "error: interrupted (Ctrl-C): the call was hung up and CallEnd sent\n"

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Literal
 
+import httpx
 from support import lookup_tool
 
 from vns_sdk import CallContext, VNSApp
@@ -114,7 +115,8 @@ class ToolFaults:
     """Answers the tool requests of some tools as a broken endpoint would; everything else goes to the app.
 
     ``"401"`` forwards the request with a forged tool token (the app itself refuses it), ``"500"`` answers
-    a bare server error, ``"garbage"`` a 200 that is an HTML page.
+    a bare server error, ``"garbage"`` a 200 that is an HTML page, ``"raise"`` lets an exception out of the
+    app, ``"unreachable"`` fails as a connection that cannot be made.
     """
 
     def __init__(self, app: Any, faults: dict[str, str]) -> None:
@@ -136,6 +138,10 @@ class ToolFaults:
             await _answer(send, 500, b"Internal Server Error", "text/plain")
         elif fault == "garbage":
             await _answer(send, 200, b"<html><body>Service Unavailable</body></html>", "text/html")
+        elif fault == "raise":
+            raise RuntimeError("the database is gone")
+        elif fault == "unreachable":
+            raise httpx.ConnectError("Connection refused")
         else:
             await self.app(scope, _replay(body), send)
 

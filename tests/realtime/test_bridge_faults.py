@@ -184,6 +184,23 @@ async def test_a_tool_endpoint_that_fails_is_passed_on_and_the_call_goes_on(
     assert ended[-1][0].status == 0
 
 
+async def test_an_app_that_raises_or_cannot_be_reached(ended: Ended, server: ScriptedRealtimeServer) -> None:
+    app = ToolFaults(build_app(ended), {"lookup_name_or_phone": "raise", "book_table": "unreachable"})
+    async with RealtimeBridge(app, webhook_token=TOKEN, realtime_url=server.url()).call() as call:
+        raised = (await call.say("Is Ron there?")).tool_calls[0]
+        unreachable = (await call.say("Book me for Tuesday")).tool_calls[0]
+    assert (raised.ran, raised.status, raised.output) == (True, 500, "Internal Server Error")
+    assert raised.problem == (
+        "the app raised RuntimeError: the database is gone; served, it answers HTTP 500 Internal Server Error, "
+        "which the model heard"
+    )
+    assert (unreachable.ran, unreachable.status) == (False, None)
+    assert json.loads(unreachable.output or "")["error"] == "tool_unreachable"
+    assert unreachable.problem == "the tool endpoint could not be reached: ConnectError: Connection refused"
+    assert server.last.function_outputs == {raised.call_id: raised.output, unreachable.call_id: unreachable.output}
+    assert ended[-1][0].status == 0
+
+
 async def test_arguments_that_are_not_json_are_not_sent_and_the_model_hears_why(
     bridge: RealtimeBridge, server: ScriptedRealtimeServer
 ) -> None:

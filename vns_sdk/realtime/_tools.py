@@ -22,6 +22,7 @@ __all__ = ["parse_arguments", "relay"]
 _NOT_AN_OBJECT = json.dumps(
     {"error": "invalid_arguments", "message": "The arguments were not a JSON object. Call the function again."}
 )
+_SERVER_ERROR = "Internal Server Error"
 _UNREACHABLE = json.dumps(
     {"error": "tool_unreachable", "message": "The tool could not be reached. Tell the caller to try again later."}
 )
@@ -52,6 +53,14 @@ async def relay(vns_call: AsyncSimulatedCall, call: ToolCall) -> None:
         call.problem = f"the tool endpoint could not be reached: {type(exc).__name__}: {exc}"
         call.output = _UNREACHABLE
         return
+    except Exception as exc:  # an app in process that lets an exception out: a server would answer a 500
+        call.ran, call.status, call.output = True, 500, _SERVER_ERROR
+        call.reply = _SERVER_ERROR
+        call.problem = (
+            f"the app raised {type(exc).__name__}: {exc}; served, it answers HTTP 500 {_SERVER_ERROR}, "
+            "which the model heard"
+        )
+        return
     exchange = vns_call.exchanges[-1]
     call.ran = True
     call.status = response.status_code
@@ -68,7 +77,6 @@ async def relay(vns_call: AsyncSimulatedCall, call: ToolCall) -> None:
     try:
         body = response.json()
     except ValueError:
-        body = None
         call.problem = "the tool endpoint answered a 200 that is not JSON: the model heard it as it came"
         return
     if not isinstance(body, dict):
