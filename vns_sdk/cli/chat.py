@@ -134,8 +134,9 @@ class _Screen:
 
 
 def _stdin_lines() -> Iterator[str]:
-    """Lines of stdin. A real stream is read from its file descriptor: a thread blocked in the buffered
-    reader would hold its lock, and the interpreter cannot shut down past that."""
+    """The lines of stdin, as they are typed."""
+    # A real stream is read from its file descriptor: a thread blocked in the buffered reader would hold
+    # its lock, and the interpreter could not shut down past that.
     try:
         fd = sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):  # a stand-in stream (tests): no descriptor

@@ -1,10 +1,10 @@
 """The Realtime side of one call: the client events the bridge sends, and the server events it reads.
 
-Every server event the bridge handles is parsed into the ``openai`` package's own event type (validated,
-or, for a shape newer than the installed types, built leniently as the client's own ``recv`` does); the
-events it does not handle (audio, rate limits, item bookkeeping) are skipped unparsed, which keeps a
-function call's round trip short. Every client event is one of that package's event models, sent
-through the same connection.
+Every server event is parsed into the ``openai`` package's own model of its type, found by its ``type``
+and validated (or, for a shape newer than the installed types, built leniently as the client's own
+``recv`` does); going straight to the event's model, rather than through the union of every event type,
+keeps a function call's round trip short. Every client event is one of that package's event models,
+sent through the same connection.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class Conversation:
         await self._opened.close()
 
     async def _next(self) -> Any:
-        """The next server event the bridge handles, parsed; None for one it skips."""
+        """The next server event, parsed into its own model; None for a type the installed package does not know."""
         from pydantic import ValidationError
         from websockets.exceptions import ConnectionClosed
 
@@ -146,7 +146,7 @@ class Conversation:
         except ConnectionClosed as exc:
             raise from_closed(exc) from None
         data = json.loads(raw)
-        kind = _handled_events().get(str(data.get("type"))) if isinstance(data, dict) else None
+        kind = _event_models().get(str(data.get("type"))) if isinstance(data, dict) else None
         if kind is None:
             return None
         try:
@@ -182,30 +182,14 @@ class Conversation:
 
 
 @functools.cache
-def _handled_events() -> dict[str, Any]:
-    """The server events the bridge reads, by type, and the ``openai`` event model of each."""
-    from openai.types.realtime import (
-        RealtimeErrorEvent,
-        ResponseAudioTranscriptDeltaEvent,
-        ResponseCreatedEvent,
-        ResponseDoneEvent,
-        ResponseFunctionCallArgumentsDoneEvent,
-        ResponseTextDeltaEvent,
-        SessionCreatedEvent,
-        SessionUpdatedEvent,
-    )
+def _event_models() -> dict[str, Any]:
+    """The ``openai`` package's model of each Realtime server event, by type."""
+    from typing import get_args
 
-    models: list[Any] = [
-        RealtimeErrorEvent,
-        ResponseAudioTranscriptDeltaEvent,
-        ResponseCreatedEvent,
-        ResponseDoneEvent,
-        ResponseFunctionCallArgumentsDoneEvent,
-        ResponseTextDeltaEvent,
-        SessionCreatedEvent,
-        SessionUpdatedEvent,
-    ]
-    return {model.model_fields["type"].annotation.__args__[0]: model for model in models}
+    from openai.types.realtime import RealtimeServerEvent
+
+    union = get_args(RealtimeServerEvent)[0]  # Annotated[Union[...], discriminator]
+    return {get_args(model.model_fields["type"].annotation)[0]: model for model in get_args(union)}
 
 
 def _outcome(event: Any, response_id: str | None, streamed: str, seen: dict[str, SeenCall]) -> ResponseOutcome:
