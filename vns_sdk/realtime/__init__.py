@@ -18,7 +18,8 @@ back to the model. ``vns-sdk chat`` is this bridge in the terminal. It needs the
 
 from __future__ import annotations
 
-from vns_sdk.realtime._bridge import BridgedCall, RealtimeBridge
+from vns_sdk.realtime._bridge import RealtimeBridge
+from vns_sdk.realtime._call import BridgedCall
 from vns_sdk.realtime._endpoint import RealtimeEndpoint, resolve_endpoint
 from vns_sdk.realtime._errors import BridgeError, FaultReason
 from vns_sdk.realtime._events import (
