@@ -144,6 +144,18 @@ def test_a_refused_key_and_a_dropped_connection_are_one_line_each(
     )
 
 
+def test_without_the_realtime_extra_it_says_what_to_install(
+    run: Callable[..., Result], lookup_app: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openai" else find_spec(name, *a))
+    result = run("chat", "agent/app.py", input="hello\n")
+    assert result.exit_code == 1
+    assert result.stderr == "error: Talking to the Realtime model needs openai: pip install 'vns-sdk[realtime]'\n"
+
+
 def test_app_and_url_together_are_a_usage_error(run: Callable[..., Result]) -> None:
     result = run("chat", "app.py", "--url", "http://127.0.0.1:8000")
     assert result.exit_code == 2

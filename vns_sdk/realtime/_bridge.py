@@ -42,6 +42,13 @@ class RealtimeBridge:
         connect_timeout: Seconds to wait for the Realtime connection and session.
         response_timeout: Seconds to wait for each response of the model.
         end_tools: The functions that end the call when the model calls them (VNS's ``end_conversation``).
+
+    Use ``async with bridge:`` to run the app's lifespan once for several calls; otherwise each call runs
+    it around itself.
+
+    Attributes:
+        simulator: The `VNSSimulator` that sends the webhooks (its ``exchanges`` hold every call's).
+        options: The settings the calls run with.
     """
 
     def __init__(
