@@ -221,7 +221,7 @@ async def test_the_answers_key_goes_to_the_endpoint_and_nothing_from_the_environ
     monkeypatch.setenv("OPENAI_API_KEY", "sk-environment-key-0123456789")
     async with bridge.call() as call:
         await call.say("Is Ron there?")
-        assert call.endpoint is not None and not call.endpoint.key_from_environment
+        assert call.target is not None and not call.target.key_from_environment
     headers = {name.lower(): value for name, value in server.last.headers.items()}
     assert headers["authorization"] == f"Bearer {KEY}"
     assert "openai-organization" not in headers
@@ -260,7 +260,7 @@ async def test_without_a_key_in_the_answer_the_bridge_falls_back_to_openai_api_k
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         async with RealtimeBridge(keyless, webhook_token=TOKEN, realtime_url=server.url()).call() as call:
             assert call.response.voice_elements_instructions.ai_url.headers == {}
-            assert call.endpoint is not None and call.endpoint.key_from_environment
+            assert call.target is not None and call.target.key_from_environment
             await call.say("Is Ron there?")
         monkeypatch.delenv("OPENAI_API_KEY")
         async with RealtimeBridge(keyless, webhook_token=TOKEN, realtime_url=server.url(), api_key=KEY).call() as call:

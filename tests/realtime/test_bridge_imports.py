@@ -34,4 +34,4 @@ def test_the_realtime_packages_load_only_when_used(code: str, absent: set[str]) 
 
 
 def test_the_check_sees_openai_when_it_is_used() -> None:
-    assert "openai" in loaded_after("import vns_sdk.realtime._endpoint as e, openai")
+    assert "openai" in loaded_after("import vns_sdk.realtime._target as e, openai")

@@ -34,7 +34,7 @@ async def test_the_model_calls_the_tool_and_reads_back_its_reply(ended: Ended) -
         ),
     )
     async with RealtimeBridge(app, response_timeout=45).call(caller_id="3035550123") as call:
-        assert call.endpoint is not None and call.endpoint.where == "wss://api.openai.com/v1/realtime"
+        assert call.target is not None and call.target.where == "wss://api.openai.com/v1/realtime"
         turn = await call.say("Hi, could you look up the phone number of Ron Tanner for me?")
         lookup = turn.tool("lookup_name_or_phone")
         assert lookup.ran and lookup.status == 200, turn

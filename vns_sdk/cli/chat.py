@@ -100,7 +100,7 @@ class _Screen:
             typer.echo(f"CallEnd sent (status {event.status}) ← {_json(event.acknowledgement)}")
 
     def _tool_call(self, call: ToolCall) -> None:
-        from vns_sdk.testing.transcript import redact
+        from vns_sdk.realtime._recording import redact
 
         if call.skipped and not call.ran and call.output is None:
             typer.secho(f"  ⚙ {call.name} {_json(call.arguments)} — not run: {call.skipped}", fg="yellow")
@@ -174,13 +174,13 @@ def _short(text: str, limit: int) -> str:
 
 
 def _connected(call: BridgedCall, caller_id: str, called_number: str, *, audio: bool) -> None:
-    endpoint = call.endpoint
-    assert endpoint is not None
-    key = "OPENAI_API_KEY" if endpoint.key_from_environment else "the CallStart answer's aiUrl headers"
+    target = call.target
+    assert target is not None
+    key = "OPENAI_API_KEY" if target.key_from_environment else "the CallStart answer's aiUrl headers"
     modalities = (call.response.session.output_modalities or ["audio"]) if audio else ["text"]
     typer.secho(f"Call connected: {caller_id} → {called_number}  (session {call.session_guid})", bold=True, fg="green")
     typer.echo(
-        f"model {endpoint.model or call.response.session.model} at {endpoint.where} (key from {key}); "
+        f"model {target.model or call.response.session.model} at {target.where} (key from {key}); "
         f"{'/'.join(modalities)} replies; at most {call.max_seconds} s"
     )
     tools = ", ".join(call.tools) or "none"

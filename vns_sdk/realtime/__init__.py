@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from vns_sdk.realtime._bridge import RealtimeBridge
 from vns_sdk.realtime._call import BridgedCall
-from vns_sdk.realtime._endpoint import RealtimeEndpoint, resolve_endpoint
 from vns_sdk.realtime._errors import BridgeError, FaultReason
 from vns_sdk.realtime._events import (
     AgentResponse,
@@ -35,6 +34,7 @@ from vns_sdk.realtime._events import (
     Usage,
 )
 from vns_sdk.realtime._recording import CONVERSATION_KIND
+from vns_sdk.realtime._target import RealtimeTarget, resolve_target
 
 __all__ = [
     "CONVERSATION_KIND",
@@ -47,11 +47,11 @@ __all__ = [
     "EndReason",
     "FaultReason",
     "RealtimeBridge",
-    "RealtimeEndpoint",
+    "RealtimeTarget",
     "ToolCall",
     "ToolCallFinished",
     "ToolCallStarted",
     "Turn",
     "Usage",
-    "resolve_endpoint",
+    "resolve_target",
 ]

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from vns_sdk.realtime._conversation import Conversation, ResponseOutcome, SeenCall
-from vns_sdk.realtime._endpoint import RealtimeEndpoint, connect, resolve_endpoint
 from vns_sdk.realtime._errors import BridgeError, from_error
 from vns_sdk.realtime._events import (
     AgentResponse,
@@ -34,6 +33,7 @@ from vns_sdk.realtime._events import (
     Usage,
 )
 from vns_sdk.realtime._recording import ConversationRecorder
+from vns_sdk.realtime._target import RealtimeTarget, connect, resolve_target
 from vns_sdk.realtime._tools import parse_arguments, relay
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class BridgedCall:
 
     Attributes:
         vns_call: The webhook side of the call (the simulator's call: its request, answer and exchanges).
-        endpoint: Where the Realtime session is (once connected).
+        target: Where the Realtime session is, and with which headers (once connected).
         turns: What the caller said and what came of it, in order.
         usage: The tokens used so far.
         ended: Whether the call is over (CallEnd sent).
@@ -73,7 +73,7 @@ class BridgedCall:
         self, options: CallOptions, vns_call: AsyncSimulatedCall, on_event: Callable[[BridgeEvent], None] | None
     ) -> None:
         self.vns_call = vns_call
-        self.endpoint: RealtimeEndpoint | None = None
+        self.target: RealtimeTarget | None = None
         self.turns: list[Turn] = []
         self.usage = Usage()
         self.ended = False
@@ -177,12 +177,12 @@ class BridgedCall:
         answer = self.vns_call.response
         instructions = answer.voice_elements_instructions
         options = self._options
-        self.endpoint = resolve_endpoint(
+        self.target = resolve_target(
             instructions.ai_url.url, instructions.ai_url.headers, url=options.realtime_url, api_key=options.api_key
         )
-        opened = await connect(self.endpoint, timeout=options.connect_timeout)
+        opened = await connect(self.target, timeout=options.connect_timeout)
         self._connected_at = time.monotonic()
-        self._conversation = Conversation(opened, model=self.endpoint.model or answer.session.model)
+        self._conversation = Conversation(opened, model=self.target.model or answer.session.model)
         await self._conversation.open_session(self._session_update(), timeout=options.connect_timeout)
 
     def _session_update(self) -> dict[str, Any]:
@@ -300,8 +300,8 @@ class BridgedCall:
 
 
 def _model_of(call: BridgedCall) -> str | None:
-    endpoint = call.endpoint
-    return (endpoint.model if endpoint is not None else None) or call.response.session.model
+    target = call.target
+    return (target.model if target is not None else None) or call.response.session.model
 
 
 class CallScope(AbstractAsyncContextManager[BridgedCall]):

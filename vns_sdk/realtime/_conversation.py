@@ -21,7 +21,7 @@ from vns_sdk.realtime._errors import BridgeError, from_closed, from_error
 from vns_sdk.realtime._events import AgentSpeech, BridgeEvent, Usage
 
 if TYPE_CHECKING:
-    from vns_sdk.realtime._endpoint import OpenConnection
+    from vns_sdk.realtime._target import OpenConnection
 
 __all__ = ["Conversation", "ResponseOutcome", "SeenCall"]
 

@@ -50,7 +50,7 @@ class BridgeError(VNSError):
 
 
 def _clean(text: Any, limit: int = 300) -> str:
-    from vns_sdk.testing.transcript import redact
+    from vns_sdk.realtime._recording import redact
 
     line = " ".join(str(redact(str(text))).split())
     return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -24,9 +24,20 @@ from typing import Any
 
 from vns_sdk.realtime._events import AgentResponse, CallEnded, ToolCall
 
-__all__ = ["CONVERSATION_KIND", "ConversationRecorder"]
+__all__ = ["CONVERSATION_KIND", "ConversationRecorder", "redact"]
 
 CONVERSATION_KIND = "conversation"
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON value (or text) with keys and tokens replaced by ``<redacted>``, as in every transcript.
+
+    What the bridge writes or shows (transcripts, error lines, the screen of ``vns-sdk chat``) goes
+    through this, the transcripts' own redaction.
+    """
+    from vns_sdk.testing.transcript import redact as redact_value
+
+    return redact_value(value)
 
 
 class ConversationRecorder:
@@ -72,8 +83,6 @@ class ConversationRecorder:
         self._write("end", reason=event.reason, status=event.status, error=event.error)
 
     def _write(self, role: str, **fields: Any) -> None:
-        from vns_sdk.testing.transcript import redact
-
         at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         record = {"kind": CONVERSATION_KIND, "role": role, "at": at, **redact(fields)}
         with self.path.open("a", encoding="utf-8") as file:

@@ -20,7 +20,7 @@ from vns_sdk.realtime._errors import BridgeError, from_handshake
 if TYPE_CHECKING:
     from openai.resources.realtime.realtime import AsyncRealtimeConnection
 
-__all__ = ["OpenConnection", "RealtimeEndpoint", "connect", "resolve_endpoint"]
+__all__ = ["OpenConnection", "RealtimeTarget", "connect", "resolve_target"]
 
 _AUTH_HEADERS = ("authorization", "api-key")
 # Headers the openai client adds from the environment (OPENAI_ORG_ID, OPENAI_PROJECT_ID): VNS would not.
@@ -28,8 +28,8 @@ _CLIENT_ONLY_HEADERS = ("OpenAI-Organization", "OpenAI-Project")
 
 
 @dataclass(frozen=True)
-class RealtimeEndpoint:
-    """The Realtime endpoint of one call.
+class RealtimeTarget:
+    """Where the bridge opens one call\'s Realtime session, and with which headers.
 
     Attributes:
         url: The WebSocket URL, with its query string (``?model=...``).
@@ -51,10 +51,10 @@ class RealtimeEndpoint:
         return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def resolve_endpoint(
+def resolve_target(
     ai_url: str, ai_headers: Mapping[str, str], *, url: str | None = None, api_key: str | None = None
-) -> RealtimeEndpoint:
-    """The endpoint VNS would connect to for this CallStart answer.
+) -> RealtimeTarget:
+    """Where VNS would connect for this CallStart answer, and with which headers.
 
     Args:
         ai_url: The answer's ``aiUrl.url``.
@@ -85,7 +85,7 @@ def resolve_endpoint(
         headers["Authorization"] = f"Bearer {key}"
         from_environment = True
     model = dict(parse_qsl(parts.query)).get("model")
-    return RealtimeEndpoint(url=target, headers=headers, model=model, key_from_environment=from_environment)
+    return RealtimeTarget(url=target, headers=headers, model=model, key_from_environment=from_environment)
 
 
 @dataclass
@@ -106,34 +106,34 @@ class OpenConnection:
                 await self.client.close()
 
 
-async def connect(endpoint: RealtimeEndpoint, *, timeout: float) -> OpenConnection:
-    """Open the Realtime connection of this endpoint, through the ``openai`` package's client.
+async def connect(target: RealtimeTarget, *, timeout: float) -> OpenConnection:
+    """Open the Realtime connection of this target, through the ``openai`` package's client.
 
     Raises:
         BridgeError: The handshake was refused (a key, a rate limit, ...), timed out, or the host could
             not be reached.
     """
     try:
-        return await _open(endpoint, timeout)
+        return await _open(target, timeout)
     except BridgeError:
         raise
     except Exception as exc:
-        raise from_handshake(exc, where=endpoint.where, model=endpoint.model) from None
+        raise from_handshake(exc, where=target.where, model=target.model) from None
 
 
-async def _open(endpoint: RealtimeEndpoint, timeout: float) -> OpenConnection:
+async def _open(target: RealtimeTarget, timeout: float) -> OpenConnection:
     import asyncio
 
     from openai import AsyncOpenAI, Omit
     from openai.resources.realtime.realtime import AsyncRealtimeConnection
 
-    parts = urlsplit(endpoint.url)
+    parts = urlsplit(target.url)
     base_path, slash, last = parts.path.rstrip("/").rpartition("/")
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     model = query.pop("model", None)
     options: dict[str, Any] = {"open_timeout": timeout, "max_size": None}
     if slash and last == "realtime" and model:
-        headers: dict[str, Any] = dict(endpoint.headers)
+        headers: dict[str, Any] = dict(target.headers)
         names = {name.lower() for name in headers}
         bearer = next((v for k, v in headers.items() if k.lower() == "authorization"), "").removeprefix("Bearer ")
         if "authorization" not in names:
@@ -156,5 +156,5 @@ async def _open(endpoint: RealtimeEndpoint, timeout: float) -> OpenConnection:
             raise
     from websockets.asyncio.client import connect as open_socket
 
-    socket = await asyncio.wait_for(open_socket(endpoint.url, additional_headers=endpoint.headers, **options), timeout)
+    socket = await asyncio.wait_for(open_socket(target.url, additional_headers=target.headers, **options), timeout)
     return OpenConnection(AsyncRealtimeConnection(socket))
