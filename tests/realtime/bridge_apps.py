@@ -147,10 +147,18 @@ class ToolFaults:
 
 
 class AnswerRewriter:
-    """Changes the CallStart answer the app gives: the ``aiUrl`` headers, or the session."""
+    """Changes the CallStart answer the app gives: the ``aiUrl`` URL or headers, or the session."""
 
-    def __init__(self, app: Any, *, ai_headers: dict[str, str] | None = None, session: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        app: Any,
+        *,
+        ai_url: str | None = None,
+        ai_headers: dict[str, str] | None = None,
+        session: dict[str, Any] | None = None,
+    ):
         self.app = app
+        self.ai_url = ai_url
         self.ai_headers = ai_headers
         self.session = session
 
@@ -169,6 +177,8 @@ class AnswerRewriter:
 
         await self.app(scope, receive, capture)
         answer = json.loads(b"".join(chunks))
+        if self.ai_url is not None:
+            answer["VoiceElements_Instructions"]["aiUrl"]["url"] = self.ai_url
         if self.ai_headers is not None:
             answer["VoiceElements_Instructions"]["aiUrl"]["headers"] = self.ai_headers
         if self.session is not None:

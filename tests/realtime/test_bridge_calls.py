@@ -214,6 +214,16 @@ async def test_a_recorded_call_keeps_the_conversation_and_replays_its_webhooks(
     assert len(report.exchanges) == 5
 
 
+async def test_without_an_override_the_bridge_connects_where_the_answers_ai_url_says(ended: Ended) -> None:
+    async with ScriptedRealtimeServer(standard_script_for_ron(), api_key=KEY, path="/v1/realtime") as server:
+        # The app answers a ws:// aiUrl on loopback, which the simulator's checks do not accept yet.
+        app = AnswerRewriter(build_app(ended), ai_url=server.url())
+        async with RealtimeBridge(app, webhook_token=TOKEN, validate=False).call() as call:
+            assert call.target is not None and call.target.url == server.url()
+            assert (await call.say("Is Ron there?")).tool_calls[0].status == 200
+    assert server.last.headers["Authorization"] == f"Bearer {KEY}"
+
+
 async def test_the_answers_key_goes_to_the_endpoint_and_nothing_from_the_environment(
     bridge: RealtimeBridge, server: ScriptedRealtimeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

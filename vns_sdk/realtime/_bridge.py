@@ -38,6 +38,8 @@ class RealtimeBridge:
         output_modalities: What the model answers in: text by default; None keeps the app's choice
             (audio, whose transcript is what you read).
         record: A transcript file to write afresh: the webhook exchanges and the conversation.
+        validate: Check the CallStart answer as the simulator does (turn off for an answer its checks do
+            not accept yet, such as a ``ws://`` ``aiUrl`` on loopback pointing at a scripted model).
         timeout: Seconds to wait for each webhook answer.
         connect_timeout: Seconds to wait for the Realtime connection and session.
         response_timeout: Seconds to wait for each response of the model.
@@ -62,6 +64,7 @@ class RealtimeBridge:
         api_key: str | None = None,
         output_modalities: Sequence[str] | None = ("text",),
         record: str | os.PathLike[str] | None = None,
+        validate: bool = True,
         timeout: float = 30.0,
         connect_timeout: float = 15.0,
         response_timeout: float = 60.0,
@@ -75,7 +78,7 @@ class RealtimeBridge:
         from vns_sdk.testing import VNSSimulator
 
         self.simulator = VNSSimulator(
-            app, url=url, webhook_token=webhook_token, prefix=prefix, record=record, timeout=timeout
+            app, url=url, webhook_token=webhook_token, prefix=prefix, record=record, validate=validate, timeout=timeout
         )
         self.options = CallOptions(
             realtime_url=realtime_url,
