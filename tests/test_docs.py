@@ -440,6 +440,10 @@ async def test_async_simulated_call() -> None:
     await load_snippet("testing_more").check_async_call()
 
 
+async def test_talk_to_your_agent_offline() -> None:
+    await load_snippet("talk").test_order_conversation()
+
+
 def test_scenario_file() -> None:
     from vns_sdk.testing import run_scenario
 

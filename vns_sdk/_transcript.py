@@ -7,6 +7,9 @@ by `vns_sdk.app.recording.RecordingMiddleware`; the harness replays it. Each lin
      "request": {"method": "POST", "path": "/vns/tools", "headers": {...}, "body": {...}},
      "response": {"status": 200, "body": {...}}, "elapsed_ms": 1.8}
 
+A call recorded through the Realtime bridge (``vns-sdk chat --record``) also holds what was said, in
+lines of ``"kind": "conversation"``; they are not exchanges, and reading and replaying skip them.
+
 Keys and tokens never reach the file: ``Authorization`` and other credential headers, the header
 values of ``aiUrl`` and ``defaultToolsUrlBase``, and anything that looks like a bearer token, a JWT
 or an ``sk-...`` key are replaced by ``<redacted>``.
@@ -161,6 +164,8 @@ def read_transcript(path: str | PathLike[str]) -> list[RecordedExchange]:
             continue
         try:
             record = json.loads(text)
+            if isinstance(record, dict) and record.get("kind") == "conversation":
+                continue  # what was said in a bridged call (vns-sdk chat): not a webhook exchange
             request, response = record["request"], record["response"]
             kind = record["kind"]
             if kind not in _KINDS:

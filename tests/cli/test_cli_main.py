@@ -14,7 +14,7 @@ from typer.testing import Result
 
 import vns_sdk
 
-COMMANDS = ["new", "dev", "tools", "session", "call", "replay", "test", "dial"]
+COMMANDS = ["new", "dev", "tools", "session", "call", "chat", "replay", "test", "dial"]
 
 
 def test_version(run: Callable[..., Result]) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from vns_sdk.cli import call, dev, dial, inspect, new, replay, serve
+from vns_sdk.cli import call, chat, dev, dial, inspect, new, replay, serve
 from vns_sdk.cli._errors import ErrorHandlingGroup
 
 __all__ = ["app"]
@@ -57,6 +57,7 @@ for command in (
     serve.COMMAND,
     *inspect.COMMANDS,
     call.COMMAND,
+    chat.COMMAND,
     *replay.COMMANDS,
     dial.COMMAND,
 ):
