@@ -9,7 +9,7 @@ import pytest
 from bridge_apps import KEY, TOKEN, AnswerRewriter, Ended, build_app
 from support import RON
 
-from vns_sdk import VNSApp
+from vns_sdk import RealtimeEndpoint, VNSApp
 from vns_sdk.realtime import (
     AgentResponse,
     AgentSpeech,
@@ -216,12 +216,24 @@ async def test_a_recorded_call_keeps_the_conversation_and_replays_its_webhooks(
 
 async def test_without_an_override_the_bridge_connects_where_the_answers_ai_url_says(ended: Ended) -> None:
     async with ScriptedRealtimeServer(standard_script_for_ron(), api_key=KEY, path="/v1/realtime") as server:
-        # The app answers a ws:// aiUrl on loopback, which the simulator's checks do not accept yet.
-        app = AnswerRewriter(build_app(ended), ai_url=server.url())
-        async with RealtimeBridge(app, webhook_token=TOKEN, validate=False).call() as call:
+        # The app itself is pointed at the scripted model, as it would be at Azure or a gateway.
+        endpoint = RealtimeEndpoint.openai(KEY, url=server.url(model=None))
+        async with RealtimeBridge(build_app(ended, realtime=endpoint), webhook_token=TOKEN).call() as call:
             assert call.target is not None and call.target.url == server.url()
             assert (await call.say("Is Ron there?")).tool_calls[0].status == 200
     assert server.last.headers["Authorization"] == f"Bearer {KEY}"
+
+
+async def test_an_app_pointed_at_a_gateway_is_talked_to_through_it_with_its_headers(ended: Ended) -> None:
+    gateway_key = "gw-key-for-the-scripted-model"
+    script = standard_script_for_ron()
+    async with ScriptedRealtimeServer(script, headers={"X-Gateway-Key": gateway_key}, path="/gw/voice") as server:
+        endpoint = RealtimeEndpoint.gateway(server.url(model=None), {"X-Gateway-Key": gateway_key}, model_param=None)
+        app = build_app(ended, realtime=endpoint, openai_api_key=None)
+        async with RealtimeBridge(app, webhook_token=TOKEN, api_key="sk-unused-fallback").call() as call:
+            assert call.target is not None and call.target.url == server.url(model=None)
+            assert (await call.say("Is Ron there?")).tool_calls[0].status == 200
+    assert server.last.headers["X-Gateway-Key"] == gateway_key
 
 
 async def test_the_answers_key_goes_to_the_endpoint_and_nothing_from_the_environment(

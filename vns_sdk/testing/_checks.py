@@ -82,13 +82,16 @@ def call_start_problems(answer: CallStartResponse) -> list[str]:
     ai_url = urlsplit(instructions.ai_url.url)
     models = parse_qs(ai_url.query).get("model")
     url_model = models[0] if models else None
-    if ai_url.scheme != "wss" or not ai_url.netloc:
+    # ws:// is fine for a Realtime endpoint on this machine (a scripted model in tests), never for another host.
+    local = ai_url.scheme == "ws" and (ai_url.hostname or "") in ("127.0.0.1", "localhost", "::1")
+    if (ai_url.scheme != "wss" and not local) or not ai_url.netloc:
         problems.append(f"VoiceElements_Instructions.aiUrl.url must be a wss:// URL, got {instructions.ai_url.url!r}")
-    elif url_model is None:
+    elif url_model is None and ai_url.hostname == "api.openai.com":
+        # Other endpoints may carry the model otherwise (Azure's ?deployment=, a gateway bound to one model).
         problems.append(
             f"VoiceElements_Instructions.aiUrl.url names no model (?model=gpt-realtime): {instructions.ai_url.url!r}"
         )
-    elif session.model is not None and session.model != url_model:
+    elif url_model is not None and session.model is not None and session.model != url_model:
         problems.append(f"session.model is {session.model!r} but aiUrl.url opens model {url_model!r}")
     if instructions.max_seconds <= 0:
         problems.append(f"VoiceElements_Instructions.maxSeconds must be positive, got {instructions.max_seconds}")
