@@ -18,7 +18,6 @@ from vns_sdk import VNSApp
 from vns_sdk.testing import VNSSimulator
 
 
-
 async def test_lists_the_server_tools_as_function_tools_with_realtime_safe_schemas(
     make_app: Callable[..., VNSApp], calendar_http: LoopbackServer
 ) -> None:
