@@ -7,14 +7,16 @@ against an app whose tools come from the calendar MCP server of `mcp_servers`, o
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_servers import LoopbackServer, serve, wait_until
 
-from vns_sdk import VNSApp
+from vns_sdk import ConfigurationError, VNSApp
 from vns_sdk.testing import VNSSimulator
 
 
@@ -241,3 +243,28 @@ async def test_headers_reach_the_server_and_stay_out_of_the_logs(
         loopback.stop()
     assert seen == ["echo-key-93f01c"]
     assert "echo-key-93f01c" not in caplog.text
+
+
+@pytest.mark.slow
+async def test_a_server_run_as_a_subprocess_over_stdio(make_app: Callable[..., VNSApp]) -> None:
+    app = make_app()
+    source = app.include_mcp(command=[sys.executable, str(Path(__file__).with_name("stdio_calendar.py"))])
+    async with VNSSimulator(app) as vns, vns.acall() as call:
+        assert "book" in call.tools
+        booked = await call.invoke("book", day="2025-03-03", time="10:00", name="Ada")
+    assert booked == {"booked": True, "day": "2025-03-03", "time": "10:00", "name": "Ada"}
+    assert source.label == Path(sys.executable).name
+
+
+def test_include_mcp_is_given_one_server(make_app: Callable[..., VNSApp]) -> None:
+    app = make_app()
+    for wrong in ({}, {"url": "https://a.example/mcp", "command": ["srv"]}, {"command": "python server.py"}):
+        with pytest.raises(ConfigurationError, match="url, or its command line"):
+            app.include_mcp(**wrong)
+    with pytest.raises(ConfigurationError, match="prefix"):
+        app.include_mcp("https://a.example/mcp", prefix="cal.")
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
+        app.include_mcp("https://a.example/mcp", timeout=0)
+    with pytest.raises(ConfigurationError, match="http:// or https://"):
+        app.include_mcp("calendar.example.com/mcp")
+    assert app.build_session().tools == []

@@ -11,6 +11,7 @@ dict, and the call.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,7 @@ class SchemaArguments:
                         continue
                     if isinstance(parsed, (dict, list)):
                         values[key] = parsed
-        problems = _problems(self._validator.iter_errors(values))
+        problems = _problems(self._validator.iter_errors(values), list(self.source_schema.get("properties") or ()))
         if problems:
             raise ToolArgumentsError(tool_name, problems)
         return [values, call], {}
@@ -135,8 +136,11 @@ def schema_arguments(tool_name: str, schema: Mapping[str, Any], description: str
     )
 
 
-def _problems(errors: Any) -> list[dict[str, str]]:
-    """``{"argument", "problem"}`` entries in the words `vns_sdk._problems` uses, without the offending value."""
+def _problems(errors: Any, order: list[str]) -> list[dict[str, str]]:
+    """``{"argument", "problem"}`` entries in the words `vns_sdk._problems` uses, without the offending value.
+
+    They come in the order of the schema's properties, as a function tool's come in the order of its parameters.
+    """
     problems: dict[str, list[str]] = {}
     for error in errors:
         for argument, text in _describe(error):
@@ -145,7 +149,11 @@ def _problems(errors: Any) -> list[dict[str, str]]:
                 texts.append(text)
         if len(problems) >= _MAX_PROBLEMS:
             break
-    return [{"argument": argument, "problem": " or ".join(texts)} for argument, texts in problems.items()]
+    position = {name: index for index, name in enumerate(order)}
+    ranked = sorted(
+        problems.items(), key=lambda item: position.get(re.split(r"[.\[]", item[0], maxsplit=1)[0], len(order))
+    )
+    return [{"argument": argument, "problem": " or ".join(texts)} for argument, texts in ranked]
 
 
 def _describe(error: SchemaError) -> list[tuple[str, str]]:
