@@ -6,6 +6,7 @@ talks streamable HTTP to it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_servers import WEBHOOK_TOKEN, LoopbackServer
 from pydantic import Field
 
-from vns_sdk import CallContext, ToolError, VNSApp
+from vns_sdk import CallContext, ConfigurationError, ToolError, VNSApp
 
 MCP_TOKEN = "mcp-own-token-0b7d3a"
 
@@ -175,3 +176,21 @@ async def test_served_in_process_without_a_lifespan(make_app: Callable[..., VNSA
         await app.shutdown()
     assert response.status_code == 200, response.text
     assert response.json()["result"]["structuredContent"] == {"result": 42}
+
+
+def test_a_path_is_served_once(make_app: Callable[..., VNSApp]) -> None:
+    app = make_app()
+    app.serve_mcp()
+    with pytest.raises(ConfigurationError, match="/vns/mcp is already a route"):
+        app.serve_mcp("/mcp/")
+    app.serve_mcp("/mcp-2", token=MCP_TOKEN)
+    assert app.url_path_for("mcp") == "/vns/mcp"
+
+
+async def test_each_tool_call_is_logged_in_one_line(app_http: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="vns_sdk.mcp"):
+        async with client(mcp_url(app_http), WEBHOOK_TOKEN) as mcp:
+            await mcp.call_tool("add", {"a": 1, "b": "x"})
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "vns_sdk.mcp"]
+    assert line.startswith("mcp tools/call session=mcp-")
+    assert "tool=add outcome=invalid_arguments" in line

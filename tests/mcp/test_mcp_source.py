@@ -44,14 +44,17 @@ async def test_lists_the_server_tools_as_function_tools_with_realtime_safe_schem
 
 
 async def test_structured_content_is_what_the_model_hears(
-    make_app: Callable[..., VNSApp], calendar_http: LoopbackServer
+    make_app: Callable[..., VNSApp], calendar_http: LoopbackServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = make_app()
     app.include_mcp(calendar_http.url)
-    async with VNSSimulator(app) as vns, vns.acall() as call:
-        reply = await call.invoke("free_slots", day="2025-03-03")
-        booked = await call.invoke("book", day="2025-03-03", time="09:00", name="Ada")
+    with caplog.at_level(logging.INFO, logger="vns_sdk.app"):
+        async with VNSSimulator(app) as vns, vns.acall() as call:
+            reply = await call.invoke("free_slots", day="2025-03-03")
+            booked = await call.invoke("book", day="2025-03-03", time="09:00", name="Ada")
     assert reply == {"result": [{"time": "2025-03-03T09:00", "free": True}, {"time": "2025-03-03T10:00", "free": True}]}
+    # VNS called the app's tools route, which logged the call as it logs any tool's.
+    assert "webhook tools" in caplog.text and "tool=book outcome=ok" in caplog.text
     assert booked == {"booked": True, "day": "2025-03-03", "time": "09:00", "name": "Ada"}
 
 
@@ -268,3 +271,14 @@ def test_include_mcp_is_given_one_server(make_app: Callable[..., VNSApp]) -> Non
     with pytest.raises(ConfigurationError, match="http:// or https://"):
         app.include_mcp("calendar.example.com/mcp")
     assert app.build_session().tools == []
+
+
+def test_one_app_serves_calls_on_successive_event_loops(
+    make_app: Callable[..., VNSApp], calendar_http: LoopbackServer
+) -> None:
+    # The sync simulator runs each `with` block's app in a loop of its own, as successive tests do.
+    app = make_app()
+    app.include_mcp(calendar_http.url)
+    for _ in range(2):
+        with VNSSimulator(app) as vns, vns.call() as call:
+            assert call.invoke("opening_hours") == {"result": "Monday to Friday, 9 to 17."}

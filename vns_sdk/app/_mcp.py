@@ -203,12 +203,17 @@ class McpMethods:
             The endpoint (an ASGI app, already routed).
 
         Raises:
-            ConfigurationError: The MCP SDK is not installed.
+            ConfigurationError: The path is already a route of the app, or the MCP SDK is not installed.
         """
         require_sdk("serve_mcp")
         from vns_sdk.mcp._server import McpEndpoint
 
+        from starlette.routing import Route
+
         runtime = self._runtime
+        full_path = runtime.prefix + "/" + path.strip("/")
+        if any(getattr(route, "path", None) == full_path for route in self._routing.routes):
+            raise ConfigurationError(f"serve_mcp: {full_path} is already a route of the app")
         if token:
             redactor.add(token)
             authorize = WebhookAuth([token]).check
@@ -227,9 +232,7 @@ class McpMethods:
             name=name,
             max_body_size=runtime.max_body_size,
         )
-        from starlette.routing import Route
-
-        self._routing.routes.append(Route(runtime.prefix + "/" + path.strip("/"), endpoint, name="mcp"))
+        self._routing.routes.append(Route(full_path, endpoint, name="mcp" if not self._mcp_endpoints else None))
         self._mcp_endpoints.append(endpoint)
         return endpoint
 

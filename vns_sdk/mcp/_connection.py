@@ -87,6 +87,8 @@ class McpConnection:
         loop = asyncio.get_running_loop()
         session = self._session
         if session is None or session.loop is not loop or session.task.done():
+            if session is not None:
+                _stop(session)
             session = self._session = self._start(loop)
         try:
             return await asyncio.wait_for(asyncio.shield(session.ready), self._connect_timeout)
@@ -167,20 +169,16 @@ class McpConnection:
         if current is None or (session is not None and current is not session):
             return
         self._session = None
-        current.stop.set()
-        if not current.ready.done():
-            current.task.cancel()
+        _stop(current)
 
     async def aclose(self) -> None:
-        """End the session, if one is open on this event loop."""
+        """End the session (and wait for it to end, if it runs on this event loop)."""
         session, self._session = self._session, None
         if session is None:
             return
-        session.stop.set()
+        _stop(session)
         if session.loop is not asyncio.get_running_loop():
-            return  # its loop is gone or is not ours to wait on
-        if not session.ready.done():
-            session.task.cancel()
+            return  # another loop's (a finished test's, a thread's): not ours to wait on
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(session.task), _STOP_GRACE)
         if not session.task.done():
@@ -238,6 +236,23 @@ class McpConnection:
             raise McpRequestFailed(_reason(exc)) from None
         self._reset()
         raise McpServerError(f"the MCP server {self.label} could not be reached ({_reason(exc)})") from None
+
+
+def _stop(session: _Session) -> None:
+    """Ask a session's task to end: from its own loop, or from another thread's; a closed loop has ended it."""
+
+    def stop() -> None:
+        session.stop.set()
+        if not session.ready.done():
+            session.task.cancel()  # still opening: nothing to close gracefully
+
+    try:
+        if session.loop is asyncio.get_running_loop():
+            stop()
+        elif not session.loop.is_closed():
+            session.loop.call_soon_threadsafe(stop)
+    except RuntimeError:  # the loop closed in between
+        pass
 
 
 def _reason(exc: BaseException) -> str:

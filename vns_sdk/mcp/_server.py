@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from vns_sdk.context import CallContext
 from vns_sdk.tools import Tool, ToolRouter, end_conversation, invoke_tool
 
 __all__ = ["McpEndpoint"]
+
+logger = logging.getLogger("vns_sdk.mcp")
 
 _UNAUTHORIZED = json.dumps(
     {"error": "unauthorized", "message": "Present the MCP token (or the webhook token) as 'Authorization: Bearer ...'."}
@@ -108,6 +112,7 @@ class McpEndpoint:
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         # A tool called over MCP serves no phone call: its CallContext names this request, with a fresh state.
+        started = time.perf_counter()
         call = CallContext(session_guid=f"mcp-{uuid.uuid4().hex}")
         if self._find(params.name) is None:
             listed = ", ".join(tool.name for tool in self._served()) or "none"
@@ -115,12 +120,20 @@ class McpEndpoint:
                 "error": "unknown_tool",
                 "message": f"There is no tool named {params.name[:64]!r}. The tools are: {listed}.",
             }
-            ok = False
+            outcome = "unknown_tool"
         else:
             reply = await invoke_tool(
                 self._router, params.name, params.arguments or {}, call, default_timeout=self._default_timeout
             )
-            body, ok = reply.body, reply.ok
+            body, outcome = reply.body, reply.outcome
+        ok = outcome == "ok"
+        logger.info(
+            "mcp tools/call session=%s tool=%s outcome=%s latency_ms=%.3f",
+            call.session_guid,
+            ascii(params.name[:64])[1:-1],  # the client's text: one line, printable
+            outcome,
+            (time.perf_counter() - started) * 1000,
+        )
         text = json.dumps(body, ensure_ascii=False)
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=text)], structured_content=body, is_error=not ok
@@ -134,6 +147,8 @@ class McpEndpoint:
         running = self._running
         if running is not None and running.loop is loop and not running.task.done():
             return
+        if running is not None:
+            _stop(running)  # another loop's (a finished test's, a thread's), or one that failed
         manager = StreamableHTTPSessionManager(
             app=self.server, json_response=True, stateless=True, max_request_body_size=self._max_body_size
         )
@@ -157,13 +172,12 @@ class McpEndpoint:
         running, self._running = self._running, None
         if running is None:
             return
-        task = running.task
-        running.stop.set()
+        _stop(running)
         if running.loop is asyncio.get_running_loop():
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(task), _STOP_GRACE)
-            if not task.done():
-                task.cancel()
+                await asyncio.wait_for(asyncio.shield(running.task), _STOP_GRACE)
+            if not running.task.done():
+                running.task.cancel()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI request: refused (401) without a credential, else answered by the SDK."""
@@ -182,3 +196,14 @@ class McpEndpoint:
         await self.start()
         assert self._running is not None
         await self._running.manager.handle_request(scope, receive, send)
+
+
+def _stop(running: _Running) -> None:
+    """Ask the session manager's task to end, from its own loop or from another thread's."""
+    try:
+        if running.loop is asyncio.get_running_loop():
+            running.stop.set()
+        elif not running.loop.is_closed():
+            running.loop.call_soon_threadsafe(running.stop.set)
+    except RuntimeError:  # the loop closed in between
+        pass
