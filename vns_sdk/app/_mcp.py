@@ -206,9 +206,9 @@ class McpMethods:
             ConfigurationError: The path is already a route of the app, or the MCP SDK is not installed.
         """
         require_sdk("serve_mcp")
-        from vns_sdk.mcp._server import McpEndpoint
-
         from starlette.routing import Route
+
+        from vns_sdk.mcp._server import McpEndpoint
 
         runtime = self._runtime
         full_path = runtime.prefix + "/" + path.strip("/")
