@@ -114,6 +114,8 @@ class McpToolSource:
         try:
             listed, server_ttl = await self._connection.list_tools()
         except McpServerError:
+            # The listing is not known to be current: read it again, after a pause.
+            self._changed = True
             self._retry_at = time.monotonic() + min(_RETRY_AFTER, self._cache_ttl)
             raise
         self._listed_at = time.monotonic()
@@ -147,6 +149,9 @@ class McpToolSource:
             await self.refresh()
         except McpServerError as exc:
             logger.warning("Cannot list the tools of %s: %s", self.label, exc)
+        except Exception:
+            # A CallStart must be answered whatever happened here.
+            logger.exception("Listing the tools of %s failed", self.label)
 
     async def start(self) -> None:
         """At the app's startup: open the session and list the tools (a server that is down is logged)."""
