@@ -183,6 +183,8 @@ def test_a_path_is_served_once(make_app: Callable[..., VNSApp]) -> None:
     app.serve_mcp()
     with pytest.raises(ConfigurationError, match="/vns/mcp is already a route"):
         app.serve_mcp("/mcp/")
+    with pytest.raises(ConfigurationError, match="below /tools"):
+        app.serve_mcp("/tools/mcp")
     app.serve_mcp("/mcp-2", token=MCP_TOKEN)
     assert app.url_path_for("mcp") == "/vns/mcp"
 

@@ -248,6 +248,17 @@ async def test_headers_reach_the_server_and_stay_out_of_the_logs(
     assert "echo-key-93f01c" not in caplog.text
 
 
+def test_credentials_in_the_url_are_registered_as_secrets(
+    make_app: Callable[..., VNSApp], caplog: pytest.LogCaptureFixture
+) -> None:
+    make_app().include_mcp("https://user:pass-5e1b@calendar.example.com/mcp?api_key=query-key-7d21c9&view=day")
+    logger = logging.getLogger("vns_sdk.mcp")
+    with caplog.at_level(logging.INFO, logger="vns_sdk.mcp"):
+        logger.warning("failed: https://user:pass-5e1b@calendar.example.com/mcp?api_key=query-key-7d21c9&view=day")
+    assert "pass-5e1b" not in caplog.text and "query-key-7d21c9" not in caplog.text
+    assert "view=day" in caplog.text
+
+
 @pytest.mark.slow
 async def test_a_server_run_as_a_subprocess_over_stdio(make_app: Callable[..., VNSApp]) -> None:
     app = make_app()

@@ -149,8 +149,16 @@ async def test_a_server_that_never_answers_the_connection_is_given_up(
     make_app: Callable[..., VNSApp], caplog: pytest.LogCaptureFixture
 ) -> None:
     # A socket that accepts connections and never answers: the session cannot open.
+    done = asyncio.Event()
+    accepted: list[asyncio.Event] = []
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
+        closed = asyncio.Event()
+        accepted.append(closed)
+        await done.wait()
+        writer.close()
+        await writer.wait_closed()
+        closed.set()
 
     listener = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
@@ -161,5 +169,10 @@ async def test_a_server_that_never_answers_the_connection_is_given_up(
             async with VNSSimulator(app):
                 assert source.tools == {}
     finally:
+        done.set()
         listener.close()
+        await listener.wait_closed()
+        for closed in accepted:  # each handler closes its side before the test's loop ends
+            await asyncio.wait_for(closed.wait(), 20)
+    assert accepted
     assert "did not open a session within 0.2 s" in caplog.text

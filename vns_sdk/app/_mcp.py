@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from vns_sdk.app._access_log import logger, redactor
 from vns_sdk.app._auth import WebhookAuth
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["McpMethods"]
 
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{0,32}$")
+_SECRET_PARAMETER = re.compile(r"auth|token|secret|key|password|sig", re.IGNORECASE)
 
 
 def _positive(name: str, value: float | None) -> None:
@@ -161,7 +162,7 @@ class McpMethods:
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigurationError("include_mcp: url must be an http:// or https:// URL")
             target, label = url, parts.hostname + (f":{parts.port}" if parts.port else "")
-            redactor.add(parts.password, *_credentials(headers or {}))
+            redactor.add(parts.password, *_credentials(headers or {}), *_query_secrets(parts.query))
         else:
             from mcp import StdioServerParameters
 
@@ -212,6 +213,8 @@ class McpMethods:
 
         runtime = self._runtime
         full_path = runtime.prefix + "/" + path.strip("/")
+        if path.strip("/").split("/")[0] == "tools":
+            raise ConfigurationError("serve_mcp: paths below /tools are the tools route's (VNS's adapters use them)")
         if any(getattr(route, "path", None) == full_path for route in self._routing.routes):
             raise ConfigurationError(f"serve_mcp: {full_path} is already a route of the app")
         if token:
@@ -261,3 +264,8 @@ def _credentials(headers: Mapping[str, str]) -> list[str]:
         if space and scheme.isalpha():
             found.append(rest.strip())
     return found
+
+
+def _query_secrets(query: str) -> list[str]:
+    """Values of URL parameters named like credentials (``?api_key=...``), to keep out of the logs."""
+    return [value for name, value in parse_qsl(query) if _SECRET_PARAMETER.search(name)]

@@ -136,7 +136,11 @@ class McpConnection:
         except Exception as exc:
             reason = _reason(exc)
             if not ready.done():
-                ready.set_exception(McpServerError(f"the MCP server {self.label} could not be reached ({reason})"))
+                ready.set_exception(
+                    McpServerError(
+                        f"the MCP server {self.label} could not be reached or refused the session ({reason})"
+                    )
+                )
             else:
                 logger.warning("The session with the MCP server %s ended: %s", self.label, reason)
         finally:
