@@ -9,7 +9,20 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("typer", "rich", "uvicorn", "httptools", "uvloop", "redis", "pytest", "_pytest", "jsonschema", "yaml")
+HEAVY = (
+    "typer",
+    "rich",
+    "uvicorn",
+    "httptools",
+    "uvloop",
+    "redis",
+    "pytest",
+    "_pytest",
+    "jsonschema",
+    "yaml",
+    "mcp",
+    "httpx2",
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +43,10 @@ def imported_after(code: str) -> set[str]:
         "import vns_sdk; vns_sdk.VNSApp",
         "from vns_sdk import VNSApp, ToolRouter, CallContext, ToolError, VNSClient, AsyncVNSClient",
         "import vns_sdk.models",
+        "import vns_sdk.mcp",
+        # An MCP server declared in the session needs no MCP SDK: OpenAI calls it.
+        "from vns_sdk import VNSApp\n"
+        "VNSApp(insecure_dev=True).mcp_server('c', server_url='https://c.example/mcp', allowed_tools=['a'])",
     ],
 )
 def test_import_does_not_load_heavy_packages(code: str) -> None:

@@ -32,3 +32,20 @@ def test_redaction_leaves_prose_alone() -> None:
     prose = ["The tool token is not valid.", "Basic information here", "the bearer of news", "token=abc"]
     assert redact(prose) == prose
     assert redact(["Bearer abcdefghijklmnop", "bearer abc.def"]) == ["Bearer <redacted>", "bearer <redacted>"]
+
+
+def test_the_authorization_of_an_mcp_server_is_redacted_whole() -> None:
+    # An OAuth token has no scheme and may look like anything: the field name says it is a credential.
+    tool = {"type": "mcp", "server_label": "calendar", "authorization": "ya29.opaque", "headers": {"X-Key": "k"}}
+    assert redact({"session": {"tools": [tool]}}) == {
+        "session": {
+            "tools": [
+                {
+                    "type": "mcp",
+                    "server_label": "calendar",
+                    "authorization": "<redacted>",
+                    "headers": {"X-Key": "<redacted>"},
+                }
+            ]
+        }
+    }

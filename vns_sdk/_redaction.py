@@ -26,6 +26,10 @@ _SECRET_TEXT = [
 ]
 
 
+# Fields that hold a credential whole, whatever it looks like: the OAuth token of an MCP server in the session.
+_CREDENTIAL_FIELDS = frozenset({"authorization", "Authorization"})
+
+
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers with every credential replaced by ``<redacted>`` (the scheme of ``Authorization`` is kept)."""
     cleaned = {}
@@ -42,14 +46,17 @@ def redact(value: Any) -> Any:
     """A copy of a JSON value with keys and tokens replaced by ``<redacted>``.
 
     Every header value in the ``VoiceElements_Instructions`` of a CallStart answer is a credential (the
-    OpenAI key, the tool token); elsewhere, strings that look like bearer tokens, JWTs, ``sk-`` keys or
-    URL parameters named like secrets are redacted.
+    OpenAI key, the tool token), as are the ``headers`` and ``authorization`` of an MCP server in the
+    session; elsewhere, strings that look like bearer tokens, JWTs, ``sk-`` keys or URL parameters named
+    like secrets are redacted.
     """
     if isinstance(value, Mapping):
         cleaned: dict[str, Any] = {}
         for key, item in value.items():
             if key == "headers" and isinstance(item, Mapping):
                 cleaned[key] = {name: _redact_header_value(str(v)) for name, v in item.items()}
+            elif key in _CREDENTIAL_FIELDS and isinstance(item, str):
+                cleaned[key] = REDACTED
             else:
                 cleaned[key] = redact(item)
         return cleaned

@@ -9,6 +9,7 @@ Every error the SDK raises derives from one root, so ``except VNSError`` catches
     ├── ToolArgumentsError        a tool's arguments did not validate (ValueError too)
     ├── CallRefused               raised by a CallStart handler to refuse the call
     ├── StateStoreError           the call-state store (Redis) could not be reached
+    ├── McpServerError            an MCP server whose tools the app serves could not be reached or listed
     ├── SimulationError           the app answered the test harness in a way VNS could not use (AssertionError too)
     └── VNSAPIError               the VNS outbound-call API failed
         ├── VNSStatusError        VNS answered with a non-zero status or an HTTP error
@@ -22,6 +23,7 @@ __all__ = [
     "CallRefused",
     "ConfigurationError",
     "InvalidToolSignature",
+    "McpServerError",
     "SimulationError",
     "StateStoreError",
     "ToolArgumentsError",
@@ -94,6 +96,13 @@ class CallRefused(VNSError):
 
 class StateStoreError(VNSError):
     """The call-state store failed (for example, Redis is down)."""
+
+
+class McpServerError(VNSError):
+    """An MCP server brought in with ``app.include_mcp`` could not be reached, or refused to list its tools.
+
+    A tool call never raises it: the model hears that the tool's service is unavailable instead.
+    """
 
 
 class SimulationError(VNSError, AssertionError):

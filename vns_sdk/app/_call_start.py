@@ -113,6 +113,9 @@ async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Sen
     started = time.perf_counter()
     request = await read_webhook(runtime, scope, receive, CallStartRequest)
     guid = request.session_guid
+    if runtime.tool_sources:
+        # The tools of MCP servers brought in with include_mcp, listed again when their listing is stale.
+        await runtime.refresh_tool_sources()
     initial: dict[str, str] = {}
     if request.customer_call_id:
         try:

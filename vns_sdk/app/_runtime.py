@@ -8,11 +8,12 @@ configuration can be checked without serving anything, and an endpoint never rea
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -23,7 +24,7 @@ from vns_sdk.app._auth import ToolTokens, WebhookAuth
 from vns_sdk.app._session import default_session
 from vns_sdk.endpoint import OPENAI_REALTIME_URL, RealtimeEndpoint
 from vns_sdk.exceptions import ConfigurationError
-from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
+from vns_sdk.models import McpTool, RealtimeSession, ToolsUrlAdapter
 from vns_sdk.settings import VNSSettings
 from vns_sdk.state.base import CallStateStore
 from vns_sdk.tools import ToolRouter
@@ -32,7 +33,20 @@ if TYPE_CHECKING:
     from vns_sdk.app.handlers import Handler
     from vns_sdk.client import AsyncVNSClient, VNSClient
 
-__all__ = ["Runtime", "build_runtime", "resolve_settings"]
+__all__ = ["Runtime", "ToolSource", "build_runtime", "resolve_settings"]
+
+
+class ToolSource(Protocol):
+    """Tools known only while the app runs (an MCP server's), which the source keeps in the app's registry."""
+
+    async def start(self) -> None:
+        """At startup: connect and register the tools (a failure is logged, not raised)."""
+
+    async def ensure_fresh(self) -> None:
+        """Before a CallStart: bring the registered tools up to date, within a bound of the source's own."""
+
+    async def aclose(self) -> None:
+        """At shutdown: release connections."""
 
 
 def _secret(value: Any) -> str | None:
@@ -109,6 +123,8 @@ class Runtime:
     async_client: AsyncVNSClient | None
     secrets: tuple[str, ...]
     """Every secret of the configuration, for the log redactor."""
+    tool_sources: list[ToolSource] = field(default_factory=list)
+    """Sources of tools refreshed before each CallStart (``app.include_mcp``)."""
     _notices: set[str] = field(default_factory=set)
 
     def build_session(self) -> RealtimeSession:
@@ -116,6 +132,24 @@ class Runtime:
         session = self.session_template.model_copy(deep=True)
         session.tools = [*(session.tools or ()), *self.tools.function_tools()]
         return session
+
+    def add_session_tool(self, tool: McpTool) -> None:
+        """Offer an MCP server (an ``mcp`` tool) in every call's session.
+
+        Raises:
+            ConfigurationError: The session already has an MCP server with that label.
+        """
+        tools = list(self.session_template.tools or ())
+        if any(isinstance(other, McpTool) and other.server_label == tool.server_label for other in tools):
+            raise ConfigurationError(f"An MCP server labelled {tool.server_label!r} is already in the session.")
+        self.session_template.tools = [*tools, tool]
+
+    async def refresh_tool_sources(self) -> None:
+        """Bring the tools of every source up to date (each within its own bound; never raises)."""
+        if len(self.tool_sources) == 1:
+            await self.tool_sources[0].ensure_fresh()
+        elif self.tool_sources:
+            await asyncio.gather(*(source.ensure_fresh() for source in self.tool_sources))
 
     def warn_once(self, logger: logging.Logger, key: str, message: str) -> None:
         """Log ``message`` as a warning the first time ``key`` is seen by this app."""

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 from vns_sdk.app import _outbound
 from vns_sdk.app._access_log import logger, redactor
 from vns_sdk.app._health import store_reachable
+from vns_sdk.app._mcp import McpMethods
 from vns_sdk.app._routed import RoutedApp
 from vns_sdk.app._routing import build_router
 from vns_sdk.app._runtime import Runtime, build_runtime, resolve_settings
@@ -41,7 +42,7 @@ _INSECURE = (
 )
 
 
-class VNSApp(RoutedApp):
+class VNSApp(RoutedApp, McpMethods):
     """The webhook service of a Voice Nexus Service agent: an ASGI application.
 
     Serve it with any ASGI server (``vns-sdk serve``, ``uvicorn module:app``), or mount it inside Starlette
@@ -52,6 +53,9 @@ class VNSApp(RoutedApp):
     * ``POST /tools`` and every ``defaultToolsUrlAdapter`` form below it: runs a tool;
     * ``POST /call-end``: runs the ``on_call_end`` handlers, once per call;
     * ``GET /health``: for load balancers (no credentials, no secrets).
+
+    MCP servers can be offered to the model (`mcp_server`) or served as the app's own tools
+    (`include_mcp`), and the app's tools can be served to MCP clients (`serve_mcp`).
 
     Every argument left ``None`` falls back to `VNSSettings` (that is, to the environment); explicit
     arguments win.
@@ -198,6 +202,7 @@ class VNSApp(RoutedApp):
         """The call-state store."""
         self.router: ToolRouter = runtime.tools
         """The registry of the app's tools."""
+        self._mcp_endpoints = []
         super().__init__(build_router(runtime, routes), middleware)
         if end_conversation:
             from vns_sdk.tools import end_conversation as builtin_end_conversation
@@ -326,13 +331,16 @@ class VNSApp(RoutedApp):
     # -- lifecycle --------------------------------------------------------------------------------------
 
     async def startup(self) -> None:
-        """Start serving (the ASGI lifespan calls it): warn about an insecure setup or an unreachable store."""
+        """Start serving (the ASGI lifespan calls it): warn about an insecure setup or an unreachable store,
+        and connect to the MCP servers whose tools the app serves."""
         if self._runtime.insecure:
             logger.warning(_INSECURE)
         if not await store_reachable(self.store):
             # Start anyway: the store may come back, and until then tool calls answer that it is unavailable.
             logger.warning("The call-state store (%s) is not reachable at startup.", type(self.store).__name__)
+        await self._start_mcp()
 
     async def shutdown(self) -> None:
-        """Stop serving (the ASGI lifespan calls it): close the store's connections."""
+        """Stop serving (the ASGI lifespan calls it): close the MCP sessions and the store's connections."""
+        await self._stop_mcp()
         await self.store.aclose()

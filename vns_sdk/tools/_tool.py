@@ -6,11 +6,12 @@ import asyncio
 import inspect
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vns_sdk.exceptions import InvalidToolSignature
+from vns_sdk.tools._given_schema import SchemaArguments, schema_arguments
 from vns_sdk.tools._metadata import FunctionMetadata, inspect_function
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ class Tool:
     """A function registered as a Realtime tool: its name, description, JSON Schema and handler.
 
     Build one with `Tool.from_function` (or let `ToolRouter.tool` do it). The schema and the argument
-    validator come from the same signature, once, so they cannot drift apart.
+    validator come from the same signature, once, so they cannot drift apart. A tool that runs elsewhere
+    (an MCP server's) is built with `Tool.from_schema` from the JSON Schema it comes with.
 
     Attributes:
         name: The name the model calls the tool by.
@@ -46,7 +48,8 @@ class Tool:
         parameters: The tool's JSON Schema: ``{"type": "object", "properties": {...}, "required": [...]}``,
             self-contained (no ``$ref``).
         fn: The function itself, unchanged.
-        metadata: What a call needs, precomputed from the signature (validator, context parameter, ...).
+        metadata: What a call needs, precomputed from the signature (validator, context parameter, ...) or,
+            for a tool built `from_schema`, from its schema.
         timeout: Seconds the tool may run before the model is told it took too long; ``None`` uses the
             app-wide default.
     """
@@ -55,7 +58,7 @@ class Tool:
     description: str | None
     parameters: dict[str, Any]
     fn: Callable[..., Any]
-    metadata: FunctionMetadata = field(repr=False)
+    metadata: FunctionMetadata | SchemaArguments = field(repr=False)
     timeout: float | None = None
 
     def __post_init__(self) -> None:
@@ -107,6 +110,44 @@ class Tool:
             parameters=metadata.parameters,
             fn=fn,
             metadata=metadata,
+            timeout=timeout,
+        )
+
+    @classmethod
+    def from_schema(
+        cls,
+        name: str,
+        schema: Mapping[str, Any],
+        handler: Callable[[dict[str, Any], CallContext | None], Awaitable[Any]],
+        *,
+        description: str | None = None,
+        timeout: float | None = None,
+    ) -> Tool:
+        """Build a tool from the JSON Schema of its arguments and an async handler that runs it.
+
+        The schema the model sees is made Realtime-safe as a function's is (no ``$ref``, ``anyOf`` for
+        ``oneOf``, no titles); each call's arguments are checked against ``schema`` as given, and the
+        model hears the usual ``invalid_arguments`` answer when they do not fit.
+
+        Args:
+            name: The name the model calls the tool by.
+            schema: The JSON Schema of the arguments (an ``object`` schema).
+            handler: ``await handler(arguments, call)``: the checked arguments as one dict, and the call.
+            description: What the tool does, for the model.
+            timeout: Seconds the tool may run; defaults to the app-wide tool timeout.
+
+        Raises:
+            InvalidToolSignature: The name is not accepted, or the schema is not a self-contained JSON
+                Schema of an object.
+        """
+        name = _check_name(name)
+        arguments = schema_arguments(name, schema, description)
+        return cls(
+            name=name,
+            description=description,
+            parameters=arguments.parameters,
+            fn=handler,
+            metadata=arguments,
             timeout=timeout,
         )
 
