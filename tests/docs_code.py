@@ -129,7 +129,7 @@ def run_page(page: Path, folder: Path) -> PageRun:
         (folder / block.title).parent.mkdir(parents=True, exist_ok=True)
         (folder / block.title).write_text(block.source, encoding="utf-8")
     namespaces: dict[int, dict[str, Any]] = {}
-    with _importable(folder):
+    with _importable(folder), _event_loop():
         previous: dict[str, Any] | None = None
         for block in page_blocks:
             if block.title or block.marker == "skip" or block.language not in ("python", "py"):
@@ -174,6 +174,18 @@ def _run_block(block: Block, namespace: dict[str, Any]) -> None:
                     asyncio.run(result)
     except Exception as exc:
         raise AssertionError(f"{block.where}: the block fails: {type(exc).__name__}: {exc}") from exc
+
+
+@contextmanager
+def _event_loop() -> Iterator[None]:
+    """A current event loop for the page, closed afterwards: what an ASGI adapter (Mangum) takes at import."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 @contextmanager

@@ -65,7 +65,11 @@ def test_skipped_blocks_say_why() -> None:
 
 def test_example_excerpts_are_the_examples_code() -> None:
     """Blocks quoting an example (skipped: the example's own tests run them) are its code, word for word."""
-    sources = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "examples").rglob("*.py"))
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in (ROOT / "examples").rglob("*")
+        if path.suffix in (".py", ".yaml", ".json")
+    )
     quoted = [
         block
         for page in pages()
@@ -256,3 +260,86 @@ async def test_lifecycle_page_routes_exist() -> None:
             assert response.status_code != 404, path  # the route exists (it may refuse an empty request)
             if path == "/vns/health":
                 assert response.json()["status"] == "ok"
+
+
+def test_serverless_handler_answers_call_start(tmp_path: Path) -> None:
+    body = (ROOT / "tests" / "fixtures" / "spec" / "call_start_request.json").read_text(encoding="utf-8")
+    # Mangum runs each event on the thread's current event loop, as a Lambda process does; the test owns it.
+    import asyncio
+
+    handler = run_page(DOCS / "deployment.md", tmp_path).namespace("Mangum(app")["handler"]
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        answer = handler(lambda_event("/vns/call-start", body, {"authorization": f"Bearer {TOKEN}"}), None)
+        refused = handler(lambda_event("/vns/call-start", body, {}), None)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    assert answer["statusCode"] == 200
+    instructions = json.loads(answer["body"])["VoiceElements_Instructions"]
+    assert instructions["defaultToolsUrlBase"]["url"].endswith(".amazonaws.com/vns/tools")
+    assert refused["statusCode"] == 401
+
+
+def lambda_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as AWS Lambda hands it to the handler."""
+    host = "abc123.execute-api.us-east-1.amazonaws.com"
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": host, "x-forwarded-proto": "https"} | headers,
+        "requestContext": {
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
+            "stage": "$default",
+            "domainName": host,
+            "requestId": "request-1",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def test_outbound_dial_context_reaches_the_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    import vns_sdk.client
+    from vns_sdk import VNSClient
+
+    page = run_page(DOCS / "outbound.md", tmp_path)
+    module = page.namespace("def remind")
+    sent: list[dict[str, Any]] = []
+
+    def vns_api(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"status": 0, "errorMessage": "Success"})
+
+    # The client app.dial builds from VNS_API_URL/VNS_API_TOKEN, here talking to a fake VNS.
+    monkeypatch.setattr(
+        vns_sdk.client,
+        "VNSClient",
+        lambda **options: VNSClient(api_token="api-token", transport=httpx.MockTransport(vns_api)),
+    )
+    module["remind"]("Ada", "3035550142", "tomorrow at 9:00")
+    assert sent[0]["calledNumber"] == "3035550142" and sent[0]["callerId"] == "7206999999"
+    app = module["app"]
+    with simulator(app) as vns, vns.call(outbound=True, customer_call_id=sent[0]["customerCallId"]) as call:
+        assert call.instructions is not None and call.instructions.endswith("The appointment is tomorrow at 9:00.")
+        assert call.invoke("confirm_attendance", coming=True) == {"recorded": True, "patient": "Ada"}
+
+    requests: list[httpx.Request] = []
+    real = VNSClient
+
+    def recorded(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, json={"status": 0, "errorMessage": "Success"})
+
+    client_block = page.namespace("def call_with_the_client")
+    client_block["VNSClient"] = lambda: real(transport=httpx.MockTransport(recorded))
+    monkeypatch.setenv("VNS_API_TOKEN", "api-token")
+    client_block["call_with_the_client"]()
+    assert json.loads(requests[0].content) == json.loads(
+        (ROOT / "tests" / "fixtures" / "spec" / "outbound_request.json").read_text(encoding="utf-8")
+    )

@@ -296,7 +296,7 @@ def test_a_wrong_vns_call_marker_is_one_line(project: pytest.Pytester) -> None:
     result = run(project)
     result.assert_outcomes(errors=1)
     [line] = reported(result)
-    assert line.startswith("@pytest.mark.vns_call takes keyword options only, among: call_start, called_number, caller_id,")
+    assert line.startswith("@pytest.mark.vns_call takes keyword options only, among: call_start, called_number,")
     assert line.endswith("(not caller)")
 
 
@@ -373,7 +373,7 @@ def test_a_scenario_runs_on_the_vns_app_fixture_of_a_conftest(
     pytester.syspathinsert()
     # The project names another app: the fixture wins, as it does for the tests.
     pytester.makepyprojecttoml('[tool.vns-sdk]\napp = "nowhere.py:app"\n')
-    pytester.makeconftest("import pytest\n\n@pytest.fixture\ndef vns_app():\n    from agent import app\n    return app\n")
+    pytester.makeconftest(CONFTEST)
     (pytester.path / "hello.vns.yaml").write_text(SCENARIOS["hello.vns.yaml"])
     run(pytester).assert_outcomes(passed=1)
     # `vns-sdk test` has no fixtures: --app says the same.
