@@ -159,7 +159,7 @@ def test_the_generated_tests_pass(run: Callable[..., Result], tmp_path: Path) ->
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed" in result.stdout
+    assert "8 passed" in result.stdout
 
 
 def test_async_tests_run_in_a_generated_project(run: Callable[..., Result], tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_from_nothing_to_a_simulated_call(tmp_path: Path) -> None:
     project = tmp_path / "my-agent"
     step(python, "-m", "pip", "install", "-q", "-e", ".[dev]", cwd=project)
     tests = step(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
-    assert "7 passed" in tests
+    assert "8 passed" in tests
     call = step(str(bin_dir / "vns-sdk"), "call", cwd=project, stdin='opening_hours {"day": "friday"}\n\n')
     assert '"closes": "15:00"' in call
     assert "Call ended (CallEnd sent)." in call

@@ -13,6 +13,7 @@ import typer
 
 from vns_sdk.cli import call, dev, dial, inspect, new, replay
 from vns_sdk.cli._errors import ErrorHandlingGroup
+from vns_sdk.cli._help import FlagCommand
 
 __all__ = ["app"]
 
@@ -52,4 +53,6 @@ def _root(
 
 
 for command in (new.COMMAND, dev.COMMAND, *inspect.COMMANDS, call.COMMAND, *replay.COMMANDS, dial.COMMAND):
-    app.command(name=command.name, epilog=command.epilog, rich_help_panel=command.panel)(command.function)
+    app.command(name=command.name, cls=FlagCommand, epilog=command.epilog, rich_help_panel=command.panel)(
+        command.function
+    )
