@@ -86,6 +86,7 @@ def test(
 ) -> None:
     """Run scenario files: place each call, check every tool reply; exit 1 if any scenario fails."""
     from vns_sdk.cli._loading import find_app_spec, load_app, prepare_environment
+    from vns_sdk.cli._logging import show_app_logs
     from vns_sdk.testing import format_exchanges
     from vns_sdk.testing._scenario_file import find_scenarios
     from vns_sdk.testing._scenario_run import iter_scenario_results
@@ -110,9 +111,10 @@ def test(
 
     passed = 0
     # The scenario's own `app:` wins over --app and the project's, as it wins over the vns_app fixture.
-    for result in iter_scenario_results(files, url=url, fallback_app=default_app):
-        passed += result.ok
-        _print_result(result, verbose=verbose, format_exchanges=format_exchanges)
+    with show_app_logs():
+        for result in iter_scenario_results(files, url=url, fallback_app=default_app):
+            passed += result.ok
+            _print_result(result, verbose=verbose, format_exchanges=format_exchanges)
     failed = len(files) - passed
     if failed:
         summary = f"{passed} passed, {failed} failed."
