@@ -379,3 +379,13 @@ def test_a_scenario_runs_on_the_vns_app_fixture_of_a_conftest(
     # `vns-sdk test` has no fixtures: --app says the same.
     code, output = _cli_test(pytester.path, ".", "--app", "agent.py:app")
     assert code == 0, output
+
+
+def test_a_vns_app_fixture_returning_no_app_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("import pytest\n\n@pytest.fixture\ndef vns_app():\n    return None\n")
+    pytester.makepyfile(test_calls="def test_whoami(vns):\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    assert reported(result) == [
+        "ConfigurationError: VNSSimulator needs either an app (VNSSimulator(app)) or a URL (url=...)."
+    ]

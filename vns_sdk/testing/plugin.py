@@ -182,10 +182,17 @@ def vns(vns_app: Any, request: pytest.FixtureRequest) -> Iterator[VNSSimulator]:
     directory = request.config.getoption("vns_record", default=None)
     if directory:
         record = Path(directory) / (re.sub(r"[^\w.-]+", "_", request.node.nodeid).strip("_") + ".jsonl")
-    if isinstance(vns_app, str) and vns_app.startswith(("http://", "https://")):
-        simulator = VNSSimulator(url=vns_app, record=record)
-    else:
-        simulator = VNSSimulator(vns_app, record=record)
+    __tracebackhide__ = True
+    problem = None
+    try:
+        if isinstance(vns_app, str) and vns_app.startswith(("http://", "https://")):
+            simulator = VNSSimulator(url=vns_app, record=record)
+        else:
+            simulator = VNSSimulator(vns_app, record=record)
+    except VNSError as exc:  # a vns_app fixture that returns no app, an invalid VNS_ setting, ...
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     with simulator:
         yield simulator
 
