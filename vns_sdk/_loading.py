@@ -35,10 +35,12 @@ __all__ = [
     "DEFAULT_ATTR",
     "AppLoadError",
     "AppSpec",
+    "default_app_reference",
     "find_app_spec",
     "import_app",
     "load_app",
     "project_app_reference",
+    "pytest_app_reference",
     "read_project_config",
 ]
 
@@ -113,6 +115,11 @@ def project_app_reference(folder: Path) -> tuple[str, Path] | None:
 
 
 def _vns_table(pyproject: Path) -> dict[str, Any] | None:
+    return _toml_table(pyproject, "vns-sdk")
+
+
+def _toml_table(pyproject: Path, name: str) -> dict[str, Any] | None:
+    """The ``[tool.<name>]`` table of a pyproject.toml, or None."""
     text = pyproject.read_text(encoding="utf-8")
     if sys.version_info >= (3, 11):
         import tomllib
@@ -121,14 +128,68 @@ def _vns_table(pyproject: Path) -> dict[str, Any] | None:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise AppLoadError(f"{pyproject}: not valid TOML: {exc}") from exc
-        table = data.get("tool", {}).get("vns-sdk")
+        table: Any = data.get("tool", {})
+        for part in name.split("."):
+            table = table.get(part) if isinstance(table, dict) else None
         return table if isinstance(table, dict) else None
-    # Python 3.10 has no TOML parser; the table is small, so read its `key = "value"` lines.
-    match = re.search(r"^\[tool\.(?:\"vns-sdk\"|vns-sdk)\][ \t]*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    # Python 3.10 has no TOML parser; the tables read here are small, so read their `key = "value"` lines.
+    header = r"\.".join(rf"(?:\"{re.escape(part)}\"|{re.escape(part)})" for part in name.split("."))
+    match = re.search(rf"^\[tool\.{header}\][ \t]*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
     if match is None:
         return None
     pairs = re.findall(r"^[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*\"([^\"]*)\"", match.group(1), re.M)
     return dict(pairs)
+
+
+def pytest_app_reference(folder: Path) -> tuple[str, Path] | None:
+    """The ``vns_app`` option of the pytest configuration pytest would read at or above `folder`, and its folder.
+
+    pytest's own search: the nearest ``pytest.ini``, ``pyproject.toml`` with ``[tool.pytest.ini_options]``,
+    ``tox.ini`` with ``[pytest]`` or ``setup.cfg`` with ``[tool:pytest]`` is the configuration.
+
+    Returns:
+        None when that configuration sets no ``vns_app`` (or there is none).
+    """
+    import configparser
+
+    for candidate in (folder, *folder.parents):
+        for name, section in (
+            ("pytest.ini", "pytest"),
+            ("pyproject.toml", None),
+            ("tox.ini", "pytest"),
+            ("setup.cfg", "tool:pytest"),
+        ):
+            path = candidate / name
+            if not path.is_file():
+                continue
+            if section is None:
+                table = _toml_table(path, "pytest.ini_options")
+                if table is None:
+                    continue
+                value = table.get("vns_app")
+            else:
+                parser = configparser.ConfigParser(interpolation=None)
+                try:
+                    parser.read(path, encoding="utf-8")
+                except configparser.Error as exc:
+                    raise AppLoadError(f"{path}: not a valid ini file: {exc}") from exc
+                if not parser.has_section(section) and name != "pytest.ini":
+                    continue
+                value = parser.get(section, "vns_app", fallback=None)
+            reference = str(value or "").strip()
+            return (reference, candidate) if reference else None
+    return None
+
+
+def default_app_reference(folder: Path) -> tuple[str, Path] | None:
+    """The app a project names for its simulated calls: pytest's ``vns_app`` option, else ``[tool.vns-sdk] app``.
+
+    The pytest plugin and ``vns-sdk test`` both find the app of a scenario that names none this way.
+
+    Returns:
+        The reference and the folder it is relative to, or None when the project names no app.
+    """
+    return pytest_app_reference(folder) or project_app_reference(folder)
 
 
 def find_app_spec(reference: str | None, *, base_dir: str | PathLike[str] | None = None) -> AppSpec:

@@ -22,7 +22,6 @@ from vns_sdk import CallContext, ToolError, VNSApp
 
 __all__ = ["OPENING_HOURS", "Calendar", "app", "calendar"]
 
-# --8<-- [start:calendar]
 OPENING_HOURS = ("09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
 
 
@@ -49,9 +48,7 @@ class Calendar:
 
 
 calendar = Calendar()
-# --8<-- [end:calendar]
 
-# --8<-- [start:app]
 app = VNSApp(
     instructions=(
         "You are the scheduling assistant of Maple Street Dental. Help the caller book or cancel an appointment. "
@@ -119,6 +116,3 @@ async def cancel_appointment(call: CallContext) -> dict[str, Any]:
         raise ToolError("Nothing has been booked in this call, so there is nothing to cancel.")
     calendar.cancel(booking["id"])
     return {"cancelled": True, "day": booking["day"], "time": booking["time"]}
-
-
-# --8<-- [end:app]

@@ -14,18 +14,13 @@ from vns_sdk.testing import SimulatedCall, VNSSimulator, load_app
 HERE = Path(__file__).parent
 
 
-# --8<-- [start:fixture]
 @pytest.fixture
-def vns_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def vns_app() -> Iterator[Any]:
     """The example's app, for the `vns` and `vns_call` fixtures of the vns-sdk pytest plugin."""
-    monkeypatch.setenv("VNS_WEBHOOK_TOKEN", "test-token")  # the app refuses to start without one
     app = load_app("app.py:app", base_dir=HERE)
     calendar = load_app("app.py:calendar", base_dir=HERE)
     calendar.bookings.clear()  # each test starts with an empty appointment book
     yield app
-
-
-# --8<-- [end:fixture]
 
 
 def next_weekday() -> dt.date:
@@ -40,7 +35,6 @@ def next_saturday() -> dt.date:
     return today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
 
 
-# --8<-- [start:book]
 def test_books_the_time_offered_on_the_day_checked(vns_call: SimulatedCall) -> None:
     day = next_weekday().isoformat()
 
@@ -56,9 +50,6 @@ def test_books_the_time_offered_on_the_day_checked(vns_call: SimulatedCall) -> N
     assert booked == {"booked": True, "booking_id": "A-1001", "day": day, "time": "10:00", "name": "Ada Lovelace"}
 
     assert "10:00" not in vns_call.invoke("check_availability", day=day)["free_times"]
-
-
-# --8<-- [end:book]
 
 
 def test_booking_needs_a_day_checked_first(vns_call: SimulatedCall) -> None:

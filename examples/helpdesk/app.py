@@ -30,7 +30,6 @@ ARTICLES = {
 }
 
 
-# --8<-- [start:queue]
 @dataclass
 class Ticket:
     """A request for a person to call the customer back."""
@@ -58,9 +57,7 @@ class HandoverQueue:
 
 
 handovers = HandoverQueue()
-# --8<-- [end:queue]
 
-# --8<-- [start:app]
 app = VNSApp(
     instructions=(
         "You are the help desk of Northwind IT. Answer questions with search_help_articles and read the "
@@ -124,6 +121,3 @@ async def close_handover(call: CallContext, report: CallEndRequest) -> None:
     ticket = handovers.tickets.get(ticket_id)
     if ticket is not None and report.call_connected is not None and report.call_end is not None:
         ticket.call_seconds = (report.call_end - report.call_connected).total_seconds()
-
-
-# --8<-- [end:app]

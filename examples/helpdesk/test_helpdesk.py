@@ -14,9 +14,8 @@ HERE = Path(__file__).parent
 
 
 @pytest.fixture
-def vns_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def vns_app() -> Iterator[Any]:
     """The example's app, for the `vns` and `vns_call` fixtures of the vns-sdk pytest plugin."""
-    monkeypatch.setenv("VNS_WEBHOOK_TOKEN", "test-token")  # the app refuses to start without one
     app = load_app("app.py:app", base_dir=HERE)
     load_app("app.py:handovers", base_dir=HERE).tickets.clear()  # each test starts with no tickets
     yield app
@@ -35,7 +34,6 @@ def test_answers_from_the_help_articles(vns_call: SimulatedCall) -> None:
     assert vns_call.invoke("search_help_articles", query="printer on fire")["found"] is False
 
 
-# --8<-- [start:escalate]
 @pytest.mark.vns_call(caller_id="3035550177", caller_id_name="Grace Hopper")
 def test_escalates_to_a_person_and_ends_the_call(vns_call: SimulatedCall, handovers: Any) -> None:
     reply = vns_call.invoke(
@@ -51,9 +49,6 @@ def test_escalates_to_a_person_and_ends_the_call(vns_call: SimulatedCall, handov
     ticket = handovers.tickets["HD-501"]
     assert (ticket.caller_id, ticket.topic, ticket.urgency) == ("3035550177", "technical", "urgent")
     assert ticket.call_seconds == pytest.approx(95)  # filled in from the CallEnd report
-
-
-# --8<-- [end:escalate]
 
 
 def test_one_ticket_per_call_even_if_asked_twice(vns_call: SimulatedCall, handovers: Any) -> None:

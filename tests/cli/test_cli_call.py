@@ -24,11 +24,11 @@ def test_pick_by_number_and_answer_the_prompts(run: Callable[..., Result], looku
 
 
 def test_arguments_are_parsed_from_the_schema(run: Callable[..., Result], lookup_app: Path) -> None:
-    # book: an enum (case-insensitive), an int (re-asked after a bad one), a bool (yes).
-    result = run("call", "agent/app.py", input="book\nfriday\nMonday\nten\n10\nyes\n\n")
+    # book: an enum (exactly as listed: "Monday" is asked again), an int (re-asked after a bad one), a bool (yes).
+    result = run("call", "agent/app.py", input="book\nfriday\nMonday\nmonday\nten\n10\nyes\n\n")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "pick one of: monday, tuesday" in out
+    assert out.count("pick one of: monday, tuesday") == 2
     assert "type a whole number, like 42" in out
     assert '→ book {"day": "monday", "hour": 10, "confirm": true}' in out
     assert '"booked": true' in out
@@ -57,8 +57,8 @@ def test_a_required_argument_is_asked_again_and_bad_arguments_do_not_end_the_cal
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "day is required" in out
-    # The simulator checks arguments against the schema, as the model's would be: reported, the call goes on.
-    assert "✗ The model could not call book with these arguments" in out
+    # Arguments are checked against the schema, as the model's would be: the reason in one line, the call goes on.
+    assert "  day: 'friday' is not one of ['monday', 'tuesday']" in out.splitlines()
     assert "Call ended (CallEnd sent)." in out
 
 
@@ -194,3 +194,72 @@ def test_the_tools_table_reads_hand_written_schemas(
     assert 'fixed: always "x", optional' in out
     assert "anything: any JSON value, optional" in out
     assert "weight: number > 0, optional" in out
+
+
+def test_each_answer_is_checked_against_the_schema_as_the_models_would_be(
+    run: Callable[..., Result], write: Callable[[str, str], Path]
+) -> None:
+    write(
+        "hours.py",
+        """
+        from typing import Annotated, Literal
+
+        from pydantic import Field
+
+        from vns_sdk import VNSApp
+
+        app = VNSApp(webhook_token="whk-test-token-0123456789abcdef")
+
+
+        @app.tool
+        def book(day: Literal["monday", "friday"], hour: Annotated[int, Field(ge=0, le=23)]) -> dict:
+            \"\"\"Books an hour.
+
+            Args:
+                day: The day.
+                hour: The hour, 0 to 23.
+            \"\"\"
+            return {"day": day, "hour": hour}
+        """,
+    )
+    result = run("call", "hours.py", input="book\nFriday\nfriday\n50\n11\n\n")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    # "Friday" is refused as the app refuses it, and 50 is asked again with the schema's reason, in one line.
+    assert any(line.endswith("pick one of: monday, friday") for line in lines)
+    assert any(line.endswith("hour: 50 is greater than the maximum of 23") for line in lines)
+    assert "schema:" not in result.stdout and "✗" not in result.stdout
+    assert '→ book {"day": "friday", "hour": 11}' in result.stdout
+
+    inline = run("call", "hours.py", input='book {"day": "Friday", "hour": 50}\n\n')
+    assert inline.exit_code == 0, inline.output
+    assert "  day: 'Friday' is not one of ['monday', 'friday']" in inline.stdout.splitlines()
+    assert "  hour: 50 is greater than the maximum of 23" in inline.stdout.splitlines()
+    assert "schema:" not in inline.stdout and "→ book" not in inline.stdout
+
+
+def test_a_simulated_call_says_quietly_that_no_openai_key_is_needed_and_shows_the_apps_log_lines(
+    run: Callable[..., Result], write: Callable[[str, str], Path]
+) -> None:
+    write(
+        "logged.py",
+        """
+        import logging
+
+        from vns_sdk import CallContext, CallEndRequest, VNSApp
+
+        logger = logging.getLogger("logged")
+        app = VNSApp(webhook_token="whk-test-token-0123456789abcdef")
+
+
+        @app.on_call_end
+        def log_call(call: CallContext, report: CallEndRequest) -> None:
+            logger.info("call from %s ended with status %s", call.caller_id, report.status)
+        """,
+    )
+    result = run("call", "logged.py", input="\n")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "vns_sdk.app: No OpenAI API key, and none is needed here: a simulated call opens no Realtime session.",
+        "logged: call from 3035550123 ended with status 0",
+    ]

@@ -17,6 +17,7 @@ def test_serves_a_file_with_reload_and_prints_what_vns_needs(
 ) -> None:
     result = run("dev", "agent/app.py")
     assert result.exit_code == 0, result.output
+    assert served[0][1].pop("log_config") is not None  # see test_the_apps_own_log_lines_show
     assert served == [
         (
             ("app:app",),
@@ -46,6 +47,7 @@ def test_the_public_url_host_port_and_no_reload(
     monkeypatch.setenv("VNS_PUBLIC_URL", "https://agent.example.com/")
     result = run("dev", "agent", "--host", "0.0.0.0", "--port", "9000", "--no-reload")
     assert result.exit_code == 0, result.output
+    served[0][1].pop("log_config")
     assert served[0][1] == {
         "host": "0.0.0.0",
         "port": 9000,
@@ -156,3 +158,48 @@ def test_the_lookup_example(
     assert Path(str(options["app_dir"]), *module.split(".")).with_suffix(".py") == REPO / "examples/lookup/app.py"
     assert attr == "app"
     assert "/vns/call-start" in result.stdout
+
+
+def test_port_zero_serves_on_a_free_port_and_says_which(
+    run: Callable[..., Result], lookup_app: Path, served: Calls
+) -> None:
+    result = run("dev", "agent/app.py", "--port", "0")
+    assert result.exit_code == 0, result.output
+    port = served[0][1]["port"]
+    assert isinstance(port, int) and 0 < port < 65536
+    assert f"CallStart URL  http://127.0.0.1:{port}/vns/call-start" in result.stdout
+
+
+def test_the_apps_own_log_lines_show(
+    run: Callable[..., Result], lookup_app: Path, served: Calls, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """uvicorn is given a logging configuration that prints the app's INFO lines (a CallEnd handler's)."""
+    import logging
+    import logging.config
+
+    assert run("dev", "agent/app.py").exit_code == 0
+    config = served[0][1]["log_config"]
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    loggers = {
+        name: (logger.level, list(logger.handlers), logger.propagate)
+        for name, logger in ((name, logging.getLogger(name)) for name in ("uvicorn", "uvicorn.error", "uvicorn.access"))
+    }
+    try:
+        logging.config.dictConfig(config)  # type: ignore[arg-type]
+        logging.getLogger("my_agent.app").info("call 42 ended with status 0")
+        logging.getLogger("httpx").info("HTTP Request: POST http://testserver/vns/tools")
+        logging.getLogger("vns_sdk.app").info("webhook tools", extra={"vns_endpoint": "tools"})
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[0])
+        for name, (level, handlers, propagate) in loggers.items():
+            logger = logging.getLogger(name)
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
+    err = capfd.readouterr().err
+    assert "call 42 ended with status 0" in err
+    assert "HTTP Request" not in err and "webhook tools" not in err  # the libraries' chatter stays out

@@ -85,3 +85,62 @@ def test_session_runs_the_call_start_handlers(run: Callable[..., Result], write:
     result = run("session", "app.py", "--caller-id", "3032639999", "--caller-name", "Ron Tanner")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["session"]["instructions"] == "Hello Ron Tanner from 3032639999."
+
+
+def test_tools_check_passes_a_well_described_app(run: Callable[..., Result], lookup_app: Path) -> None:
+    result = run("tools", "agent/app.py", "--check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "3 tools checked: no problem found.\n"
+
+
+def test_tools_check_reports_each_problem_and_fails(
+    run: Callable[..., Result], write: Callable[[str, str], Path]
+) -> None:
+    write(
+        "sloppy.py",
+        '''
+        from vns_sdk import VNSApp
+
+        app = VNSApp()
+
+
+        @app.tool
+        def ping(target: str) -> str:
+            return target
+
+
+        @app.tool(name="Ping")
+        def ping_again(target: str) -> str:
+            """Pings again.
+
+            Args:
+                host: Where to.
+            """
+            return target
+        ''',
+    )
+    result = run("tools", "sloppy.py", "--check")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert [line.rsplit("[", 1)[-1] for line in lines[:-1]] == [
+        "no-description]",
+        "undescribed-parameter]",
+        "unknown-argument-doc]",
+        "undescribed-parameter]",
+        "name-collision]",
+    ]
+    assert lines[0].startswith("ping: no description: ")
+    assert lines[-1] == "5 problems in 2 tools."
+
+
+def test_help_shows_flags_as_flags(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer.main
+
+    from vns_sdk.cli.main import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for name in ["", *commands]:
+        text = run(*([name] if name else []), "--help").stdout
+        assert "<bool>" not in text, f"vns-sdk {name} --help shows a flag as taking a value"
+    assert "--json " in run("tools", "--help").stdout

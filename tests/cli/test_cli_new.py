@@ -27,7 +27,6 @@ EXPECTED_FILES = {
     "pyproject.toml",
     "front_desk/__init__.py",
     "front_desk/app.py",
-    "tests/conftest.py",
     "tests/scenarios/booking.vns.yaml",
     "tests/test_app.py",
 }
@@ -160,7 +159,31 @@ def test_the_generated_tests_pass(run: Callable[..., Result], tmp_path: Path) ->
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed" in result.stdout
+    assert "8 passed" in result.stdout
+
+
+def test_async_tests_run_in_a_generated_project(run: Callable[..., Result], tmp_path: Path) -> None:
+    """An `async def` test added to a new project runs as it is: pytest-asyncio is configured."""
+    assert run("new", "front-desk").exit_code == 0
+    root = tmp_path / "front-desk"
+    (root / "tests" / "test_mine.py").write_text(
+        "async def test_mine(vns):\n"
+        "    async with vns.acall() as call:\n"
+        "        assert (await call.invoke('opening_hours', day='monday'))['open'] is True\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VNS_", "PYTEST_")) and k != "OPENAI_API_KEY"}
+    env["PYTHONPATH"] = str(root)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "tests/test_mine.py"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
 
 
 @pytest.mark.slow
@@ -185,7 +208,7 @@ def test_from_nothing_to_a_simulated_call(tmp_path: Path) -> None:
     project = tmp_path / "my-agent"
     step(python, "-m", "pip", "install", "-q", "-e", ".[dev]", cwd=project)
     tests = step(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
-    assert "6 passed" in tests
+    assert "8 passed" in tests
     call = step(str(bin_dir / "vns-sdk"), "call", cwd=project, stdin='opening_hours {"day": "friday"}\n\n')
     assert '"closes": "15:00"' in call
     assert "Call ended (CallEnd sent)." in call

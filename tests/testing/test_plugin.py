@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,12 @@ from harness_apps import build_lookup_app
 app = build_lookup_app()
 """
 
+NO_APP = (
+    "the vns fixtures need your app: define a `vns_app` fixture returning it, set `vns_app = module:attr` in your "
+    'pytest configuration, or `[tool.vns-sdk] app = "module:attr"` in pyproject.toml '
+    "(a scenario file may name its own: `app: app.py:app`)"
+)
+
 CONFTEST = """
 import pytest
 
@@ -32,6 +39,20 @@ def vns_app():
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest("-o", "asyncio_default_fixture_loop_scope=function", *args)
+
+
+def reported(result: pytest.RunResult) -> list[str]:
+    """What pytest printed about the failures and errors: the lines between their heading and the summary.
+
+    The ``____ test name ____`` lines are left out; everything else is kept, so a test can say that a
+    mistake is reported in one line and nothing else (no traceback, no chained "During handling of the
+    above exception").
+    """
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if line.strip("= ") in ("ERRORS", "FAILURES"))
+    end = next(i for i, line in enumerate(lines) if "short test summary info" in line)
+    kept = [line for line in lines[start + 1 : end] if line.strip() and not line.startswith("_")]
+    return [line for line in kept if line.strip("= ") not in ("ERRORS", "FAILURES")]
 
 
 @pytest.fixture
@@ -108,8 +129,7 @@ def test_a_wrong_app_reference_is_one_line(project: pytest.Pytester) -> None:
     project.makepyfile(test_calls="def test_whoami(vns_call):\n    vns_call.invoke('whoami')\n")
     result = run(project)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["AppLoadError: module 'agent' has no attribute 'nope'; it defines: app"])
-    result.stdout.no_fnmatch_line("*def import_app*")  # not the loader's traceback
+    assert reported(result) == ["AppLoadError: module 'agent' has no attribute 'nope'; it defines: app"]
 
 
 def test_a_failing_reply_reads_well(project: pytest.Pytester) -> None:
@@ -163,7 +183,7 @@ def test_without_an_app_the_fixture_says_how_to_name_one(pytester: pytest.Pytest
     pytester.makepyfile(test_calls="def test_lookup(vns):\n    pass\n")
     result = run(pytester)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*The vns fixtures need your app. Define a fixture returning it:*", "*vns_app = *"])
+    assert reported(result) == [NO_APP]
 
 
 def test_scenario_files_are_collected_as_tests(project: pytest.Pytester) -> None:
@@ -203,7 +223,7 @@ def test_a_scenario_without_an_app_fails_with_advice(pytester: pytest.Pytester) 
     pytester.makefile(".vns.yaml", orphan="steps: []\n")
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*the scenario names no app. Add `app: module:attr`*"])
+    assert reported(result) == [NO_APP]
 
 
 def test_vns_record_writes_a_transcript_per_test(project: pytest.Pytester) -> None:
@@ -231,3 +251,141 @@ def test_every_public_name_loads() -> None:
     for name in testing.__all__:
         assert getattr(testing, name) is not None, name
     assert sorted(testing.__all__) == testing.__all__ == dir(testing)
+
+
+# -- every mistake is one line -------------------------------------------------------------------------
+
+
+def test_a_scenario_file_that_does_not_parse_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".vns.yaml", broken="steps:\n  - tool: lookup\n    arguments: [1, 2]\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    [line] = reported(result)
+    assert line.startswith("ConfigurationError: ") and "broken.vns.yaml" in line and "arguments" in line
+
+
+def test_a_scenario_naming_a_missing_app_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".vns.yaml", lost="app: nowhere.py:app\nsteps: []\n")
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    [line] = reported(result)
+    assert line.startswith("AppLoadError: nowhere.py: no such file")
+
+
+def test_an_app_refusing_its_settings_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(agent="from vns_sdk import VNSApp\n\napp = VNSApp(instructions='Hi.', max_seconds=-5)\n")
+    pytester.makepyprojecttoml('[tool.vns-sdk]\napp = "agent.py:app"\n')
+    pytester.makepyfile(test_calls="def test_whoami(vns_call):\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    [line] = reported(result)
+    assert line.startswith("ConfigurationError: invalid VNSApp setting: max_seconds")
+
+
+def test_a_wrong_vns_call_marker_is_one_line(project: pytest.Pytester) -> None:
+    project.makeconftest(CONFTEST)
+    project.makepyfile(
+        test_calls="""
+        import pytest
+
+        @pytest.mark.vns_call(caller="3035550123")
+        def test_marked(vns_call):
+            pass
+        """
+    )
+    result = run(project)
+    result.assert_outcomes(errors=1)
+    [line] = reported(result)
+    assert line.startswith("@pytest.mark.vns_call takes keyword options only, among: call_start, called_number,")
+    assert line.endswith("(not caller)")
+
+
+# -- scenarios find the app as the tests do, and as `vns-sdk test` does -----------------------------------
+
+NO_TOKEN_APP = """
+from vns_sdk import CallContext, VNSApp
+
+app = VNSApp(instructions="You look people up.")  # no webhook token: the environment has none
+
+
+@app.tool
+async def greet(call: CallContext, name: str) -> dict:
+    \"\"\"Greets someone.
+
+    Args:
+        name: Who.
+    \"\"\"
+    return {"hello": name}
+"""
+
+SCENARIOS = {
+    "hello.vns.yaml": "steps:\n  - tool: greet\n    arguments: {name: Ada}\n    expect: {hello: Ada}\n",
+    "wrong.vns.yaml": "steps:\n  - tool: greet\n    arguments: {name: Ada}\n    expect: {hello: Bob}\n",
+}
+
+
+def _cli_test(folder: Path, *args: str) -> tuple[int, str]:
+    """`vns-sdk test` in `folder`, in a process of its own (as a user runs it), with no VNS setting set."""
+    import os
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("VNS_", "PYTEST_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", "from vns_sdk.cli import main; main()", "test", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("file", "config"),
+    [
+        ("pyproject.toml", '[tool.vns-sdk]\napp = "agent.py:app"\n'),
+        ("pytest.ini", "[pytest]\nvns_app = agent.py:app\n"),
+        ("pyproject.toml", '[tool.pytest.ini_options]\nvns_app = "agent.py:app"\n'),
+    ],
+)
+def test_an_app_without_a_token_gives_the_same_results_under_pytest_and_vns_sdk_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, file: str, config: str
+) -> None:
+    monkeypatch.delenv("VNS_WEBHOOK_TOKEN", raising=False)
+    pytester.makepyfile(agent=NO_TOKEN_APP)
+    (pytester.path / file).write_text(config)
+    for name, text in SCENARIOS.items():
+        (pytester.path / name).write_text(text)
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*hello.vns.yaml::hello PASSED*", "*wrong.vns.yaml::wrong FAILED*"])
+    code, output = _cli_test(pytester.path, ".")
+    assert code == 1, output
+    assert "PASS  hello" in output and "FAIL  wrong" in output and "1 passed, 1 failed." in output
+    assert "VNS_WEBHOOK_TOKEN" not in os.environ  # the run's throwaway token is gone with the run
+
+
+def test_a_scenario_runs_on_the_vns_app_fixture_of_a_conftest(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VNS_WEBHOOK_TOKEN", raising=False)
+    pytester.makepyfile(agent=NO_TOKEN_APP)
+    pytester.syspathinsert()
+    # The project names another app: the fixture wins, as it does for the tests.
+    pytester.makepyprojecttoml('[tool.vns-sdk]\napp = "nowhere.py:app"\n')
+    pytester.makeconftest(CONFTEST)
+    (pytester.path / "hello.vns.yaml").write_text(SCENARIOS["hello.vns.yaml"])
+    run(pytester).assert_outcomes(passed=1)
+    # `vns-sdk test` has no fixtures: --app says the same.
+    code, output = _cli_test(pytester.path, ".", "--app", "agent.py:app")
+    assert code == 0, output
+
+
+def test_a_vns_app_fixture_returning_no_app_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("import pytest\n\n@pytest.fixture\ndef vns_app():\n    return None\n")
+    pytester.makepyfile(test_calls="def test_whoami(vns):\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    assert reported(result) == [
+        "ConfigurationError: VNSSimulator needs either an app (VNSSimulator(app)) or a URL (url=...)."
+    ]

@@ -528,3 +528,39 @@ def test_printed_exchanges_point_out_errors_the_model_hears(lookup_app: VNSApp) 
         assert call.invoke("lookup_name_or_phone")["error"] == "tool_error"
     assert "    lookup_name_or_phone()\n    -> {" in call.format_exchanges()
     assert "       (the model hears an error: tool_error)" in call.format_exchanges()
+
+
+def test_a_simulated_call_needs_no_openai_key_and_says_so_quietly(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    import httpx
+
+    for name in ("OPENAI_API_KEY", "VNS_OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    app = VNSApp(instructions="Hi.", webhook_token=WEBHOOK_TOKEN)  # no OpenAI key
+    caplog.set_level(logging.INFO, logger="vns_sdk.app")
+    with VNSSimulator(app) as vns:
+        for _ in range(2):
+            with vns.call():
+                pass
+    notices = [record for record in caplog.records if "OpenAI" in record.getMessage()]
+    assert [(record.levelname, record.getMessage()) for record in notices] == [
+        ("INFO", "No OpenAI API key, and none is needed here: a simulated call opens no Realtime session.")
+    ]
+
+    # VNS itself (any request not from the simulator) still gets the warning: a real call needs the key.
+    caplog.clear()
+
+    async def call_start() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://agent.example.com") as http:
+            body = {"sessionGuid": "g-1", "callerId": "3032639999", "calledNumber": "7206999999"}
+            answer = await http.post("/vns/call-start", json=body, headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"})
+        return answer.status_code
+
+    import asyncio
+
+    assert asyncio.run(call_start()) == 200
+    assert [record.levelname for record in caplog.records if "OpenAI" in record.getMessage()] == ["WARNING"]

@@ -151,11 +151,11 @@ class Runtime:
         elif self.tool_sources:
             await asyncio.gather(*(source.ensure_fresh() for source in self.tool_sources))
 
-    def warn_once(self, logger: logging.Logger, key: str, message: str) -> None:
-        """Log ``message`` as a warning the first time ``key`` is seen by this app."""
+    def warn_once(self, logger: logging.Logger, key: str, message: str, *, level: int = logging.WARNING) -> None:
+        """Log ``message`` (a warning, unless `level` says otherwise) the first time ``key`` is seen by this app."""
         if key not in self._notices:
             self._notices.add(key)
-            logger.warning(message)
+            logger.log(level, message)
 
 
 def realtime_endpoint(settings: VNSSettings) -> RealtimeEndpoint:

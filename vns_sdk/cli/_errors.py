@@ -97,6 +97,11 @@ class ErrorHandlingGroup(TyperGroup):
                 raise
             self._fail(exc, message, 1)
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        from vns_sdk.cli._help import quiet_flags
+
+        return quiet_flags(super().get_params(ctx))
+
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         # The root's own options are parsed here, before `invoke`: `vns-sdk --bogus` is a usage error too.
         try:

@@ -92,8 +92,6 @@ def prepare_environment(env_file: Path | None = None, *, simulated: bool = False
             with no webhook credential refuses to be built; here a throwaway token stands in, so a fresh
             project can be tried before it has secrets.
     """
-    import os
-
     if env_file is None and Path(".env").is_file():
         env_file = Path(".env")
     if env_file is not None:
@@ -105,14 +103,10 @@ def prepare_environment(env_file: Path | None = None, *, simulated: bool = False
         # already set win, and values are taken as written, as `docker run --env-file` takes them.
         load_dotenv(env_file, override=False, interpolate=False, encoding="utf-8")
     if simulated:
-        from vns_sdk.settings import from_environment
+        from vns_sdk.testing._credential import stand_in_webhook_token
 
-        settings = from_environment()
-        if not (settings.webhook_token or settings.webhook_basic_auth or settings.insecure_dev):
-            import secrets
-
-            # Through the environment, where the app (imported next) reads its settings.
-            os.environ["VNS_WEBHOOK_TOKEN"] = f"simulated-{secrets.token_urlsafe(24)}"
+        # Through the environment, where the app (imported next) reads its settings; pytest does the same.
+        stand_in_webhook_token()
 
 
 def open_app(app: str | None, *, env_file: Path | None = None, simulated: bool = False) -> tuple[AppSpec, VNSApp]:

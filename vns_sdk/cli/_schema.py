@@ -139,18 +139,16 @@ def parse_value(text: str, parameter: Parameter) -> Any:
 
     Returns:
         The value: an int for ``integer``, a bool for ``boolean`` (yes/no/true/false), parsed JSON for
-        objects and arrays, the text itself for strings, one of the choices for an enum.
+        objects and arrays, the text itself for strings, one of the choices (exactly as listed) for an enum.
 
     Raises:
         ValueError: The text does not fit; the message says what would.
     """
     choices = parameter.choices
     if choices is not None:
+        # Exactly as typed: the app refuses "Friday" for "friday", so the model must send the value as listed.
         for choice in choices:
             if text == str(choice) or text == json.dumps(choice):
-                return choice
-        for choice in choices:
-            if isinstance(choice, str) and text.lower() == choice.lower():
                 return choice
         raise ValueError(f"pick one of: {', '.join(str(choice) for choice in choices)}")
     if parameter.nullable and text == "null":

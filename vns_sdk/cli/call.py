@@ -50,10 +50,12 @@ def simulated_call(
         outbound: Simulate an outbound-triggered call.
     """
     from vns_sdk.cli._loading import open_app
+    from vns_sdk.cli._logging import show_app_logs
     from vns_sdk.testing import VNSSimulator
 
     _, vns_app = open_app(app, simulated=True)
     with (
+        show_app_logs(),
         VNSSimulator(vns_app) as simulator,
         simulator.call(
             caller_id=caller_id,
@@ -88,8 +90,12 @@ def _pick_tool(text: str, tools: dict[str, FunctionTool]) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _prompt_parameter(parameter: Parameter) -> tuple[bool, Any]:
-    """Ask for one argument until it parses; returns (given, value). Empty skips an optional one."""
+def _prompt_parameter(tool: FunctionTool, parameter: Parameter) -> tuple[bool, Any]:
+    """Ask for one argument until the tool's schema accepts it; returns (given, value). Empty skips an optional one.
+
+    The answer is checked as the model's arguments are: against the tool's declared schema, exactly as typed
+    (``Friday`` is not ``friday``), with the reason in one line when it does not fit.
+    """
     from vns_sdk.cli._schema import parse_value
 
     flag = "required" if parameter.required else "optional, Enter to skip"
@@ -108,9 +114,24 @@ def _prompt_parameter(parameter: Parameter) -> tuple[bool, Any]:
         if text == '""':
             text = ""
         try:
-            return True, parse_value(text, parameter)
+            value = parse_value(text, parameter)
         except ValueError as exc:
             typer.secho(f"    {exc}", fg="yellow")
+            continue
+        problems = _problems(tool, {parameter.name: value}, only=parameter.name)
+        if not problems:
+            return True, value
+        typer.secho(f"    {problems[0]}", fg="yellow")
+
+
+def _problems(tool: FunctionTool, arguments: dict[str, Any], *, only: str | None = None) -> list[str]:
+    """Why the tool's declared schema rejects these arguments (as the simulator checks the model's), one line each."""
+    from vns_sdk.testing._checks import argument_problems
+
+    problems = argument_problems(tool, arguments)
+    if only is not None:
+        problems = [problem for problem in problems if problem.startswith((f"{only}:", f"{only}."))]
+    return [" ".join(problem.split()) for problem in problems]
 
 
 def _arguments_for(tool: FunctionTool, inline: str) -> dict[str, Any] | None:
@@ -126,10 +147,16 @@ def _arguments_for(tool: FunctionTool, inline: str) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             typer.secho("  the arguments must be a JSON object", fg="yellow")
             return None
+        problems = _problems(tool, value)
+        if problems:
+            # What the model would be told it cannot send: say why, and let the call go on.
+            for problem in problems:
+                typer.secho(f"  {problem}", fg="yellow")
+            return None
         return value
     arguments: dict[str, Any] = {}
     for parameter in parameters_of(tool.parameters or {}):
-        given, value = _prompt_parameter(parameter)
+        given, value = _prompt_parameter(tool, parameter)
         if given:
             arguments[parameter.name] = value
     return arguments

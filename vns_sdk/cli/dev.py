@@ -31,6 +31,17 @@ def _auth_lines(app: VNSApp) -> list[str]:
     return lines
 
 
+def _free_port(host: str) -> int:
+    """A port free on `host` now, for ``--port 0``: chosen here, so the URLs printed are the ones served."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
 def _base_url(app: VNSApp, host: str, port: int) -> tuple[str, bool]:
     if app.settings.public_url:
         return app.settings.public_url.rstrip("/"), True
@@ -42,7 +53,7 @@ def _base_url(app: VNSApp, host: str, port: int) -> tuple[str, bool]:
 def dev(
     app: AppArgument = None,
     host: Annotated[str, typer.Option(help="The interface to listen on (0.0.0.0 for every one).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="The port to listen on.", min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(help="The port to listen on (0: a free one, printed).", min=0, max=65535)] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart when a file of the app changes.")] = True,
     insecure_dev: Annotated[
         bool,
@@ -69,6 +80,8 @@ def dev(
         example = " (see .env.example)" if os.path.isfile(".env.example") else ""
         raise CLIError(f"{exc} Here: put VNS_WEBHOOK_TOKEN in .env{example}, or pass --insecure-dev.") from exc
     settings = vns_app.settings
+    if port == 0:
+        port = _free_port(host)
     auth = _auth_lines(vns_app)
     if not auth and not settings.insecure_dev:
         raise CLIError(
@@ -105,6 +118,8 @@ def dev(
 
     import uvicorn
 
+    from vns_sdk.cli._logging import uvicorn_log_config
+
     uvicorn.run(
         spec.import_string,
         host=host,
@@ -112,6 +127,7 @@ def dev(
         reload=reload,
         reload_dirs=[str(spec.app_dir)] if reload else None,
         app_dir=str(spec.app_dir),
+        log_config=uvicorn_log_config(),  # the app's own log lines (a CallEnd handler's) show too
     )
 
 

@@ -36,11 +36,20 @@ def tools_array(app: VNSApp) -> list[dict[str, Any]]:
 def tools(
     app: AppArgument = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the exact tools array sent to OpenAI.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Report what makes a tool worse for the model (see the Tools docs); exit 1 on any."
+        ),
+    ] = False,
 ) -> None:
     """List the app's tools: name, description and parameters, as the model sees them."""
     from vns_sdk.cli._loading import open_app
 
     _, vns_app = open_app(app, simulated=True)
+    if check:
+        _check(vns_app)
+        return
     array = tools_array(vns_app)
     if as_json:
         typer.echo(json.dumps(array, indent=2, ensure_ascii=False))
@@ -68,6 +77,23 @@ def tools(
             lines.append(line)
         table.add_row(tool["name"], tool.get("description") or "", "\n".join(lines) or "[dim](none)[/]")
     Console().print(table)
+
+
+def _check(vns_app: VNSApp) -> None:
+    from vns_sdk.tools import lint_tools
+
+    problems = lint_tools(vns_app)
+    count = len(vns_app.tools)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.secho(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {count} tool{'s' if count != 1 else ''}.",
+            fg="red",
+            bold=True,
+        )
+        raise typer.Exit(1)
+    typer.secho(f"{count} tool{'s' if count != 1 else ''} checked: no problem found.", fg="green")
 
 
 def session(
@@ -105,7 +131,8 @@ COMMANDS = (
             "Examples:\n\n"
             "  vns-sdk tools\n"
             "  vns-sdk tools examples/lookup/app.py\n"
-            "  vns-sdk tools my_agent.app:app --json > tools.json"
+            "  vns-sdk tools my_agent.app:app --json > tools.json\n"
+            "  vns-sdk tools --check                   # what makes a tool worse for the model"
         ),
     ),
     Command(

@@ -13,6 +13,7 @@ import typer
 
 from vns_sdk.cli import call, chat, dev, dial, inspect, new, replay, serve
 from vns_sdk.cli._errors import ErrorHandlingGroup
+from vns_sdk.cli._help import FlagCommand
 
 __all__ = ["app"]
 
@@ -61,4 +62,6 @@ for command in (
     *replay.COMMANDS,
     dial.COMMAND,
 ):
-    app.command(name=command.name, epilog=command.epilog, rich_help_panel=command.panel)(command.function)
+    app.command(name=command.name, cls=FlagCommand, epilog=command.epilog, rich_help_panel=command.panel)(
+        command.function
+    )

@@ -26,8 +26,8 @@ AppOption = Annotated[
     str | None,
     typer.Option(
         "--app",
-        help="The app to run against (file, folder or module:attr). "
-        "\\[default: the scenario's own app:, else the app in pyproject.toml]",
+        help="The app to run against (file, folder or module:attr), as a vns_app fixture does under pytest. "
+        "\\[default: the scenario's own app:, else pytest's vns_app option, else the app in pyproject.toml]",
     ),
 ]
 UrlOption = Annotated[
@@ -46,12 +46,16 @@ def _check_target(app: str | None, url: str | None) -> None:
 
 
 def _project_app() -> Any:
-    """The app named in the project's pyproject.toml, or None outside a project."""
-    from vns_sdk.cli._loading import find_app_spec, load_app, read_project_config
+    """The app the project names, as the pytest plugin finds it: pytest's ``vns_app`` option, else
+    ``[tool.vns-sdk] app``; None outside a project that names one."""
+    from vns_sdk._loading import default_app_reference
+    from vns_sdk.cli._loading import find_app_spec, load_app
 
-    if read_project_config(Path.cwd()) is None:
+    found = default_app_reference(Path.cwd())
+    if found is None:
         return None
-    return load_app(find_app_spec(None))
+    reference, root = found
+    return load_app(find_app_spec(reference, cwd=root))
 
 
 def _step_lines(result: ScenarioResult) -> list[tuple[str, str]]:
@@ -82,6 +86,7 @@ def test(
 ) -> None:
     """Run scenario files: place each call, check every tool reply; exit 1 if any scenario fails."""
     from vns_sdk.cli._loading import find_app_spec, load_app, prepare_environment
+    from vns_sdk.cli._logging import show_app_logs
     from vns_sdk.testing import format_exchanges
     from vns_sdk.testing._scenario_file import find_scenarios
     from vns_sdk.testing._scenario_run import iter_scenario_results
@@ -97,16 +102,19 @@ def test(
     given = load_app(find_app_spec(app)) if app is not None else None
     project: list[Any] = []  # loaded on first need: the app of the project, for scenarios that name none
 
-    def project_app() -> Any:
+    def default_app() -> Any:
+        if given is not None:
+            return given
         if not project:
             project.append(_project_app())
         return project[0]
 
     passed = 0
-    # The scenario's own `app:` wins over the project's, as under pytest.
-    for result in iter_scenario_results(files, app=given, url=url, fallback_app=project_app):
-        passed += result.ok
-        _print_result(result, verbose=verbose, format_exchanges=format_exchanges)
+    # The scenario's own `app:` wins over --app and the project's, as it wins over the vns_app fixture.
+    with show_app_logs():
+        for result in iter_scenario_results(files, url=url, fallback_app=default_app):
+            passed += result.ok
+            _print_result(result, verbose=verbose, format_exchanges=format_exchanges)
     failed = len(files) - passed
     if failed:
         summary = f"{passed} passed, {failed} failed."

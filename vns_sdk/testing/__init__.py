@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from vns_sdk.testing._scenario_run import run_scenario, run_scenarios
     from vns_sdk.testing._simulator import VNSSimulator
     from vns_sdk.testing._sync_call import SimulatedCall, assert_tool_reply
+    from vns_sdk.testing._tool_checks import check_tools
 
 __all__ = [
     "AsyncSimulatedCall",
@@ -47,6 +48,7 @@ __all__ = [
     "VNSSimulator",
     "assert_matches",
     "assert_tool_reply",
+    "check_tools",
     "format_exchanges",
     "load_app",
     "load_scenario",
@@ -58,6 +60,7 @@ __all__ = [
 
 # The modules in layers, bottom to top; none imports from a line above its own:
 #   _fakes, _checks, _assertions, _runtime, _loader, _scenario_file   wire fakes, checks, formats, the app target
+#   _credential, _tool_checks                                         the stand-in token; tools read by the model
 #   _answers, _call, _sync_call                                      a call, async and sync
 #   _scenario_play                                                   a scenario played on a call placer
 #   _simulator                                                       VNSSimulator
@@ -77,6 +80,7 @@ _LOCATIONS = {
     "VNSSimulator": "vns_sdk.testing._simulator",
     "assert_matches": "vns_sdk.testing._assertions",
     "assert_tool_reply": "vns_sdk.testing._sync_call",
+    "check_tools": "vns_sdk.testing._tool_checks",
     "format_exchanges": "vns_sdk._exchange",
     "load_app": "vns_sdk.testing._loader",
     "load_scenario": "vns_sdk.testing._scenario_file",

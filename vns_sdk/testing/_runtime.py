@@ -18,7 +18,7 @@ from vns_sdk.exceptions import ConfigurationError, SimulationError, VNSError
 from vns_sdk.settings import VNSSettings
 from vns_sdk.testing._checks import validation_problems
 
-__all__ = ["AppTarget", "open_client"]
+__all__ = ["SIMULATED", "AppTarget", "open_client"]
 
 # The host an in-process app sees, as with starlette.testclient.
 _IN_PROCESS_URL = "http://testserver"
@@ -127,11 +127,20 @@ async def open_client(app: Any, url: str | None, *, request_timeout: float) -> A
         yield client
 
 
+SIMULATED = "vns_sdk.simulated"
+"""The ASGI scope extension an in-process app's requests carry: the caller is the simulator, not VNS."""
+
+
 def _with_state(app: Any, state: dict[str, Any]) -> Any:
-    # Lifespan state (what a Starlette lifespan yields) must reach every request, as a server passes it.
+    # Lifespan state (what a Starlette lifespan yields) must reach every request, as a server passes it; the
+    # extension tells the app that no VNS is on the line (it needs no OpenAI key for this call). A scope
+    # extension comes from the server, never from a request, so no client can claim it.
     async def asgi(scope: Message, receive: Any, send: Any) -> None:
-        if scope["type"] in ("http", "websocket") and "state" not in scope:
-            scope = {**scope, "state": dict(state)}
+        if scope["type"] in ("http", "websocket"):
+            extensions = {**(scope.get("extensions") or {}), SIMULATED: {}}
+            scope = {**scope, "extensions": extensions}
+            if "state" not in scope:
+                scope["state"] = dict(state)
         await app(scope, receive, send)
 
     return asgi

@@ -10,7 +10,11 @@ Fixtures:
   ``@pytest.mark.vns_call(caller_id="3032639999", outbound=True, ...)``.
 
 Scenario files (``*.vns.yaml``, ``*.vns.yml``, ``*.vns.json``) are collected as tests; each runs against
-the app it names, else the ``vns_app`` ini option, else ``[tool.vns-sdk] app``.
+the app it names (``app:``), else the ``vns_app`` fixture's: yours, else the ``vns_app`` ini option, else
+``[tool.vns-sdk] app``; ``vns-sdk test`` finds it the same way (``--app`` standing for the fixture).
+
+An app with no webhook credential gets a throwaway token for the run (``VNS_WEBHOOK_TOKEN``, set before
+any conftest.py is imported and removed at the end), as under the ``vns-sdk`` commands that simulate calls.
 
 ``pytest --vns-record DIR`` writes a transcript of each test's simulated calls to ``DIR``.
 
@@ -32,6 +36,7 @@ parser load when a fixture or a scenario file needs them.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from vns_sdk.exceptions import VNSError
 from vns_sdk.testing._scenario_file import Scenario, is_scenario_file, load_scenario
 
 if TYPE_CHECKING:
@@ -51,20 +57,19 @@ __all__ = [
     "pytest_addoption",
     "pytest_collect_file",
     "pytest_configure",
+    "pytest_load_initial_conftests",
+    "pytest_unconfigure",
     "vns",
     "vns_app",
     "vns_call",
 ]
 
 _NO_APP = (
-    "The vns fixtures need your app. Define a fixture returning it:\n\n"
-    "    @pytest.fixture\n"
-    "    def vns_app():\n"
-    "        from myagent.app import app\n"
-    "        return app\n\n"
-    "or name it in your pytest configuration:  vns_app = myagent.app:app\n"
-    'or in pyproject.toml:  [tool.vns-sdk] app = "myagent.app:app"'
+    "the vns fixtures need your app: define a `vns_app` fixture returning it, set `vns_app = module:attr` in "
+    'your pytest configuration, or `[tool.vns-sdk] app = "module:attr"` in pyproject.toml '
+    "(a scenario file may name its own: `app: app.py:app`)"
 )
+_STAND_IN = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,6 +89,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Give an app with no webhook credential a throwaway token, as the ``vns-sdk`` commands do.
+
+    Before any conftest.py or test module is imported: one may build the app at import. The token is
+    removed again when the run ends.
+    """
+    from vns_sdk.testing._credential import stand_in_webhook_token
+
+    token = stand_in_webhook_token()
+    if token is not None:
+        early_config.stash[_STAND_IN] = token
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the ``vns_call`` marker."""
     config.addinivalue_line(
@@ -92,8 +111,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _ini_app(config: pytest.Config) -> Any:
-    """The app of the ``vns_app`` ini option, else of ``[tool.vns-sdk] app`` in pyproject.toml, else None."""
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Take back the throwaway token this run set."""
+    import os
+
+    token = config.stash.get(_STAND_IN, None)
+    if token is not None and os.environ.get("VNS_WEBHOOK_TOKEN") == token:
+        del os.environ["VNS_WEBHOOK_TOKEN"]
+
+
+def _configured_app(config: pytest.Config) -> Any:
+    """The app of the ``vns_app`` ini option, else of ``[tool.vns-sdk] app`` in pyproject.toml, else None.
+
+    Raises:
+        AppLoadError: The reference names nothing importable.
+        VNSError: The app refused its settings while being built.
+    """
     from vns_sdk._loading import load_app, project_app_reference
 
     reference = str(config.getini("vns_app") or "").strip()
@@ -104,23 +137,39 @@ def _ini_app(config: pytest.Config) -> Any:
     return load_app(None, base_dir=config.rootpath, isolate=True)
 
 
+def _app_problem(exc: BaseException) -> str | None:
+    """The one line telling a user's mistake in naming or configuring the app, or None for a bug of theirs."""
+    from vns_sdk._loading import AppLoadError
+    from vns_sdk.exceptions import VNSError
+
+    cause = exc.__cause__
+    if isinstance(exc, AppLoadError) and cause is not None and not isinstance(cause, ModuleNotFoundError):
+        return None  # the app's own code failed while importing: its traceback shows where
+    if isinstance(exc, VNSError):
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 @pytest.fixture
 def vns_app(request: pytest.FixtureRequest) -> Any:
     """The app the ``vns`` fixture drives: override this fixture, or set the ``vns_app`` ini option.
 
     Without either, the app named by ``[tool.vns-sdk] app`` in the project's pyproject.toml.
     """
-    from vns_sdk._loading import AppLoadError
-
+    __tracebackhide__ = True
+    problem = None
     try:
-        app = _ini_app(request.config)
-    except AppLoadError as exc:
-        if exc.__cause__ is not None and not isinstance(exc.__cause__, ModuleNotFoundError):
-            raise  # the app's own code failed while importing: its traceback shows where
-        # A wrong reference (no such module, file or attribute): one line, as a scenario file reports it.
-        pytest.fail(f"AppLoadError: {exc}", pytrace=False)
-    if app is None:
-        pytest.fail(_NO_APP, pytrace=False)
+        app = _configured_app(request.config)
+    except Exception as exc:
+        problem = _app_problem(exc)
+        if problem is None:
+            raise
+    else:
+        if app is None:
+            problem = _NO_APP
+    # Failed outside the `except`, so pytest shows the one line and not the error it was raised from.
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     return app
 
 
@@ -133,10 +182,17 @@ def vns(vns_app: Any, request: pytest.FixtureRequest) -> Iterator[VNSSimulator]:
     directory = request.config.getoption("vns_record", default=None)
     if directory:
         record = Path(directory) / (re.sub(r"[^\w.-]+", "_", request.node.nodeid).strip("_") + ".jsonl")
-    if isinstance(vns_app, str) and vns_app.startswith(("http://", "https://")):
-        simulator = VNSSimulator(url=vns_app, record=record)
-    else:
-        simulator = VNSSimulator(vns_app, record=record)
+    __tracebackhide__ = True
+    problem = None
+    try:
+        if isinstance(vns_app, str) and vns_app.startswith(("http://", "https://")):
+            simulator = VNSSimulator(url=vns_app, record=record)
+        else:
+            simulator = VNSSimulator(vns_app, record=record)
+    except VNSError as exc:  # a vns_app fixture that returns no app, an invalid VNS_ setting, ...
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     with simulator:
         yield simulator
 
@@ -144,8 +200,17 @@ def vns(vns_app: Any, request: pytest.FixtureRequest) -> Iterator[VNSSimulator]:
 @pytest.fixture
 def vns_call(vns: VNSSimulator, request: pytest.FixtureRequest) -> Iterator[SimulatedCall]:
     """A call placed through ``vns`` (CallStart answered and checked), ended with CallEnd after the test."""
+    __tracebackhide__ = True
     marker = request.node.get_closest_marker("vns_call")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    known = set(inspect.signature(vns.call).parameters)
+    unknown = sorted(set(options) - known)
+    if unknown or (marker is not None and marker.args):
+        pytest.fail(
+            f"@pytest.mark.vns_call takes keyword options only, among: {', '.join(sorted(known))}"
+            + (f" (not {', '.join(unknown)})" if unknown else ""),
+            pytrace=False,
+        )
     with vns.call(**options) as call:
         yield call
 
@@ -162,38 +227,53 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         """Read the scenario (a file that does not parse fails at collection, naming the problem)."""
-        scenario = load_scenario(self.path)
-        yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+        try:
+            scenario = load_scenario(self.path)
+        except VNSError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            yield ScenarioItem.from_parent(self, name=scenario.name, callobj=_play, scenario=scenario)
+            return
+        raise self.CollectError(problem)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
+        """A file that does not parse: the one line that says why."""
+        if isinstance(excinfo.value, self.CollectError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
 
 
-class ScenarioItem(pytest.Item):
-    """A scenario run as a test: the call is placed, and every reply compared with the expected one."""
+def _play(request: pytest.FixtureRequest) -> None:
+    """The body of a scenario's test: play it on the scenario's own app, else on the ``vns`` fixture's."""
+    from vns_sdk.testing._scenario_run import run_scenario
+
+    item = request.node
+    assert isinstance(item, ScenarioItem)
+    scenario = item.scenario
+    if scenario.app:
+        result = run_scenario(scenario, app=scenario.load_app())
+    else:
+        # The app the rest of the tests use: a `vns_app` fixture, the ini option or [tool.vns-sdk] app.
+        result = run_scenario(scenario, simulator=request.getfixturevalue("vns"))
+    if not result.ok:
+        raise _ScenarioFailed(result.render(exchanges=True))
+
+
+class ScenarioItem(pytest.Function):
+    """A scenario run as a test: the call is placed, and every reply compared with the expected one.
+
+    A test function like any other, so it gets the fixtures a test of its folder gets (``vns_app``
+    from a conftest.py included).
+    """
 
     def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
 
-    def runtest(self) -> None:
-        """Place the scenario's call; fail with the report if a reply differs."""
-        from vns_sdk.testing._scenario_run import run_scenario
-
-        app = self.scenario.load_app() if self.scenario.app else _ini_app(self.config)
-        if app is None:
-            raise _ScenarioFailed(
-                f"{self.path}: the scenario names no app. Add `app: module:attr` (or `app: ../app.py:app`) to the "
-                "file, or set `vns_app = module:attr` in your pytest configuration (or `[tool.vns-sdk] app` in "
-                "pyproject.toml)."
-            )
-        result = run_scenario(self.scenario, app=app)
-        if not result.ok:
-            raise _ScenarioFailed(result.render(exchanges=True))
-
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
         """Show the scenario's report, not a traceback into the harness."""
         if isinstance(excinfo.value, _ScenarioFailed):
             return str(excinfo.value)
-        from vns_sdk.exceptions import VNSError
-
         if isinstance(excinfo.value, VNSError):
             return f"{type(excinfo.value).__name__}: {excinfo.value}"
         return super().repr_failure(excinfo)

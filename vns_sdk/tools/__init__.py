@@ -34,6 +34,10 @@ How a function becomes a tool:
 - **Validation**: the same pydantic model checks every call's arguments (built once, at
   registration). Objects and lists that arrive as JSON text are parsed first. Arguments the tool does
   not declare are ignored.
+
+`lint_tools` reports what makes a tool worse for the model (no description, a parameter without one,
+an ``Args:`` entry for a parameter that does not exist, ...): ``vns-sdk tools --check`` on the command
+line, `vns_sdk.testing.check_tools` in a test.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from __future__ import annotations
 from vns_sdk.exceptions import ToolArgumentsError
 from vns_sdk.tools._builtins import end_conversation
 from vns_sdk.tools._invoke import ToolOutcome, ToolReply, invoke_tool
+from vns_sdk.tools._lint import ToolProblem, lint_tools
 from vns_sdk.tools._results import to_jsonable
 from vns_sdk.tools._router import ToolRouter
 from vns_sdk.tools._tool import Tool
@@ -49,9 +54,11 @@ __all__ = [
     "Tool",
     "ToolArgumentsError",
     "ToolOutcome",
+    "ToolProblem",
     "ToolReply",
     "ToolRouter",
     "end_conversation",
     "invoke_tool",
+    "lint_tools",
     "to_jsonable",
 ]

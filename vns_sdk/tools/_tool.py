@@ -155,6 +155,9 @@ class Tool:
         """The tool as the Realtime session declares it: ``{"type": "function", name, description, parameters}``."""
         from vns_sdk.models import FunctionTool
 
+        if self.description is None:
+            # Left out rather than sent as null: the Realtime API takes no null description.
+            return FunctionTool(name=self.name, parameters=self.parameters)
         return FunctionTool(name=self.name, description=self.description, parameters=self.parameters)
 
     def to_dict(self) -> dict[str, Any]:
