@@ -38,27 +38,43 @@ from vns_sdk.testing.behaviour._caller import (
 from vns_sdk.testing.behaviour._cost import PRICES, Price, Spend, TokenCount
 from vns_sdk.testing.behaviour._expect import ExpectationFailed, ReplyExpect, ToolExpect, TurnExpect, is_subset
 from vns_sdk.testing.behaviour._judge import DEFAULT_JUDGE_MODEL, Judge, OpenAIJudge, StubJudge, Verdict
+from vns_sdk.testing.behaviour._junit import junit_xml, write_junit
 from vns_sdk.testing.behaviour._live import BehaviourAgent, BehaviourCall
 from vns_sdk.testing.behaviour._mocks import MOCKED_PATH, MockedTool, ToolMocks
+from vns_sdk.testing.behaviour._persona import (
+    PERSONA_SUFFIXES,
+    ExpectedTool,
+    PersonaScenario,
+    find_persona_scenarios,
+    is_persona_scenario,
+    load_persona_scenario,
+)
+from vns_sdk.testing.behaviour._runs import Budget, RunResult, ScenarioRuns, run_persona, run_persona_scenarios
 
 __all__ = [
     "DEFAULT_CALLER_MODEL",
     "DEFAULT_JUDGE_MODEL",
     "HANG_UP",
     "MOCKED_PATH",
+    "PERSONA_SUFFIXES",
     "PRICES",
     "BehaviourAgent",
     "BehaviourCall",
+    "Budget",
     "Caller",
     "CallerLine",
     "ExpectationFailed",
+    "ExpectedTool",
     "Judge",
     "Line",
     "MockedTool",
     "OpenAICaller",
     "OpenAIJudge",
+    "PersonaScenario",
     "Price",
     "ReplyExpect",
+    "RunResult",
+    "ScenarioRuns",
     "Spend",
     "StubCaller",
     "StubJudge",
@@ -67,5 +83,12 @@ __all__ = [
     "ToolMocks",
     "TurnExpect",
     "Verdict",
+    "find_persona_scenarios",
+    "is_persona_scenario",
     "is_subset",
+    "junit_xml",
+    "load_persona_scenario",
+    "run_persona",
+    "run_persona_scenarios",
+    "write_junit",
 ]
