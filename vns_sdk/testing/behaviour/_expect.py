@@ -31,6 +31,9 @@ class ExpectationFailed(AssertionError):
     """An expectation on a turn was not met; the message says which, why, and what happened in the turn."""
 
 
+ExpectationFailed.__module__ = "vns_sdk.testing.behaviour"  # as reports name it: the public home
+
+
 def is_subset(expected: Any, actual: Any) -> bool:
     """Whether `actual` holds everything `expected` does (objects recursively; anything else equal)."""
     if isinstance(expected, Mapping):
@@ -94,6 +97,7 @@ class TurnExpect:
 
         Each call satisfies one expectation: calling ``tool("x")`` twice expects two calls of ``x``.
         """
+        __tracebackhide__ = True
         wanted = f"a call of {name}"
         if arguments:
             wanted += f" with {'at least ' if partial else ''}{_json(arguments)}"
@@ -115,6 +119,7 @@ class TurnExpect:
 
     def no_tool(self, name: str | None = None) -> TurnExpect:
         """The agent called no tool (or not `name`)."""
+        __tracebackhide__ = True
         calls = [call for call in self.turn.tool_calls if name is None or call.name == name]
         if calls:
             raise self.fail(f"no call of {name or 'any tool'}", f"the agent called {_names(calls)}")
@@ -122,6 +127,7 @@ class TurnExpect:
 
     def nothing_else(self) -> TurnExpect:
         """Every tool call of the turn was expected by `tool` (nothing else happened)."""
+        __tracebackhide__ = True
         extra = [call for index, call in enumerate(self.turn.tool_calls) if index not in self._matched]
         if extra:
             raise self.fail("no other tool calls", f"the agent also called {_names(extra)}")
@@ -135,6 +141,7 @@ class TurnExpect:
 
     def call_ended(self, by: EndReason | None = "agent") -> TurnExpect:
         """The call ended during the turn (by default, the agent ended it with ``end_conversation``)."""
+        __tracebackhide__ = True
         who = f" by {by}" if by else ""
         if not self.turn.ended:
             raise self.fail(f"the call to end{who}", "it is still going")
@@ -144,6 +151,7 @@ class TurnExpect:
 
     def call_goes_on(self) -> TurnExpect:
         """The call did not end during the turn."""
+        __tracebackhide__ = True
         if self.turn.ended:
             raise self.fail("the call to go on", f"it ended ({self.turn.end_reason})")
         return self
@@ -165,6 +173,7 @@ class ToolExpect:
 
     def reply(self, expected: Any, *, partial: bool = False) -> ToolExpect:
         """The tool answered `expected` (all of it, or with `partial` at least these keys)."""
+        __tracebackhide__ = True
         what = f"{self.call.name} to answer {'at least ' if partial else ''}{_json(expected)}"
         if self.call.reply is None and self.call.output is None:
             raise self._turn.fail(what, f"it was not run ({self.call.skipped or 'no reply'})")
@@ -174,6 +183,7 @@ class ToolExpect:
 
     def succeeded(self) -> ToolExpect:
         """The tool ran and answered with no error (HTTP 200, no ``error`` key)."""
+        __tracebackhide__ = True
         reply = self.call.reply
         if self.call.problem or (isinstance(reply, Mapping) and "error" in reply):
             why = self.call.problem or f"it answered an error: {_json(reply)}"
@@ -196,6 +206,7 @@ class ReplyExpect:
 
     def contains(self, *words: str) -> ReplyExpect:
         """The words contain each of `words` (any case)."""
+        __tracebackhide__ = True
         for word in words:
             if word.casefold() not in self.text.casefold():
                 raise self._turn.fail(f"the reply to contain {word!r}", self._said())
@@ -203,6 +214,7 @@ class ReplyExpect:
 
     def not_contains(self, *words: str) -> ReplyExpect:
         """The words contain none of `words` (any case)."""
+        __tracebackhide__ = True
         for word in words:
             if word.casefold() in self.text.casefold():
                 raise self._turn.fail(f"the reply not to contain {word!r}", self._said())
@@ -210,6 +222,7 @@ class ReplyExpect:
 
     def matches(self, pattern: str | re.Pattern[str]) -> ReplyExpect:
         """The words match a regular expression (``re.search``; a string pattern ignores case)."""
+        __tracebackhide__ = True
         compiled = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.IGNORECASE)
         if compiled.search(self.text) is None:
             raise self._turn.fail(f"the reply to match /{compiled.pattern}/", self._said())
@@ -222,6 +235,7 @@ class ReplyExpect:
             ExpectationFailed: The judge said no.
             RuntimeError: No judge was given.
         """
+        __tracebackhide__ = True
         expect = self._turn
         if expect.judge is None:
             raise RuntimeError("No judge: pass judge= (an OpenAIJudge, a StubJudge) or define the vns_judge fixture")
