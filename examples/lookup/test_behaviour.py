@@ -38,6 +38,7 @@ def vns_app(monkeypatch: pytest.MonkeyPatch) -> VNSApp:
     return create_app()
 
 
+# --8<-- [start:fixtures]
 def lookup_script() -> RealtimeScript:
     script = RealtimeScript()
     script.when("Ron").call("lookup_name_or_phone", name="Ron Tanner").say("Ron Tanner's number is +1 303 555 1212.")
@@ -65,6 +66,10 @@ def vns_judge() -> StubJudge:
     )
 
 
+# --8<-- [end:fixtures]
+
+
+# --8<-- [start:turns]
 async def test_ron_is_looked_up_and_his_number_read_back(vns_agent: BehaviourAgent) -> None:
     async with vns_agent.call() as call:
         expect = await call.say("Hi, what's Ron Tanner's number?")
@@ -78,6 +83,9 @@ async def test_ron_is_looked_up_and_his_number_read_back(vns_agent: BehaviourAge
         goodbye.call_ended()
 
 
+# --8<-- [end:turns]
+
+
 async def test_nobody_found(vns_agent: BehaviourAgent) -> None:
     async with vns_agent.call() as call:
         expect = await call.say("Can you find Zelda?")
@@ -85,6 +93,7 @@ async def test_nobody_found(vns_agent: BehaviourAgent) -> None:
         await expect.reply().judge("says it found nobody")
 
 
+# --8<-- [start:mock]
 async def test_a_mocked_directory_that_is_down(vns_agent: BehaviourAgent) -> None:
     vns_agent.mocks.fails("lookup_name_or_phone", "The directory is down.")
     async with vns_agent.call() as call:
@@ -95,6 +104,10 @@ async def test_a_mocked_directory_that_is_down(vns_agent: BehaviourAgent) -> Non
             await expect.reply().judge("gives no number")
 
 
+# --8<-- [end:mock]
+
+
+# --8<-- [start:persona]
 async def test_the_persona_scenario_with_a_stub_caller(vns_app: VNSApp, vns_judge: StubJudge) -> None:
     scenario = load_persona_scenario(RON_SCENARIO)
     vns_judge.rules.update(
@@ -115,6 +128,10 @@ async def test_the_persona_scenario_with_a_stub_caller(vns_app: VNSApp, vns_judg
     assert result.end_reason == "agent" and result.spend.tokens("agent")[0] > 0
 
 
+# --8<-- [end:persona]
+
+
+# --8<-- [start:real]
 @pytest.mark.openai
 @pytest.mark.skipif(not os.environ.get("OPENAI_API_KEY"), reason="talks to OpenAI: set OPENAI_API_KEY to run it")
 async def test_the_real_model_looks_up_ron(vns_app: VNSApp) -> None:
@@ -125,3 +142,6 @@ async def test_the_real_model_looks_up_ron(vns_app: VNSApp) -> None:
         expect.reply().matches(r"555.?1212")
         await expect.reply().judge("gives Ron Tanner's phone number")
     assert agent.spend.dollars > 0
+
+
+# --8<-- [end:real]
