@@ -119,3 +119,17 @@ def test_without_a_key_or_stubs_it_says_what_is_needed(
     result = run("test", "ron.behaviour.yaml")
     assert result.exit_code == 2
     assert "persona scenarios need a model to play the caller and to judge: set OPENAI_API_KEY" in result.stderr
+
+
+def test_beside_plain_scenarios_they_are_skipped_with_a_note_when_no_model_can_play(
+    run: Callable[..., Result], write: Callable[[str, str], Path], lookup_app: Path
+) -> None:
+    write("scenarios/ron.behaviour.yaml", SCENARIO.replace("agent/app.py", "../agent/app.py"))
+    write(
+        "scenarios/ron.vns.yaml",
+        "app: ../agent/app.py:app\nsteps:\n  - tool: lookup_name_or_phone\n    arguments: {name: Ron}\n",
+    )
+    result = run("test", "scenarios")
+    assert result.exit_code == 0, result.output
+    assert "1 persona scenario(s) skipped: persona scenarios need a model to play the caller" in result.stdout
+    assert "The scenario passed." in result.stdout

@@ -123,16 +123,20 @@ def _load(reference: str) -> Any:
     return found
 
 
+def _unplayable(options: BehaviourOptions) -> str | None:
+    """Why no caller or judge can be had (no key for the default ones), or None."""
+    needs_key = [name for name, given in (("--caller", options.caller), ("--judge", options.judge)) if given is None]
+    if needs_key and not os.environ.get("OPENAI_API_KEY"):
+        return (
+            "persona scenarios need a model to play the caller and to judge: set OPENAI_API_KEY, or pass "
+            f"{' and '.join(needs_key)} module:attr"
+        )
+    return None
+
+
 def _players(options: BehaviourOptions) -> tuple[Any, Any]:
     from vns_sdk.testing.behaviour import Caller, Judge, OpenAICaller, OpenAIJudge
 
-    needs_key = [name for name, given in (("--caller", options.caller), ("--judge", options.judge)) if given is None]
-    if needs_key and not os.environ.get("OPENAI_API_KEY"):
-        raise CLIError(
-            "persona scenarios need a model to play the caller and to judge: set OPENAI_API_KEY, or pass "
-            f"{' and '.join(needs_key)} module:attr",
-            exit_code=2,
-        )
     caller = _load(options.caller) if options.caller else OpenAICaller()
     judge = _load(options.judge) if options.judge else OpenAIJudge()
     if not isinstance(caller, Caller):
@@ -181,7 +185,13 @@ def find_persona_files(paths: list[Path]) -> list[Path]:
 
 
 def run_persona_files(
-    files: list[Path], options: BehaviourOptions, *, app: Any, url: str | None, fallback_app: Callable[[], Any]
+    files: list[Path],
+    options: BehaviourOptions,
+    *,
+    app: Any,
+    url: str | None,
+    fallback_app: Callable[[], Any],
+    optional: bool = False,
 ) -> bool:
     """Run the persona scenarios, print progress and the table; True if every one reached ``--min-pass``.
 
@@ -191,9 +201,17 @@ def run_persona_files(
         app: The app given with ``--app`` (a scenario's own ``app:`` wins), or None.
         url: The base URL of a running app, instead.
         fallback_app: The project's app, for a scenario that names none when ``--app`` is not given.
+        optional: Other scenarios run too: with no model to play the caller, skip these with a note
+            instead of failing.
     """
     from vns_sdk.testing.behaviour import Budget, load_persona_scenario, run_persona_scenarios, write_junit
 
+    unplayable = _unplayable(options)
+    if unplayable is not None:
+        if not optional:
+            raise CLIError(unplayable, exit_code=2)
+        typer.secho(f"{len(files)} persona scenario(s) skipped: {unplayable}.", fg="yellow")
+        return True
     caller, judge = _players(options)
     scenarios = []
     for file in files:

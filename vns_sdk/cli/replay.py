@@ -111,7 +111,9 @@ def test(
     given = load_app(find_app_spec(app)) if app is not None else None
     if personas:
         options = _behaviour.BehaviourOptions(runs, min_pass, junit, max_cost, realtime_url, caller, judge, record)
-        behaved = _behaviour.run_persona_files(personas, options, app=given, url=url, fallback_app=_project_app)
+        behaved = _behaviour.run_persona_files(
+            personas, options, app=given, url=url, fallback_app=_project_app, optional=bool(files)
+        )
         if not files:
             raise typer.Exit(0 if behaved else 1)
     project: list[Any] = []  # loaded on first need: the app of the project, for scenarios that name none
