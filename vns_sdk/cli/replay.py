@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vns_sdk.cli import _behaviour
 from vns_sdk.cli._command import Command
 from vns_sdk.cli._errors import CLIError
 
@@ -83,8 +84,20 @@ def test(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print every request VNS sent and what the app answered.")
     ] = False,
+    runs: _behaviour.RunsOption = 1,
+    min_pass: _behaviour.MinPassOption = 1.0,
+    junit: _behaviour.JunitOption = None,
+    max_cost: _behaviour.MaxCostOption = None,
+    realtime_url: _behaviour.RealtimeUrlOption = None,
+    caller: _behaviour.CallerOption = None,
+    judge: _behaviour.JudgeOption = None,
+    record: _behaviour.RecordOption = None,
 ) -> None:
-    """Run scenario files: place each call, check every tool reply; exit 1 if any scenario fails."""
+    """Run scenario files: place each call, check every tool reply; exit 1 if any scenario fails.
+
+    Persona scenarios (*.behaviour.yaml) are run --runs times each against the Realtime model, with a
+    simulated caller and a judge; each fails below --min-pass.
+    """
     from vns_sdk.cli._loading import find_app_spec, load_app, prepare_environment
     from vns_sdk.cli._logging import show_app_logs
     from vns_sdk.testing import format_exchanges
@@ -95,11 +108,19 @@ def test(
     for path in paths:
         if not path.exists():
             raise CLIError(f"{path}: no such file or folder")
-    files = find_scenarios(paths)
-    if not files:
+    personas = _behaviour.find_persona_files(paths)
+    files = [file for file in find_scenarios(paths) if file not in personas]
+    if not files and not personas:
         raise CLIError(f"no scenario files ({_SUFFIXES}) in {', '.join(str(path) for path in paths)}")
     prepare_environment(simulated=url is None)
     given = load_app(find_app_spec(app)) if app is not None else None
+    if personas:
+        options = _behaviour.BehaviourOptions(runs, min_pass, junit, max_cost, realtime_url, caller, judge, record)
+        behaved = _behaviour.run_persona_files(
+            personas, options, app=given, url=url, fallback_app=_project_app, optional=bool(files)
+        )
+        if not files:
+            raise typer.Exit(0 if behaved else 1)
     project: list[Any] = []  # loaded on first need: the app of the project, for scenarios that name none
 
     def default_app() -> Any:
@@ -121,7 +142,7 @@ def test(
     else:
         summary = "The scenario passed." if passed == 1 else f"All {passed} scenarios passed."
     typer.secho(summary, fg="green" if not failed else "red", bold=True)
-    if failed:
+    if failed or (personas and not behaved):
         raise typer.Exit(1)
 
 

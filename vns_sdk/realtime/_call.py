@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, suppress
 from dataclasses import dataclass
 from types import TracebackType
@@ -67,6 +67,8 @@ class BridgedCall:
         ended: Whether the call is over (CallEnd sent).
         end_reason: ``caller``, ``agent``, ``max_seconds`` or ``error``, once it ended.
         error: The failure that ended the call, if one did.
+        tool_override: Answers a function call in the app's place when it returns True (a test's mock
+            tool: it fills in the call's reply and output); None, or False, sends it to the app.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class BridgedCall:
         self.ended = False
         self.end_reason: EndReason | None = None
         self.error: BridgeError | None = None
+        self.tool_override: Callable[[ToolCall], Awaitable[bool]] | None = None
         self._options = options
         self._on_event = on_event
         self._started = time.monotonic()
@@ -214,7 +217,8 @@ class BridgedCall:
                 call = self._tool_call(seen, outcome)
                 turn.tool_calls.append(call)
                 self._emit(ToolCallStarted(call), turn)
-                await relay(self.vns_call, call)
+                if self.tool_override is None or not await self.tool_override(call):
+                    await relay(self.vns_call, call)
                 await conversation.send_output(call.call_id, call.output or "")
                 call.bridge_ms = max(0.0, (time.perf_counter() - seen.received_at) * 1000 - call.tool_ms)
                 self._settle_call(turn, call)
