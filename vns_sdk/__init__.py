@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from vns_sdk.endpoint import RealtimeEndpoint
     from vns_sdk.exceptions import (
         CallRefused,
+        CallStateBusy,
         ConfigurationError,
         InvalidToolSignature,
         StateStoreError,
@@ -51,6 +52,7 @@ __all__ = [
     "CallRefused",
     "CallStartRequest",
     "CallState",
+    "CallStateBusy",
     "CallStateStore",
     "ConfigurationError",
     "InvalidToolSignature",
@@ -93,6 +95,7 @@ _LOCATIONS = {
         name: "vns_sdk.exceptions"
         for name in (
             "CallRefused",
+            "CallStateBusy",
             "ConfigurationError",
             "InvalidToolSignature",
             "StateStoreError",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from vns_sdk.exceptions import InvalidToolSignature
 from vns_sdk.tools._metadata import FunctionMetadata, inspect_function
+from vns_sdk.tools._state_use import uses_state
 
 if TYPE_CHECKING:
     from vns_sdk.context import CallContext
@@ -49,6 +50,8 @@ class Tool:
         metadata: What a call needs, precomputed from the signature (validator, context parameter, ...).
         timeout: Seconds the tool may run before the model is told it took too long; ``None`` uses the
             app-wide default.
+        uses_state: Whether the tool uses ``call.state``. Such tools of one call run one after another,
+            each seeing what the one before saved; the others run alongside them without waiting.
     """
 
     name: str
@@ -57,6 +60,7 @@ class Tool:
     fn: Callable[..., Any]
     metadata: FunctionMetadata = field(repr=False)
     timeout: float | None = None
+    uses_state: bool = True
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -69,6 +73,10 @@ class Tool:
             raise InvalidToolSignature(
                 f"Tool {self.name!r}: timeout must be a positive number of seconds (or None), not {self.timeout!r}."
             )
+        if not isinstance(self.uses_state, bool):
+            raise InvalidToolSignature(
+                f"Tool {self.name!r}: state must be True, False or None, not {self.uses_state!r}."
+            )
 
     @classmethod
     def from_function(
@@ -78,6 +86,7 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
+        state: bool | None = None,
     ) -> Tool:
         """Build a tool from a function.
 
@@ -88,6 +97,8 @@ class Tool:
             description: What the tool does; defaults to the docstring (summary and long description,
                 without the Args/Returns sections).
             timeout: Seconds the tool may run; defaults to the app-wide tool timeout.
+            state: Whether the tool uses ``call.state``; by default read from the function (a tool that
+                only reads other attributes of its `CallContext`, or has none, does not).
 
         Returns:
             The tool.
@@ -108,6 +119,7 @@ class Tool:
             fn=fn,
             metadata=metadata,
             timeout=timeout,
+            uses_state=uses_state(fn, metadata.context_param) if state is None else state,
         )
 
     def to_function_tool(self) -> FunctionTool:
