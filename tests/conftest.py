@@ -90,7 +90,7 @@ class RedisServer:
                 log = Path(self.dir, "redis.log").read_text(errors="replace").strip().splitlines()[-3:]
                 raise RuntimeError(f"redis-server exited at start (code {self._process.returncode}): {log}")
             try:
-                if self.command("PING").startswith(b"+PONG"):
+                if self.command("PING").startswith((b"+PONG", b"-NOAUTH")):  # up, with or without a password
                     return
             except OSError:
                 pass
