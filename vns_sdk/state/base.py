@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterator, Mapping, MutableMapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vns_sdk._json import JSONError, dumps_text, loads
@@ -212,12 +212,15 @@ class Lease:
         fence: The number of this lease among the call's leases; it only grows, so a save made under an
             older lease than the latest one taken is refused.
         expires: `time.monotonic` value after which the store may give the call's state to another handler.
+        state: The call's state as read with the lease (each value JSON-encoded), which the holder's changes
+            apply to; not to be changed.
     """
 
     session_guid: str
     token: str
     fence: int
     expires: float
+    state: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

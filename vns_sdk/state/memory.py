@@ -109,9 +109,10 @@ class MemoryCallStateStore(CallStateStore):
             now = self._clock()
             if holder is None or holder.expires <= now:
                 entry.fence += 1
-                lease = Lease(session_guid, secrets.token_hex(8), entry.fence, now + lease_seconds)
+                state = dict(entry.state)
+                lease = Lease(session_guid, secrets.token_hex(8), entry.fence, now + lease_seconds, state)
                 entry.holder = lease
-                return CallSnapshot(entry.record, dict(entry.state), lease=lease)
+                return CallSnapshot(entry.record, state, lease=lease)
             wait = min(holder.expires - now, give_up - time.monotonic())
             if wait <= 0:
                 raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")

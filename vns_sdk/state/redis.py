@@ -17,7 +17,7 @@ Redis 5.0 or later.
 Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in one Redis Cluster slot):
 
 - ``<p>call:{<sessionGuid>}``: the `CallRecord`, a JSON string.
-- ``<p>state:{<sessionGuid>}``: the call's state, a HASH with one field per state key (values JSON).
+- ``<p>state:{<sessionGuid>}``: the call's state, a JSON object of each key's value as JSON text.
 - ``<p>lease:{<sessionGuid>}``, ``<p>fence:{<sessionGuid>}`` and ``<p>saved:{<sessionGuid>}``: the lease,
   its counter, and the last saves applied (so that a save sent again after a lost reply is known).
 - ``<p>ended:{<sessionGuid>}``: the CallEnd marker, ``SET NX`` (see `claim_call_end`).
@@ -26,8 +26,9 @@ Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in
 Every key carries an expiry, so nothing outlives its call.
 
 One round trip each. `read_call` (a handler that does not change the state) is one script; taking the
-lease and reading (`acquire_call`) is one script; saving the diff and releasing (`save_call`) is one
-script, which applies the diff only while no later lease was taken. So a tool call that changes the
+lease and reading (`acquire_call`) is one script; saving and releasing (`save_call`) is one script, which
+writes only while no later lease was taken. Since only the lease holder writes, it writes the state whole
+(what it read, with its diff applied): the scripts only move strings. So a tool call that changes the
 state costs two round trips, and one that does not, one. A handler waiting for the lease asks again
 after a short, growing pause (at most 10 ms, never past what is left of the holder's lease).
 
@@ -51,6 +52,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from vns_sdk._json import dumps_text, loads
 from vns_sdk.exceptions import CallStateBusy, ConfigurationError, StateStoreError
 from vns_sdk.state import _redis_scripts as scripts
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
@@ -238,7 +240,9 @@ class RedisCallStateStore(CallStateStore):
         try:
             raw_record, _, raw_state = reply.partition("\n")
             record = CallRecord.from_json(raw_record) if raw_record else None
-            state = json.loads(raw_state)
+            state: dict[str, str] = loads(raw_state) if raw_state else {}
+            if not isinstance(state, dict):
+                raise TypeError(f"the state is a {type(state).__name__}, not an object")
         except (ValueError, TypeError) as exc:
             raise self._error(f"decode call {session_guid!r}", exc) from exc
         return record, state
@@ -260,9 +264,7 @@ class RedisCallStateStore(CallStateStore):
 
     async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
         """Store a new call's record and initial state (replacing any left from a call with the same id)."""
-        args: list[Any] = [record.to_json(), _ms(ttl)]
-        for key, value in state.items():
-            args += (key, value)
+        args = [record.to_json(), _ms(ttl), dumps_text(dict(state)) if state else ""]
         keys = self._keys(record.session_guid)[:2]
         await self._run(_START, keys, args, f"store the start of call {record.session_guid!r}")
 
@@ -295,7 +297,7 @@ class RedisCallStateStore(CallStateStore):
                 taken = time.monotonic()
                 raw_fence, _, rest = reply.partition("\n")
                 record, state = self._decode(session_guid, rest)
-                lease = Lease(session_guid, token, int(raw_fence), taken + lease_seconds)
+                lease = Lease(session_guid, token, int(raw_fence), taken + lease_seconds, state)
                 return CallSnapshot(record, state, lease=lease)
             left = give_up - time.monotonic()
             if left <= 0:
@@ -305,11 +307,19 @@ class RedisCallStateStore(CallStateStore):
             pause = min(pause * 2, _MAX_PAUSE)
 
     async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
-        """Apply the diff and release the lease in one round trip, unless a later lease was taken."""
-        args: list[Any] = [lease.token, lease.fence, _ms(ttl), len(updates)]
-        for key, value in updates.items():
-            args += (key, value)
-        args.extend(deleted)
+        """Apply the diff and release the lease in one round trip, unless a later lease was taken.
+
+        The holder of the lease is the only writer, so the state is written whole: what was read with the lease,
+        with the diff applied.
+        """
+        whole = ""
+        if updates or deleted:
+            state = dict(lease.state)
+            state.update(updates)
+            for key in deleted:
+                state.pop(key, None)
+            whole = dumps_text(state) if state else "-"
+        args = [lease.token, lease.fence, _ms(ttl), whole]
         what = f"save the state of call {lease.session_guid!r}"
         return bool(await self._run(_SAVE, self._keys(lease.session_guid), args, what))
 
