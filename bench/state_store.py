@@ -5,7 +5,9 @@ Each row does what the app does around a tool, on a call whose state holds ``--k
 * a tool that writes the state: take the call's lease and read it (one step), rebuild the `CallState`,
   change one key, diff, save the diff and release the lease (one step);
 * a tool that never touches the state: read the call without a lease (one step);
-* a raw Redis ``PING``: one round trip, the floor the network sets.
+* a Redis ``PING`` on the store's own connections (the same client settings, its socket timeout among
+  them): one round trip, the floor the network and the client set. The ratios are to this row;
+* a ``PING`` from a redis-py client with its defaults (no socket timeout), for comparison.
 
 Every call is timed on its own and the table shows the median; the rows alternate in rounds, so a slow
 moment of the machine costs each the same.
@@ -96,12 +98,17 @@ async def measure(url: str, calls: int, keys: int, rounds: int) -> dict[str, flo
     redis_store = RedisCallStateStore(url, key_prefix=f"bench:{uuid.uuid4().hex}:")
     raw = aioredis.Redis.from_url(url, decode_responses=True)
     guid = record.session_guid
+
+    async def store_ping() -> None:
+        assert await redis_store.ping()
+
     rows: dict[str, Callable[[], Awaitable[object]]] = {
         "memory: tool writing the state": writing_tool(memory, guid),
         "memory: tool not touching it": reading_tool(memory, guid),
         "redis: tool writing the state": writing_tool(redis_store, guid),
         "redis: tool not touching it": reading_tool(redis_store, guid),
-        "redis: PING (one round trip)": raw.ping,
+        "redis: PING (one round trip)": store_ping,
+        "redis: PING, redis-py defaults": raw.ping,
     }
     samples: dict[str, list[float]] = {name: [] for name in rows}
     try:

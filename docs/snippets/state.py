@@ -7,7 +7,7 @@ from typing import Any
 from vns_sdk import CallContext, VNSApp
 from vns_sdk.models import CallEndRequest
 
-__all__ = ["app", "orders"]
+__all__ = ["app", "orders", "store_hours", "whoami"]
 
 orders: list[dict[str, Any]] = []
 
@@ -39,3 +39,23 @@ async def place_order(call: CallContext, report: CallEndRequest) -> None:
 
 
 # --8<-- [end:cart]
+
+
+# --8<-- [start:uses]
+@app.tool
+async def whoami(call: CallContext) -> dict[str, Any]:
+    """Tells the agent who is calling."""
+    return {"caller": call.caller_id}  # reads the call, never call.state: runs alongside the others
+
+
+@app.tool(state=False)  # said outright: this tool never touches call.state
+async def store_hours(call: CallContext, day: str) -> dict[str, Any]:
+    """Tells the caller the opening hours of a day.
+
+    Args:
+        day: The day of the week.
+    """
+    return {"day": day, "open": "9:00", "close": "21:00", "store": call.called_number}
+
+
+# --8<-- [end:uses]

@@ -69,7 +69,8 @@ __all__ = ["RedisCallStateStore"]
 logger = logging.getLogger("vns_sdk.state")
 
 _KINDS = ("call", "state", "ended", "lease", "fence", "saved")
-_MAX_PAUSE = 0.01  # the longest pause between two tries for a busy lease
+_MAX_PAUSE = 0.01
+_RECORDS_KEPT = 4096  # decoded call records kept, by their JSON  # the longest pause between two tries for a busy lease
 # What a command can fail with: redis-py's errors, the socket's, and (on some Python versions) the transport's
 # AttributeError or TypeError when a pooled connection was closed under it (redis-py issue 4287).
 _CLIENT_ERRORS = (RedisError, OSError, AttributeError, TypeError)
@@ -182,6 +183,7 @@ class RedisCallStateStore(CallStateStore):
         self._clients: dict[asyncio.AbstractEventLoop, RedisClient] = {}
         self._prefix = key_prefix
         self._retries = retries
+        self._records: dict[str, CallRecord] = {}
 
     def __repr__(self) -> str:
         return f"RedisCallStateStore({self._server!r}, key_prefix={self._prefix!r})"
@@ -239,7 +241,13 @@ class RedisCallStateStore(CallStateStore):
     def _decode(self, session_guid: str, reply: str) -> tuple[CallRecord | None, dict[str, str]]:
         try:
             raw_record, _, raw_state = reply.partition("\n")
-            record = CallRecord.from_json(raw_record) if raw_record else None
+            record = self._records.get(raw_record)
+            if record is None and raw_record:
+                # A call's record never changes after CallStart: decoded once per worker, not on every tool call.
+                record = CallRecord.from_json(raw_record)
+                if len(self._records) >= _RECORDS_KEPT:
+                    self._records.clear()
+                self._records[raw_record] = record
             state: dict[str, str] = loads(raw_state) if raw_state else {}
             if not isinstance(state, dict):
                 raise TypeError(f"the state is a {type(state).__name__}, not an object")
