@@ -73,8 +73,8 @@ async def test_saving_refreshes_the_expiry_of_the_call(
     await store.start_call(CallRecord(guid), {}, ttl=10)  # no state yet: the hash is created by the save
     assert await save(store, guid, {"new": "1"}, [], ttl=600) is True
     found = await ttls(raw, prefix)
-    # The record, the state, the lease counter and the last saves; the lease itself is gone with the save.
-    assert sorted(found) == sorted(f"{prefix}{kind}:{{{guid}}}" for kind in ("call", "state", "fence", "saved"))
+    # The record, the state and the last save's token; the lease itself is gone with the save.
+    assert sorted(found) == sorted(f"{prefix}{kind}:{{{guid}}}" for kind in ("call", "state", "done"))
     assert all(500_000 < left <= 600_000 for left in found.values()), found
 
 
@@ -84,7 +84,7 @@ async def test_a_lease_expires_with_its_holder_s_time(
     guid = str(uuid.uuid4())
     await store.acquire_call(guid, lease_seconds=7, wait_seconds=0)  # a call never stored: nothing but the lease
     found = await ttls(raw, prefix)
-    assert sorted(found) == sorted(f"{prefix}{kind}:{{{guid}}}" for kind in ("lease", "fence"))
+    assert sorted(found) == [f"{prefix}lease:{{{guid}}}"]
     assert all(6_000 < left <= 7_000 for left in found.values()), found
 
 

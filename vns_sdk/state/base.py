@@ -6,10 +6,10 @@ call lives in a store, not in a process. Values are kept JSON-encoded, one entry
 The handlers of one call that use the state run one after another: a handler takes the call's
 *lease* and reads the state in one step (`CallStateStore.acquire_call`), runs, and saves what it
 changed while releasing the lease in another (`CallStateStore.save_call`). A lease expires, so a
-worker that dies holding one delays the call by at most the lease; and every lease carries a *fence*,
-a number that grows with each lease taken on the call, so a holder whose lease expired and was taken
-by another handler cannot write over what that handler saw. Handlers that never use the state read
-the call without a lease (`CallStateStore.read_call`) and run alongside the others.
+worker that dies holding one delays the call by at most the lease; and each lease has a random token
+that the save is checked against, in the same atomic step that writes, so a holder whose lease ran out
+(and may have been taken by another handler) cannot write over what that handler saw. Handlers that
+never use the state read the call without a lease (`CallStateStore.read_call`) and run alongside.
 """
 
 from __future__ import annotations
@@ -208,9 +208,7 @@ class Lease:
 
     Attributes:
         session_guid: The call.
-        token: A random value naming the holder.
-        fence: The number of this lease among the call's leases; it only grows, so a save made under an
-            older lease than the latest one taken is refused.
+        token: A random value naming the holder; a save is applied only while the lease is still this one's.
         expires: `time.monotonic` value after which the store may give the call's state to another handler.
         state: The call's state as read with the lease (each value JSON-encoded), which the holder's changes
             apply to; not to be changed.
@@ -218,7 +216,6 @@ class Lease:
 
     session_guid: str
     token: str
-    fence: int
     expires: float
     state: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -285,12 +282,13 @@ class CallStateStore(abc.ABC):
 
     @abc.abstractmethod
     async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
-        """Apply a state diff and release the lease, in one atomic step, if no later lease was taken.
+        """Apply a state diff and release the lease, in one atomic step, while the lease is still held.
 
-        Returns ``False``, changing nothing, when another handler has taken the call's lease since
-        ``lease`` was (``lease`` expired first) or the call has ended: the diff was computed from a state
-        that is no longer the call's. Saving the same diff twice under one lease applies it once (a retry
-        after a lost reply is safe). An empty diff only releases the lease.
+        Returns ``False``, changing nothing, when ``lease`` is no longer the call's: it ran out (and another
+        handler may have taken the call's state since), or the call has ended. The diff was computed from a
+        state that may no longer be the call's. Saving again under a lease whose save was applied answers
+        ``True`` and changes nothing more (a retry after a lost reply is safe). An empty diff only releases
+        the lease.
         """
 
     @abc.abstractmethod

@@ -18,13 +18,13 @@ __all__ = ["MemoryCallStateStore"]
 class _Call:
     """One call's entry: its record (if stored), its state, and its lease."""
 
-    __slots__ = ("fence", "holder", "record", "released", "state")
+    __slots__ = ("done", "holder", "record", "released", "state")
 
     def __init__(self, record: CallRecord | None, state: dict[str, str]) -> None:
         self.record = record
         self.state = state
-        self.fence = 0
         self.holder: Lease | None = None
+        self.done: str | None = None  # the token of the last save applied
         # Set when the holder releases, for the handlers waiting their turn; made when the first one waits.
         self.released: asyncio.Event | None = None
 
@@ -79,7 +79,7 @@ class MemoryCallStateStore(CallStateStore):
         entry = self._calls.get(record.session_guid)
         if entry is None:
             self._calls[record.session_guid] = _Call(record, dict(state))
-        else:  # a CallStart again: the new record and state, the lease and its fence kept
+        else:  # a CallStart again: the new record and state, the lease kept
             entry.record, entry.state = record, dict(state)
         self._touch("call", record.session_guid, ttl)
 
@@ -108,9 +108,8 @@ class MemoryCallStateStore(CallStateStore):
             holder = entry.holder
             now = self._clock()
             if holder is None or holder.expires <= now:
-                entry.fence += 1
                 state = dict(entry.state)
-                lease = Lease(session_guid, secrets.token_hex(8), entry.fence, now + lease_seconds, state)
+                lease = Lease(session_guid, secrets.token_hex(8), now + lease_seconds, state)
                 entry.holder = lease
                 return CallSnapshot(entry.record, state, lease=lease)
             wait = min(holder.expires - now, give_up - time.monotonic())
@@ -127,16 +126,18 @@ class MemoryCallStateStore(CallStateStore):
     async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
         self._sweep()
         entry = self._calls.get(lease.session_guid)
-        if entry is None or entry.fence != lease.fence:
-            return False  # the call ended (its entry went), or a later lease was taken
+        if entry is None:
+            return False  # the call ended (its entry went)
+        holder = entry.holder
+        if holder is None or holder.token != lease.token or holder.expires <= self._clock():
+            return entry.done == lease.token  # saved already; else the lease ran out
         state = entry.state
         state.update(updates)
         for key in deleted:
             state.pop(key, None)
         self._touch("call", lease.session_guid, ttl)  # as the Redis store does: a call with activity stays alive
-        holder = entry.holder
-        if holder is not None and holder.token == lease.token:
-            self._release(entry)
+        entry.done = lease.token
+        self._release(entry)
         return True
 
     @staticmethod

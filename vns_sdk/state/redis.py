@@ -18,16 +18,16 @@ Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in
 
 - ``<p>call:{<sessionGuid>}``: the `CallRecord`, a JSON string.
 - ``<p>state:{<sessionGuid>}``: the call's state, a JSON object of each key's value as JSON text.
-- ``<p>lease:{<sessionGuid>}``, ``<p>fence:{<sessionGuid>}`` and ``<p>saved:{<sessionGuid>}``: the lease,
-  its counter, and the last saves applied (so that a save sent again after a lost reply is known).
+- ``<p>lease:{<sessionGuid>}`` and ``<p>done:{<sessionGuid>}``: the lease (its holder's token) and the token
+  of the last save applied (so that a save sent again after a lost reply is known).
 - ``<p>ended:{<sessionGuid>}``: the CallEnd marker, ``SET NX`` (see `claim_call_end`).
 - ``<p>dial:<customerCallId>``: the context given to ``app.dial``, a JSON string.
 
 Every key carries an expiry, so nothing outlives its call.
 
-One round trip each. `read_call` (a handler that does not change the state) is one script; taking the
+One round trip each. `read_call` (a handler that does not change the state) is one ``MGET``; taking the
 lease and reading (`acquire_call`) is one script; saving and releasing (`save_call`) is one script, which
-writes only while no later lease was taken. Since only the lease holder writes, it writes the state whole
+writes only while the lease is still the saver's. Since only the lease holder writes, it writes the state whole
 (what it read, with its diff applied): the scripts only move strings. So a tool call that changes the
 state costs two round trips, and one that does not, one. A handler waiting for the lease asks again
 after a short, growing pause (at most 10 ms, never past what is left of the holder's lease).
@@ -68,9 +68,9 @@ __all__ = ["RedisCallStateStore"]
 
 logger = logging.getLogger("vns_sdk.state")
 
-_KINDS = ("call", "state", "ended", "lease", "fence", "saved")
-_MAX_PAUSE = 0.01
-_RECORDS_KEPT = 4096  # decoded call records kept, by their JSON  # the longest pause between two tries for a busy lease
+_KINDS = ("call", "state", "ended", "lease", "done")
+_MAX_PAUSE = 0.01  # the longest pause between two tries for a busy lease
+_RECORDS_KEPT = 4096  # calls whose keys and decoded record are kept, so a tool call builds neither
 # What a command can fail with: redis-py's errors, the socket's, and (on some Python versions) the transport's
 # AttributeError or TypeError when a pooled connection was closed under it (redis-py issue 4287).
 _CLIENT_ERRORS = (RedisError, OSError, AttributeError, TypeError)
@@ -79,6 +79,11 @@ _RESENDABLE = (AttributeError, TypeError)  # redis-py has resent a refused or re
 
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
+
+
+def _token() -> str:
+    # Names one lease: it must be unique, not secret (the random module is seeded anew in each forked worker).
+    return f"{random.getrandbits(64):016x}"
 
 
 def _text(value: str | bytes) -> str:
@@ -96,15 +101,15 @@ class _Script:
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
-    async def __call__(self, client: RedisClient, keys: list[str], args: list[Any]) -> Any:
-        try:
-            return await client.evalsha(self.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            # A new server (a restart, a failover, another cluster node): EVAL loads the script there.
-            return await client.eval(self.source, len(keys), *keys, *args)
+
+async def _eval(client: RedisClient, script: _Script, keys: list[str], args: list[Any]) -> Any:
+    try:
+        return await client.evalsha(script.sha, len(keys), *keys, *args)
+    except NoScriptError:
+        # A new server (a restart, a failover, another cluster node): EVAL loads the script there.
+        return await client.eval(script.source, len(keys), *keys, *args)
 
 
-_READ = _Script(scripts.READ)
 _ACQUIRE = _Script(scripts.ACQUIRE)
 _SAVE = _Script(scripts.SAVE)
 _START = _Script(scripts.START)
@@ -184,6 +189,7 @@ class RedisCallStateStore(CallStateStore):
         self._prefix = key_prefix
         self._retries = retries
         self._records: dict[str, CallRecord] = {}
+        self._call_keys: dict[str, list[str]] = {}
 
     def __repr__(self) -> str:
         return f"RedisCallStateStore({self._server!r}, key_prefix={self._prefix!r})"
@@ -230,17 +236,22 @@ class RedisCallStateStore(CallStateStore):
         return StateStoreError(f"Redis call-state store ({self._server}) could not {what}: {detail}")
 
     def _keys(self, session_guid: str) -> list[str]:
-        """The call's keys, in the order the scripts name them: call, state, ended, lease, fence, saved."""
-        tag = f"{{{session_guid}}}"
-        p = self._prefix
-        return [f"{p}{kind}:{tag}" for kind in _KINDS]
+        """The call's keys, in the order the scripts name them: call, state, ended, lease, done."""
+        keys = self._call_keys.get(session_guid)
+        if keys is None:
+            tag = f"{{{session_guid}}}"
+            p = self._prefix
+            keys = [f"{p}{kind}:{tag}" for kind in _KINDS]
+            if len(self._call_keys) >= _RECORDS_KEPT:
+                self._call_keys.clear()
+            self._call_keys[session_guid] = keys
+        return keys
 
     def _dial_key(self, customer_call_id: str) -> str:
         return f"{self._prefix}dial:{customer_call_id}"
 
-    def _decode(self, session_guid: str, reply: str) -> tuple[CallRecord | None, dict[str, str]]:
+    def _decode(self, session_guid: str, raw_record: str, raw_state: str) -> tuple[CallRecord | None, dict[str, str]]:
         try:
-            raw_record, _, raw_state = reply.partition("\n")
             record = self._records.get(raw_record)
             if record is None and raw_record:
                 # A call's record never changes after CallStart: decoded once per worker, not on every tool call.
@@ -261,7 +272,7 @@ class RedisCallStateStore(CallStateStore):
         failures = 0
         while True:
             try:
-                return await script(self._redis(), keys, args)
+                return await _eval(self._redis(), script, keys, args)
             except _RESENDABLE as exc:
                 failures += 1
                 if failures > self._retries:
@@ -278,11 +289,16 @@ class RedisCallStateStore(CallStateStore):
 
     async def read_call(self, session_guid: str) -> CallSnapshot:
         """The call's record and state, read together in one round trip, without a lease."""
-        reply = _text(await self._run(_READ, self._keys(session_guid)[:3], [], f"load call {session_guid!r}"))
-        if reply == "E":
+        call, state, ended = self._keys(session_guid)[:3]
+        try:
+            found = await self._redis().mget(ended, call, state)  # keys of one slot: one command on a cluster too
+        except _CLIENT_ERRORS as exc:
+            raise self._error(f"load call {session_guid!r}", exc) from exc
+        if found[0] is not None:
             return ENDED
-        record, state = self._decode(session_guid, reply)
-        return CallSnapshot(record, state)
+        raw_record, raw_state = (_text(value) if value is not None else "" for value in found[1:])
+        record, decoded = self._decode(session_guid, raw_record, raw_state)
+        return CallSnapshot(record, decoded)
 
     async def acquire_call(self, session_guid: str, *, lease_seconds: float, wait_seconds: float) -> CallSnapshot:
         """Take the call's lease and read it in one round trip; while it is held, ask again after short pauses.
@@ -290,8 +306,8 @@ class RedisCallStateStore(CallStateStore):
         A try whose answer was lost is sent again with the same token, which gets the lease back if that try
         had taken it (rather than leaving it to expire and hold up the call).
         """
-        keys = self._keys(session_guid)[:5]
-        token = secrets.token_hex(8)
+        keys = self._keys(session_guid)[:4]
+        token = _token()
         args = [token, _ms(lease_seconds)]
         what = f"take the lease of call {session_guid!r}"
         give_up = time.monotonic() + wait_seconds
@@ -303,9 +319,9 @@ class RedisCallStateStore(CallStateStore):
                 return ENDED
             if head != "B":
                 taken = time.monotonic()
-                raw_fence, _, rest = reply.partition("\n")
-                record, state = self._decode(session_guid, rest)
-                lease = Lease(session_guid, token, int(raw_fence), taken + lease_seconds, state)
+                raw_record, _, raw_state = reply.partition("\n")
+                record, state = self._decode(session_guid, raw_record, raw_state)
+                lease = Lease(session_guid, token, taken + lease_seconds, state)
                 return CallSnapshot(record, state, lease=lease)
             left = give_up - time.monotonic()
             if left <= 0:
@@ -327,7 +343,7 @@ class RedisCallStateStore(CallStateStore):
             for key in deleted:
                 state.pop(key, None)
             whole = dumps_text(state) if state else "-"
-        args = [lease.token, lease.fence, _ms(ttl), whole]
+        args = [lease.token, _ms(ttl), whole]
         what = f"save the state of call {lease.session_guid!r}"
         return bool(await self._run(_SAVE, self._keys(lease.session_guid), args, what))
 
@@ -339,9 +355,9 @@ class RedisCallStateStore(CallStateStore):
 
     async def delete_call(self, session_guid: str) -> None:
         """Forget the call: every key but its CallEnd marker, which expires on its own."""
-        call, state, _, lease, fence, saved = self._keys(session_guid)
+        call, state, _, lease, done = self._keys(session_guid)
         try:
-            await self._redis().delete(call, state, lease, fence, saved)
+            await self._redis().delete(call, state, lease, done)
         except _CLIENT_ERRORS as exc:
             raise self._error(f"delete call {session_guid!r}", exc) from exc
 
@@ -355,7 +371,7 @@ class RedisCallStateStore(CallStateStore):
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
         """Take an outbound call's context: of concurrent takers, exactly one gets it."""
         try:
-            raw = await _POP_DIAL(self._redis(), [self._dial_key(customer_call_id)], [])
+            raw = await _eval(self._redis(), _POP_DIAL, [self._dial_key(customer_call_id)], [])
         except _CLIENT_ERRORS as exc:
             raise self._error(f"take the dial context of customerCallId {customer_call_id!r}", exc) from exc
         if raw is None:
