@@ -220,9 +220,9 @@ class Lease:
     state: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: every tool call builds one, and a frozen dataclass costs three times as much
 class CallSnapshot:
-    """What a store holds for a call, as read at one moment.
+    """What a store holds for a call, as read at one moment (read-only, by convention).
 
     Attributes:
         record: The call's record, or ``None`` when none is stored: its CallStart was answered while the
