@@ -54,12 +54,12 @@ from typing import Any
 
 from vns_sdk._json import dumps_text, loads
 from vns_sdk.exceptions import CallStateBusy, ConfigurationError, StateStoreError
-from vns_sdk.state import _redis_scripts as scripts
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
 
 try:
-    from redis.exceptions import NoScriptError, RedisError
+    from redis.exceptions import RedisError
 
+    from vns_sdk.state import _redis_scripts as scripts
     from vns_sdk.state._redis_connect import RedisClient, RedisTarget
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("RedisCallStateStore needs redis-py: install it with pip install 'vns-sdk[redis]'") from exc
@@ -88,33 +88,6 @@ def _token() -> str:
 
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-class _Script:
-    """A Lua script run by its SHA1, loaded into a server the first time that server does not know it."""
-
-    __slots__ = ("sha", "source")
-
-    def __init__(self, source: str) -> None:
-        import hashlib
-
-        self.source = source
-        self.sha = hashlib.sha1(source.encode()).hexdigest()
-
-
-async def _eval(client: RedisClient, script: _Script, keys: list[str], args: list[Any]) -> Any:
-    try:
-        return await client.evalsha(script.sha, len(keys), *keys, *args)
-    except NoScriptError:
-        # A new server (a restart, a failover, another cluster node): EVAL loads the script there.
-        return await client.eval(script.source, len(keys), *keys, *args)
-
-
-_ACQUIRE = _Script(scripts.ACQUIRE)
-_SAVE = _Script(scripts.SAVE)
-_START = _Script(scripts.START)
-_CLAIM_END = _Script(scripts.CLAIM_END)
-_POP_DIAL = _Script(scripts.POP_DIAL)
 
 
 class RedisCallStateStore(CallStateStore):
@@ -266,13 +239,13 @@ class RedisCallStateStore(CallStateStore):
             raise self._error(f"decode call {session_guid!r}", exc) from exc
         return record, state
 
-    async def _run(self, script: _Script, keys: list[str], args: list[Any], what: str) -> Any:
+    async def _run(self, script: scripts.Script, keys: list[str], args: list[Any], what: str) -> Any:
         """Run a script; one whose command failed in the client's transport is sent again as it is (every script
         here answers the same to the same arguments sent twice, but for taking a dial context)."""
         failures = 0
         while True:
             try:
-                return await _eval(self._redis(), script, keys, args)
+                return await scripts.run(self._redis(), script, keys, args)
             except _RESENDABLE as exc:
                 failures += 1
                 if failures > self._retries:
@@ -285,7 +258,7 @@ class RedisCallStateStore(CallStateStore):
         """Store a new call's record and initial state (replacing any left from a call with the same id)."""
         args = [record.to_json(), _ms(ttl), dumps_text(dict(state)) if state else ""]
         keys = self._keys(record.session_guid)[:2]
-        await self._run(_START, keys, args, f"store the start of call {record.session_guid!r}")
+        await self._run(scripts.START, keys, args, f"store the start of call {record.session_guid!r}")
 
     async def read_call(self, session_guid: str) -> CallSnapshot:
         """The call's record and state, read together in one round trip, without a lease."""
@@ -313,7 +286,7 @@ class RedisCallStateStore(CallStateStore):
         give_up = time.monotonic() + wait_seconds
         pause = 0.001
         while True:
-            reply = _text(await self._run(_ACQUIRE, keys, args, what))
+            reply = _text(await self._run(scripts.ACQUIRE, keys, args, what))
             head = reply[:1]
             if head == "E":
                 return ENDED
@@ -345,13 +318,13 @@ class RedisCallStateStore(CallStateStore):
             whole = dumps_text(state) if state else "-"
         args = [lease.token, _ms(ttl), whole]
         what = f"save the state of call {lease.session_guid!r}"
-        return bool(await self._run(_SAVE, self._keys(lease.session_guid), args, what))
+        return bool(await self._run(scripts.SAVE, self._keys(lease.session_guid), args, what))
 
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
         """``True`` for the first CallEnd of a call across every worker (and to it again), ``False`` for its repeats."""
         ended = self._keys(session_guid)[2]
         args = [claimant or secrets.token_hex(8), _ms(ttl)]
-        return bool(await self._run(_CLAIM_END, [ended], args, f"claim the CallEnd of call {session_guid!r}"))
+        return bool(await self._run(scripts.CLAIM_END, [ended], args, f"claim the CallEnd of call {session_guid!r}"))
 
     async def delete_call(self, session_guid: str) -> None:
         """Forget the call: every key but its CallEnd marker, which expires on its own."""
@@ -371,7 +344,7 @@ class RedisCallStateStore(CallStateStore):
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
         """Take an outbound call's context: of concurrent takers, exactly one gets it."""
         try:
-            raw = await _eval(self._redis(), _POP_DIAL, [self._dial_key(customer_call_id)], [])
+            raw = await scripts.run(self._redis(), scripts.POP_DIAL, [self._dial_key(customer_call_id)], [])
         except _CLIENT_ERRORS as exc:
             raise self._error(f"take the dial context of customerCallId {customer_call_id!r}", exc) from exc
         if raw is None:
