@@ -98,7 +98,7 @@ async def save(
     try:
         if await retrying(lambda: store.save_call(lease, updates, deleted, ttl), until):
             return True
-        reason = "its turn ran out and a later handler took the call's state (the handler ran past its lease)"
+        reason = "its turn with the state ran out first (the handler ran past its lease; another may have had it since)"
     except StateStoreError as exc:
         reason = f"the store failed: {exc}"
     lost = sorted([*updates, *deleted])

@@ -259,7 +259,7 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
                 return await _answer(send, _UNAVAILABLE, started, "store_unavailable", guid, tool)
             # A tool that asks nothing of its call can run on the tool token alone.
             logger.warning("tool call %s: the call-state store failed, running it without: %s", tool, exc)
-            snapshot = CallSnapshot(None, {})
+            snapshot = CallSnapshot(CallRecord(guid, max_seconds=runtime.max_seconds), {})
         if snapshot.ended:
             message_410 = "This call has ended: its tools can no longer be called."
             raise WebhookError(410, "call_ended", message_410, session_guid=guid, tool=tool)

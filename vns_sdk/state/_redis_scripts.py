@@ -11,11 +11,11 @@ Redis Cluster runs each one on the node that holds the call. The keys of a call,
 4. ``lease``: the lease, the holder's random token, expiring with the lease (``PX``). The token is the
    fence: a save is applied only while the lease key still holds the saver's token, checked in the same
    script that writes, on the server that grants the leases;
-5. ``done``: the token of the last save applied (see ``SAVE``).
+5. ``done``: the tokens of the saves applied, a HASH (see ``SAVE``).
 
 A handler that does not change the state reads the call with one ``MGET`` of ``ended``, ``call`` and
 ``state``: no script at all. The scripts are kept to the fewest commands on their usual path (two for
-``ACQUIRE``, five for ``SAVE``), and the one reply the client parses is a single bulk string.
+``ACQUIRE``, six for ``SAVE``), and the one reply the client parses is a single bulk string.
 """
 
 from __future__ import annotations
@@ -66,11 +66,10 @@ return (found[2] or '') .. '\\n' .. (found[3] or '')
 # KEYS: call, state, ended, lease, done. ARGV: token, ttl (ms), then the whole new state (JSON), "" to leave
 # it as it is or "-" to remove it. Answers 1 when applied, 0 when refused: the lease is no longer the saver's
 # (it ran out, and another handler may have taken it; CallEnd removes it). A save sent again after its reply
-# was lost finds its token in "done" and is answered 1.
+# was lost finds its token in "done" and is answered 1, whatever other handlers did in between.
 SAVE = Script("""
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then
-  if redis.call('GET', KEYS[5]) == ARGV[1] then return 1 end
-  return 0
+  return redis.call('HEXISTS', KEYS[5], ARGV[1])
 end
 if ARGV[3] == '-' then
   redis.call('DEL', KEYS[2])
@@ -80,7 +79,8 @@ else
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', KEYS[5], ARGV[1], 1)
+redis.call('PEXPIRE', KEYS[5], ARGV[2])
 redis.call('DEL', KEYS[4])
 return 1
 """)

@@ -24,7 +24,7 @@ class _Call:
         self.record = record
         self.state = state
         self.holder: Lease | None = None
-        self.done: str | None = None  # the token of the last save applied
+        self.done: set[str] = set()  # the tokens of the saves applied
         # Set when the holder releases, for the handlers waiting their turn; made when the first one waits.
         self.released: asyncio.Event | None = None
 
@@ -130,13 +130,13 @@ class MemoryCallStateStore(CallStateStore):
             return False  # the call ended (its entry went)
         holder = entry.holder
         if holder is None or holder.token != lease.token or holder.expires <= self._clock():
-            return entry.done == lease.token  # saved already; else the lease ran out
+            return lease.token in entry.done  # saved already; else the lease ran out
         state = entry.state
         state.update(updates)
         for key in deleted:
             state.pop(key, None)
         self._touch("call", lease.session_guid, ttl)  # as the Redis store does: a call with activity stays alive
-        entry.done = lease.token
+        entry.done.add(lease.token)
         self._release(entry)
         return True
 

@@ -18,8 +18,8 @@ Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in
 
 - ``<p>call:{<sessionGuid>}``: the `CallRecord`, a JSON string.
 - ``<p>state:{<sessionGuid>}``: the call's state, a JSON object of each key's value as JSON text.
-- ``<p>lease:{<sessionGuid>}`` and ``<p>done:{<sessionGuid>}``: the lease (its holder's token) and the token
-  of the last save applied (so that a save sent again after a lost reply is known).
+- ``<p>lease:{<sessionGuid>}`` and ``<p>done:{<sessionGuid>}``: the lease (its holder's token) and the tokens
+  of the saves applied (so that a save sent again after a lost reply is known).
 - ``<p>ended:{<sessionGuid>}``: the CallEnd marker, ``SET NX`` (see `claim_call_end`).
 - ``<p>dial:<customerCallId>``: the context given to ``app.dial``, a JSON string.
 
