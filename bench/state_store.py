@@ -1,8 +1,16 @@
-"""What the call-state store costs a tool call: memory vs Redis, side by side in one run.
+"""What the call-state store costs a tool call: memory vs Redis, next to one Redis round trip, in one run.
 
-Each tool call does what the app does around a tool: load the call (record + state), rebuild the
-`CallState`, change one key, diff, and save the diff. Every call is timed on its own; the table shows the
-median. A raw Redis PING is shown as the floor a network round trip sets.
+Each row does what the app does around a tool, on a call whose state holds ``--keys`` keys:
+
+* a tool that writes the state: take the call's lease and read it (one step), rebuild the `CallState`,
+  change one key, diff, save the diff and release the lease (one step);
+* a tool that never touches the state: read the call without a lease (one step);
+* a Redis ``PING`` on the store's own connections (the same client settings, its socket timeout among
+  them): one round trip, the floor the network and the client set. The ratios are to this row;
+* a ``PING`` from a redis-py client with its defaults (no socket timeout), for comparison.
+
+Every call is timed on its own and the table shows the median; the rows alternate in rounds, so a slow
+moment of the machine costs each the same.
 
     python bench/state_store.py                 # starts a private redis-server on loopback
     python bench/state_store.py --redis-url redis://127.0.0.1:6379/0 --calls 5000
@@ -16,17 +24,23 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import redis
 import redis.asyncio as aioredis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vns_sdk.state import CallRecord, CallState, CallStateStore, MemoryCallStateStore, RedisCallStateStore
 
 TTL = 600.0
+LEASE = 12.0
 
 
 @contextmanager
@@ -53,71 +67,91 @@ def private_redis() -> Iterator[str]:
             process.wait()
 
 
-async def median_us(operation: Callable[[], Awaitable[object]], calls: int) -> float:
-    for _ in range(min(200, calls)):  # warm up: connections, script cache
-        await operation()
-    samples = []
-    for _ in range(calls):
-        start = time.perf_counter_ns()
-        await operation()
-        samples.append(time.perf_counter_ns() - start)
-    return statistics.median(samples) / 1000
-
-
-def tool_call(store: CallStateStore, guid: str) -> Callable[[], Awaitable[None]]:
+def writing_tool(store: CallStateStore, guid: str) -> Callable[[], Awaitable[None]]:
     counter = 0
 
     async def run() -> None:
         nonlocal counter
-        found = await store.load_call(guid)
-        assert found is not None
-        state = CallState(encoded=found[1])
+        snapshot = await store.acquire_call(guid, lease_seconds=LEASE, wait_seconds=LEASE)
+        assert snapshot.lease is not None
+        state = CallState(encoded=snapshot.state)
         counter += 1
         state["last_tool"] = {"name": "lookup", "n": counter}
         updates, deleted = state.diff()
-        await store.save_state(guid, updates, deleted, TTL)
+        assert await store.save_call(snapshot.lease, updates, deleted, TTL)
 
     return run
 
 
-async def measure(url: str, calls: int, keys: int) -> list[tuple[str, float]]:
+def reading_tool(store: CallStateStore, guid: str) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        snapshot = await store.read_call(guid)
+        assert snapshot.record is not None
+
+    return run
+
+
+async def measure(url: str, calls: int, keys: int, rounds: int) -> dict[str, float]:
     initial = CallState({f"key_{i}": {"value": i, "text": "x" * 40} for i in range(keys)}).encoded()
     record = CallRecord(str(uuid.uuid4()), customer_call_id="abc123", caller_id="3032639999", outbound=False)
     memory = MemoryCallStateStore()
     redis_store = RedisCallStateStore(url, key_prefix=f"bench:{uuid.uuid4().hex}:")
-    raw = aioredis.Redis.from_url(url)
-    rows = []
+    raw = aioredis.Redis.from_url(url, decode_responses=True)
+    guid = record.session_guid
+
+    async def store_ping() -> None:
+        assert await redis_store.ping()
+
+    rows: dict[str, Callable[[], Awaitable[object]]] = {
+        "memory: tool writing the state": writing_tool(memory, guid),
+        "memory: tool not touching it": reading_tool(memory, guid),
+        "redis: tool writing the state": writing_tool(redis_store, guid),
+        "redis: tool not touching it": reading_tool(redis_store, guid),
+        "redis: PING (one round trip)": store_ping,
+        "redis: PING, redis-py defaults": raw.ping,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in rows}
     try:
         for store in (memory, redis_store):
             await store.start_call(record, initial, TTL)
-        rows.append(("memory store", await median_us(tool_call(memory, record.session_guid), calls)))
-        rows.append(("redis store", await median_us(tool_call(redis_store, record.session_guid), calls)))
-        rows.append(("redis PING (one round trip)", await median_us(raw.ping, calls)))
-        await redis_store.delete_call(record.session_guid)
+        for operation in rows.values():
+            for _ in range(200):  # warm up: connections, script cache
+                await operation()
+        per_round = max(1, calls // rounds)
+        for index in range(rounds):
+            order = list(rows) if index % 2 == 0 else list(reversed(rows))
+            for name in order:
+                operation = rows[name]
+                for _ in range(per_round):
+                    start = time.perf_counter_ns()
+                    await operation()
+                    samples[name].append((time.perf_counter_ns() - start) / 1000)
+        await redis_store.delete_call(guid)
     finally:
         await redis_store.aclose()
         await raw.aclose()
-    return rows
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis-url", help="a Redis to use (default: start a private redis-server)")
-    parser.add_argument("--calls", type=int, default=3000, help="tool calls timed per store (default 3000)")
+    parser.add_argument("--calls", type=int, default=3000, help="tool calls timed per row (default 3000)")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds the rows alternate in (default 10)")
     parser.add_argument("--keys", type=int, default=10, help="keys in the call's state (default 10)")
     options = parser.parse_args()
 
     if options.redis_url:
-        rows = asyncio.run(measure(options.redis_url, options.calls, options.keys))
+        medians = asyncio.run(measure(options.redis_url, options.calls, options.keys, options.rounds))
     else:
         with private_redis() as url:
-            rows = asyncio.run(measure(url, options.calls, options.keys))
+            medians = asyncio.run(measure(url, options.calls, options.keys, options.rounds))
 
-    base = rows[0][1]
-    print(f"Per tool call: load + diff + save, state of {options.keys} keys, median of {options.calls} calls")
-    print(f"{'':30} {'median':>10} {'vs memory':>10}")
-    for name, value in rows:
-        print(f"{name:30} {value:8.1f} us {value / base:9.1f}x")
+    ping = medians["redis: PING (one round trip)"]
+    print(f"redis-py {redis.__version__}; state of {options.keys} keys; median of {options.calls} calls per row")
+    print(f"{'':34} {'median':>10} {'vs PING':>8}")
+    for name, value in medians.items():
+        print(f"{name:34} {value:7.1f} us {value / ping:7.2f}x")
 
 
 if __name__ == "__main__":

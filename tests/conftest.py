@@ -9,7 +9,10 @@
 3. neither: the test is skipped, unless the ``CI`` environment variable is set, in which case it
    fails, so that continuous integration never skips the Redis tests silently.
 
-``redis_server_factory`` starts private servers, for tests that stop Redis in the middle of a call.
+``redis_server_factory`` starts private servers, for tests that stop Redis in the middle of a call
+(``stop(keep_data=True)`` then ``start()`` brings one back with its data, on the same port).
+``redis_cluster_url`` is a three-node Redis Cluster on loopback (``redis-server --cluster-enabled yes``
+and ``redis-cli --cluster create``), started once per session; it is skipped or failed as above.
 """
 
 from __future__ import annotations
@@ -35,69 +38,97 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _free_port(*, bus: bool = False) -> int:
+    """A free loopback port; with ``bus``, one whose cluster bus port (the port + 10000) is free too."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if not bus:
+            return port
+        if port + 10000 <= 65535:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
 
 
 class RedisServer:
-    """A ``redis-server`` process on a free loopback port; ``stop()`` kills it."""
+    """A ``redis-server`` process on a free loopback port; ``stop()`` kills it, ``start()`` runs it again."""
 
-    def __init__(self, executable: str) -> None:
-        self.port = _free_port()
+    def __init__(self, executable: str, *extra: str) -> None:
+        self.port = _free_port(bus="--cluster-enabled" in extra)
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._executable = executable
+        self._extra = extra
         self._dir = tempfile.TemporaryDirectory(prefix="vns-redis-")
-        args = [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self._dir.name]
-        args += ["--save", "", "--appendonly", "no"]
-        log = Path(self._dir.name, "redis.log").open("wb")  # noqa: SIM115 - closed in stop()
-        self._log = log
-        self._process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        self.dir = self._dir.name
+        self._process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Run the server (again), on its port, with what its directory holds (a ``dump.rdb`` is loaded)."""
+        args = [self._executable, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
+        args += ["--save", "", "--appendonly", "no", *self._extra]
+        with Path(self.dir, "redis.log").open("ab") as log:
+            self._process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
+    def command(self, *words: str) -> bytes:
+        """Send one inline command and return the first line of the answer."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+            sock.sendall(" ".join(words).encode() + b"\r\n")
+            return sock.recv(4096).split(b"\r\n", 1)[0]
+
     def _wait_ready(self) -> None:
+        assert self._process is not None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                self.stop()
-                raise RuntimeError(f"redis-server exited at start (code {self._process.returncode})")
+                log = Path(self.dir, "redis.log").read_text(errors="replace").strip().splitlines()[-3:]
+                raise RuntimeError(f"redis-server exited at start (code {self._process.returncode}): {log}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
+                if self.command("PING").startswith((b"+PONG", b"-NOAUTH")):  # up, with or without a password
+                    return
             except OSError:
                 pass
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"redis-server did not answer on port {self.port} within 10 s")
 
-    def stop(self) -> None:
-        """Kill the server (it holds no data worth a clean shutdown) and remove its directory."""
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-        self._log.close()
+    def stop(self, *, keep_data: bool = False) -> None:
+        """Stop the server: killed (it holds no data worth a clean shutdown) unless ``keep_data`` saves it first."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            if keep_data:
+                assert self.command("SAVE").startswith(b"+OK")
+            process.kill()
+            process.wait(timeout=10)
+
+    def remove(self) -> None:
+        """Stop the server and remove its directory."""
+        self.stop()
         self._dir.cleanup()
 
 
 @pytest.fixture(scope="session")
-def redis_server_factory() -> Iterator[Callable[[], RedisServer]]:
-    """Start private ``redis-server`` processes; every one still running is stopped at session end."""
+def redis_server_factory() -> Iterator[Callable[..., RedisServer]]:
+    """Start private ``redis-server`` processes (extra arguments are passed on); all are removed at session end."""
     executable = shutil.which("redis-server")
     started: list[RedisServer] = []
 
-    def start() -> RedisServer:
+    def start(*extra: str) -> RedisServer:
         if executable is None:
             _unavailable("redis-server is not installed")
-        server = RedisServer(executable)
+        server = RedisServer(executable, *extra)
         started.append(server)
         return server
 
     yield start
     for server in started:
-        server.stop()
+        server.remove()
 
 
 @pytest.fixture(scope="session")
@@ -109,3 +140,33 @@ def redis_url(redis_server_factory: Callable[[], RedisServer]) -> str:
     if shutil.which("redis-server") is None:
         _unavailable("no Redis for the tests: install redis-server or set VNS_TEST_REDIS_URL")
     return redis_server_factory().url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(redis_server_factory: Callable[..., RedisServer]) -> str:
+    """The URL of one node of a three-node Redis Cluster on loopback, shared by the session."""
+    cli = shutil.which("redis-cli")
+    if shutil.which("redis-server") is None or cli is None:
+        _unavailable("no Redis Cluster for the tests: install redis-server and redis-cli (Debian: redis-tools)")
+    nodes = [redis_server_factory("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf") for _ in range(3)]
+    created = subprocess.run(
+        [cli, "--cluster", "create", *(f"127.0.0.1:{node.port}" for node in nodes)]
+        + ["--cluster-replicas", "0", "--cluster-yes"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if created.returncode != 0:
+        _unavailable(f"redis-cli --cluster create failed: {created.stdout.decode()[-500:]}{created.stderr.decode()}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if all(b"cluster_state:ok" in _cluster_info(node) for node in nodes):
+            return nodes[0].url
+        time.sleep(0.1)
+    _unavailable("the Redis Cluster did not reach cluster_state:ok within 30 s")
+
+
+def _cluster_info(node: RedisServer) -> bytes:
+    with socket.create_connection(("127.0.0.1", node.port), timeout=5) as sock:
+        sock.sendall(b"CLUSTER INFO\r\n")
+        return sock.recv(8192)

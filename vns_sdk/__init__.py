@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from vns_sdk.endpoint import RealtimeEndpoint
     from vns_sdk.exceptions import (
         CallRefused,
+        CallStateBusy,
         ConfigurationError,
         InvalidToolSignature,
         StateStoreError,
@@ -54,6 +55,7 @@ __all__ = [
     "CallRefused",
     "CallStartRequest",
     "CallState",
+    "CallStateBusy",
     "CallStateStore",
     "ConfigurationError",
     "InvalidToolSignature",
@@ -96,6 +98,7 @@ _LOCATIONS = {
         name: "vns_sdk.exceptions"
         for name in (
             "CallRefused",
+            "CallStateBusy",
             "ConfigurationError",
             "InvalidToolSignature",
             "StateStoreError",

@@ -31,7 +31,8 @@ class CallContext(CallParties):
         called_number: The number that was called (your DID, or the dialled number of an outbound call).
         outbound: ``True`` when the call was placed through the outbound API.
         state: A mutable mapping that lives for the whole call, shared by CallStart, every tool call
-            and CallEnd, across workers when the app uses Redis. Values must be JSON-serializable.
+            and CallEnd, across workers when the app uses Redis. Values must be JSON-serializable. The
+            handlers of a call that use it run one after another, each seeing what the one before saved.
         tool_name: The name of the tool being called (tool calls only).
         session: The Realtime session the call will run with (CallStart handlers only): change its
             instructions, voice or tools to tailor the call.
@@ -41,6 +42,8 @@ class CallContext(CallParties):
         deadline: `time.monotonic()` value by which the current handler must finish, if any.
         realtime: Where VNS opens this call's Realtime session (CallStart handlers only): replace it with
             another `RealtimeEndpoint` to send this call to another endpoint or bill another key.
+        state_available: ``False`` when the call's state could not be read because the store was down (a
+            CallEnd handler run during an outage): ``state`` is then empty, not the call's.
     """
 
     state: CallState = field(default_factory=CallState)
@@ -51,6 +54,7 @@ class CallContext(CallParties):
     report: CallEndRequest | None = None
     deadline: float | None = None
     realtime: RealtimeEndpoint | None = None
+    state_available: bool = True
 
     @property
     def time_left(self) -> float | None:

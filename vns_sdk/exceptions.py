@@ -9,6 +9,7 @@ Every error the SDK raises derives from one root, so ``except VNSError`` catches
     ├── ToolArgumentsError        a tool's arguments did not validate (ValueError too)
     ├── CallRefused               raised by a CallStart handler to refuse the call
     ├── StateStoreError           the call-state store (Redis) could not be reached
+    │   └── CallStateBusy         ... or another handler of the call held its state past this one's deadline
     ├── McpServerError            an MCP server whose tools the app serves could not be reached or listed
     ├── SimulationError           the app answered the test harness in a way VNS could not use (AssertionError too)
     └── VNSAPIError               the VNS outbound-call API failed
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 __all__ = [
     "CallRefused",
+    "CallStateBusy",
     "ConfigurationError",
     "InvalidToolSignature",
     "McpServerError",
@@ -96,6 +98,14 @@ class CallRefused(VNSError):
 
 class StateStoreError(VNSError):
     """The call-state store failed (for example, Redis is down)."""
+
+
+class CallStateBusy(StateStoreError):
+    """Another handler of the call held its state (the call's lease) until this one's deadline.
+
+    The handlers of one call that use ``call.state`` run one after another; a handler that cannot get
+    its turn in time is not run. The model then hears that the request could not be served in time.
+    """
 
 
 class McpServerError(VNSError):

@@ -52,7 +52,12 @@ class VNSSettings(BaseSettings):
         instructions: ``VNS_INSTRUCTIONS``: the agent's instructions.
         max_seconds: ``VNS_MAX_SECONDS``: the longest a call may last (default 300).
         tools_url_adapter: ``VNS_TOOLS_URL_ADAPTER``: the ``defaultToolsUrlAdapter`` to answer (default none).
-        redis_url: ``VNS_REDIS_URL``: share call state between workers through this Redis.
+        redis_url: ``VNS_REDIS_URL``: share call state between workers through this Redis (``rediss://`` for
+            TLS; in Sentinel mode the host names the master: ``redis://:password@mymaster/0``).
+        redis_mode: ``VNS_REDIS_MODE``: ``standalone`` (one server, the default), ``cluster`` (a Redis
+            Cluster; the URL of any node) or ``sentinel`` (a master found through ``VNS_REDIS_SENTINELS``).
+        redis_sentinels: ``VNS_REDIS_SENTINELS``: ``host:port`` of each sentinel, comma-separated.
+        redis_sentinel_password: ``VNS_REDIS_SENTINEL_PASSWORD``: the sentinels' own password, if they have one.
         api_url: ``VNS_API_URL``: the VNS outbound-call API.
         api_token: ``VNS_API_TOKEN``: the credentials of the outbound-call API.
         tool_timeout: ``VNS_TOOL_TIMEOUT``: seconds a tool may run before the model hears it timed out.
@@ -95,6 +100,9 @@ class VNSSettings(BaseSettings):
     max_seconds: int = Field(default=300, gt=0)
     tools_url_adapter: str | None = None
     redis_url: SecretStr | None = None
+    redis_mode: Literal["standalone", "cluster", "sentinel"] = "standalone"
+    redis_sentinels: str | None = None
+    redis_sentinel_password: SecretStr | None = None
     api_url: str | None = None
     api_token: SecretStr | None = None
     tool_timeout: float = Field(default=10.0, gt=0)

@@ -133,6 +133,7 @@ async def test_health(make_app: AppFactory, reachable: bool) -> None:
     assert response.json() == {
         "status": "ok" if reachable else "degraded",
         "store": {"type": "ClosingStore", "reachable": reachable},
+        "state": {"writes_lost": 0, "starts_not_stored": 0, "call_ends_without_state": 0},
         "tools": 2,
         "secure": True,
     }

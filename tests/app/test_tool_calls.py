@@ -27,6 +27,7 @@ from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models import ToolsUrlAdapter
 from vns_sdk.state import MemoryCallStateStore
+from vns_sdk.state.base import CallSnapshot, Lease
 
 FORMS: list[str | None] = [None, *ToolsUrlAdapter.FORMS]
 TOOL = "lookup_name_or_phone"
@@ -206,39 +207,62 @@ class FlakyStore(MemoryCallStateStore):
     def __init__(self) -> None:
         super().__init__()
         self.down: set[str] = set()
+        self.saves = 0
 
-    async def load_call(self, session_guid: str) -> Any:
+    async def read_call(self, session_guid: str) -> CallSnapshot:
         if "load" in self.down:
             raise StateStoreError("connection refused")
-        return await super().load_call(session_guid)
+        return await super().read_call(session_guid)
 
-    async def save_state(
-        self, session_guid: str, updates: Mapping[str, str], deleted: Collection[str], ttl: float
-    ) -> None:
+    async def acquire_call(self, session_guid: str, *, lease_seconds: float, wait_seconds: float) -> CallSnapshot:
+        if "load" in self.down:
+            raise StateStoreError("connection refused")
+        return await super().acquire_call(session_guid, lease_seconds=lease_seconds, wait_seconds=wait_seconds)
+
+    async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
+        self.saves += 1
         if "save" in self.down:
             raise StateStoreError("connection refused")
-        await super().save_state(session_guid, updates, deleted, ttl)
+        return await super().save_call(lease, updates, deleted, ttl)
 
 
 async def test_store_failure_gives_an_answer_the_model_can_speak(
     make_app: AppFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = FlakyStore()
-    app = make_app(state_store=store)
+    app = make_app(state_store=store, tool_timeout=0.3)
+
+    @app.tool
+    async def opening_hours(day: str) -> dict[str, Any]:
+        """Tells the opening hours of a day.
+
+        Args:
+            day: The day of the week.
+        """
+        return {"day": day, "open": "9:00"}
+
     caplog.set_level(logging.INFO, logger="vns_sdk.app")
     async with client_for(app) as http:
         url, headers = tools_base(await start_call(http))
         store.down = {"load"}
         down = await http.post(url, json=wrapper() | {"name": "Ron"}, headers=headers)
+        # A tool that asks nothing of its call runs on its tool token alone.
+        hours = await http.post(url, json=wrapper(tool="opening_hours") | {"day": "Monday"}, headers=headers)
         store.down = {"save"}
         unsaved = await http.post(url, json=wrapper() | {"name": "Ron"}, headers=headers)
+        health = await http.get("/vns/health")
     assert down.status_code == 200
     assert down.json()["error"] == "unavailable" and down.json()["message"]
-    # The tool ran: its answer goes out (so the model does not retry it), and the log says the state was lost.
+    assert hours.status_code == 200 and hours.json() == {"day": "Monday", "open": "9:00"}
+    # The tool ran: its answer goes out (so the model does not retry it); the save was tried again, then the log
+    # says which keys were lost, and the health route counts it.
     assert unsaved.status_code == 200 and unsaved.json() == RON
+    assert store.saves > 1
     outcomes = [getattr(record, "vns_outcome", None) for record in caplog.records]
     assert "store_unavailable" in outcomes and "state_not_saved" in outcomes
     assert any("connection refused" in record.getMessage() for record in caplog.records)
+    assert any("keys lost: 'lookups'" in record.getMessage() for record in caplog.records)
+    assert health.json()["state"]["writes_lost"] == 1
 
 
 async def test_tool_sees_the_call(make_app: AppFactory) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import math
 import pickle
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from vns_sdk.context import CallContext
 from vns_sdk.state import CallState
+from vns_sdk.state._unsaveable import describe
 from vns_sdk.state.base import CallRecord, decode_state, encode_value
 
 
@@ -96,6 +98,41 @@ def test_values_that_json_cannot_hold_are_refused_when_diffed(value: object) -> 
     state["bad"] = value
     with pytest.raises(TypeError, match="JSON-serializable"):
         state.diff()
+
+
+def test_what_can_be_saved_still_is_when_one_value_cannot() -> None:
+    state = CallState(encoded={"kept": "1", "gone": "2", "replaced": '"old"'})
+    state["new"] = {"ok": True}
+    state["replaced"] = {1, 2}
+    state["day"] = datetime.date(2026, 3, 20)
+    del state["gone"]
+    updates, deleted, unsaveable = state.saveable_diff()
+    assert updates == {"new": '{"ok":true}'}
+    assert deleted == ["gone"]
+    assert unsaveable == ["replaced", "day"]
+    assert CallState({"a": 1}).saveable_diff() == ({"a": "1"}, [], [])
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (datetime.date(2026, 3, 20), "'day' holds a date"),
+        ({"a", "b"}, "'day' holds a set"),
+        (object(), "'day' holds an object"),
+        ([{"when": datetime.time(9)}], "'day' holds a time at day[0]['when']"),
+        ({"ok": 1, (1, 2): "tuple key"}, "'day' holds a tuple as a dict key at day[(1, 2)]"),
+        ([1, math.inf], "'day' holds the float inf at day[1]"),
+        ("\ud800", "'day' holds text with a lone surrogate"),
+    ],
+)
+def test_a_value_that_cannot_be_held_is_described_by_key_type_and_place(value: object, said: str) -> None:
+    assert describe("day", value) == said
+
+
+def test_a_cycle_is_described() -> None:
+    cycle: list[object] = [1]
+    cycle.append(cycle)
+    assert describe("loop", cycle) == "'loop' holds a reference to itself (a cycle) at loop[1]"
 
 
 def test_keys_must_be_strings() -> None:
@@ -207,4 +244,5 @@ def test_a_context_from_a_record_carries_every_field() -> None:
         "report": None,
         "deadline": 5.0,
         "realtime": None,
+        "state_available": True,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from vns_sdk.state import CallRecord, MemoryCallStateStore
@@ -44,11 +46,38 @@ async def test_a_restarted_call_lives_for_its_new_ttl(store: MemoryCallStateStor
     assert await store.load_call("g1") is None
 
 
-async def test_saving_an_expired_call_does_not_revive_it(store: MemoryCallStateStore, clock: Clock) -> None:
+async def test_a_lease_taken_before_the_call_expired_saves_nothing_after(
+    store: MemoryCallStateStore, clock: Clock
+) -> None:
     await store.start_call(CallRecord("g1"), {}, ttl=10)
+    held = await store.acquire_call("g1", lease_seconds=60, wait_seconds=0)
+    assert held.lease is not None
     clock.now += 11
-    await store.save_state("g1", {"late": "1"}, [], ttl=10)
+    assert await store.save_call(held.lease, {"late": "1"}, [], ttl=10) is False
     assert await store.load_call("g1") is None
+
+
+async def test_leases_expire_on_the_clock_and_a_waiter_is_woken_by_the_release(
+    store: MemoryCallStateStore, clock: Clock
+) -> None:
+    await store.start_call(CallRecord("g1"), {}, ttl=60)
+    dead = await store.acquire_call("g1", lease_seconds=5, wait_seconds=0)
+    clock.now += 5  # the holder died: its lease is over
+    taken = await store.acquire_call("g1", lease_seconds=5, wait_seconds=0)
+    assert taken.lease is not None and dead.lease is not None
+    assert await store.save_call(dead.lease, {"late": "1"}, [], ttl=60) is False
+    waiting = asyncio.ensure_future(store.acquire_call("g1", lease_seconds=5, wait_seconds=60))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    assert await store.save_call(taken.lease, {"n": "1"}, [], ttl=60) is True
+    assert (await waiting).state == {"n": "1"}
+
+
+async def test_a_lease_on_an_unknown_call_expires_with_it(store: MemoryCallStateStore, clock: Clock) -> None:
+    held = await store.acquire_call("never-stored", lease_seconds=5, wait_seconds=0)
+    assert held.record is None and held.lease is not None
+    clock.now += 5
+    assert len(store) == 0
 
 
 async def test_loaded_state_is_a_copy(store: MemoryCallStateStore) -> None:

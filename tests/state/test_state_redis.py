@@ -37,6 +37,13 @@ async def store(redis_url: str, prefix: str) -> AsyncIterator[RedisCallStateStor
     await store.aclose()
 
 
+async def save(store: RedisCallStateStore, guid: str, updates: dict[str, str], deleted: list[str], ttl: float) -> bool:
+    """What a handler does: take the call's lease, then save and release."""
+    held = await store.acquire_call(guid, lease_seconds=5, wait_seconds=5)
+    assert held.lease is not None
+    return await store.save_call(held.lease, updates, deleted, ttl)
+
+
 async def ttls(raw: aioredis.Redis, prefix: str) -> dict[str, int]:
     """Milliseconds to live of every key under the prefix (-1: no expiry)."""
     keys = [key async for key in raw.scan_iter(match=f"{prefix}*")]
@@ -64,10 +71,21 @@ async def test_saving_refreshes_the_expiry_of_the_call(
 ) -> None:
     guid = str(uuid.uuid4())
     await store.start_call(CallRecord(guid), {}, ttl=10)  # no state yet: the hash is created by the save
-    await store.save_state(guid, {"new": "1"}, [], ttl=600)
+    assert await save(store, guid, {"new": "1"}, [], ttl=600) is True
     found = await ttls(raw, prefix)
-    assert len(found) == 2
+    # The record, the state and the last save's token; the lease itself is gone with the save.
+    assert sorted(found) == sorted(f"{prefix}{kind}:{{{guid}}}" for kind in ("call", "state", "done"))
     assert all(500_000 < left <= 600_000 for left in found.values()), found
+
+
+async def test_a_lease_expires_with_its_holder_s_time(
+    store: RedisCallStateStore, raw: aioredis.Redis, prefix: str
+) -> None:
+    guid = str(uuid.uuid4())
+    await store.acquire_call(guid, lease_seconds=7, wait_seconds=0)  # a call never stored: nothing but the lease
+    found = await ttls(raw, prefix)
+    assert sorted(found) == [f"{prefix}lease:{{{guid}}}"]
+    assert all(6_000 < left <= 7_000 for left in found.values()), found
 
 
 async def test_a_state_emptied_by_deletes_leaves_no_key_behind(
@@ -75,8 +93,8 @@ async def test_a_state_emptied_by_deletes_leaves_no_key_behind(
 ) -> None:
     guid = str(uuid.uuid4())
     await store.start_call(CallRecord(guid), {"only": "1"}, ttl=60)
-    await store.save_state(guid, {}, ["only"], ttl=60)
-    assert list(await ttls(raw, prefix)) == [f"{prefix}call:{{{guid}}}"]
+    assert await save(store, guid, {}, ["only"], ttl=60) is True
+    assert f"{prefix}state:{{{guid}}}" not in await ttls(raw, prefix)
     assert await store.load_call(guid) == (CallRecord(guid), {})
 
 
@@ -92,9 +110,11 @@ async def test_deleted_call_leaves_only_its_call_end_marker(
 ) -> None:
     guid = str(uuid.uuid4())
     await store.start_call(CallRecord(guid), {"a": "1"}, ttl=60)
+    late = await store.acquire_call(guid, lease_seconds=5, wait_seconds=0)
+    assert late.lease is not None
     await store.claim_call_end(guid, ttl=60)
     await store.delete_call(guid)
-    await store.save_state(guid, {"late": "1"}, [], ttl=60)
+    assert await store.save_call(late.lease, {"late": "1"}, [], ttl=60) is False
     assert list(await ttls(raw, prefix)) == [f"{prefix}ended:{{{guid}}}"]
 
 
@@ -154,9 +174,9 @@ async def test_redis_stopped_mid_call_raises_state_store_error_without_the_passw
     store = RedisCallStateStore(url, socket_timeout=1.0)
     guid = str(uuid.uuid4())
     await store.start_call(CallRecord(guid), {"a": "1"}, ttl=60)
-    found = await store.load_call(guid)
-    assert found is not None
-    state = CallState(encoded=found[1])
+    held = await store.acquire_call(guid, lease_seconds=5, wait_seconds=0)
+    assert held.lease is not None
+    state = CallState(encoded=held.state)
     state["b"] = 2
 
     server.stop()
@@ -164,7 +184,8 @@ async def test_redis_stopped_mid_call_raises_state_store_error_without_the_passw
     failures: list[StateStoreError] = []
     operations = [
         ("load call", store.load_call(guid)),
-        ("save the state of call", store.save_state(guid, *state.diff(), 60)),
+        ("take the lease of call", store.acquire_call(guid, lease_seconds=5, wait_seconds=5)),
+        ("save the state of call", store.save_call(held.lease, *state.diff(), 60)),
         ("store the start of call", store.start_call(CallRecord("other"), {}, 60)),
         ("claim the CallEnd", store.claim_call_end(guid, 60)),
         ("delete call", store.delete_call(guid)),

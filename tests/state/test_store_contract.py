@@ -1,25 +1,31 @@
-"""What every call-state store promises, checked on the memory store and on a real Redis.
+"""What every call-state store promises, checked on the memory store, on a real Redis and on a Redis Cluster.
 
 ``workers(n)`` gives n stores over one backend: n separate `RedisCallStateStore` instances (as n worker
-processes would hold) on one Redis, or the single `MemoryCallStateStore` of one process.
+processes would hold) on one Redis or one three-node cluster, or the single `MemoryCallStateStore` of one
+process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from typing import Any
 
 import pytest
 
+from vns_sdk.exceptions import CallStateBusy
 from vns_sdk.state import CallRecord, CallState, CallStateStore, MemoryCallStateStore
+from vns_sdk.state.base import CallSnapshot, Lease
 
 TTL = 60.0
+LEASE = 10.0
 Workers = Callable[[int], list[CallStateStore]]
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=["memory", pytest.param("redis", marks=pytest.mark.redis), pytest.param("cluster", marks=pytest.mark.redis)]
+)
 async def workers(request: pytest.FixtureRequest) -> AsyncIterator[Workers]:
     opened: list[CallStateStore] = []
     if request.param == "memory":
@@ -31,11 +37,14 @@ async def workers(request: pytest.FixtureRequest) -> AsyncIterator[Workers]:
     else:
         from vns_sdk.state import RedisCallStateStore
 
-        url: str = request.getfixturevalue("redis_url")
+        cluster = request.param == "cluster"
+        url: str = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
         prefix = f"test:{uuid.uuid4().hex}:"
 
         def make(n: int) -> list[CallStateStore]:
-            stores: list[CallStateStore] = [RedisCallStateStore(url, key_prefix=prefix) for _ in range(n)]
+            stores: list[CallStateStore] = [
+                RedisCallStateStore(url, key_prefix=prefix, mode="cluster" if cluster else None) for _ in range(n)
+            ]
             opened.extend(stores)
             return stores
 
@@ -48,19 +57,27 @@ def new_record(**fields: Any) -> CallRecord:
     return CallRecord(session_guid=str(uuid.uuid4()), **fields)
 
 
-async def tool_call(store: CallStateStore, guid: str, change: Callable[[CallState], None]) -> None:
-    """What the app does around a tool: load the state, let the tool change it, save the diff."""
-    found = await store.load_call(guid)
-    assert found is not None
-    state = CallState(encoded=found[1])
-    change(state)
-    updates, deleted = state.diff()
-    await store.save_state(guid, updates, deleted, TTL)
+async def acquire(store: CallStateStore, guid: str, *, lease: float = LEASE, wait: float = LEASE) -> CallSnapshot:
+    return await store.acquire_call(guid, lease_seconds=lease, wait_seconds=wait)
 
 
-async def current_state(store: CallStateStore, guid: str) -> dict[str, Any] | None:
-    found = await store.load_call(guid)
-    return None if found is None else CallState(encoded=found[1]).to_dict()
+async def save(
+    store: CallStateStore, lease: Lease | None, updates: Mapping[str, str], deleted: Collection[str] = ()
+) -> bool:
+    assert lease is not None
+    return await store.save_call(lease, updates, deleted, TTL)
+
+
+async def tool_call(store: CallStateStore, guid: str, change: Callable[[CallState], Any]) -> bool:
+    """What the app does around a tool that uses the state: take the lease and read, change, save and release."""
+    snapshot = await acquire(store, guid)
+    state = CallState(encoded=snapshot.state)
+    await change(state) if asyncio.iscoroutinefunction(change) else change(state)
+    return await save(store, snapshot.lease, *state.diff())
+
+
+async def current_state(store: CallStateStore, guid: str) -> dict[str, Any]:
+    return CallState(encoded=(await store.read_call(guid)).state).to_dict()
 
 
 async def test_a_call_started_on_one_worker_is_seen_by_another(workers: Workers) -> None:
@@ -76,15 +93,22 @@ async def test_a_call_started_on_one_worker_is_seen_by_another(workers: Workers)
     )
     await start_worker.start_call(record, CallState({"account": {"id": 7, "vip": True}}).encoded(), TTL)
 
-    found = await tool_worker.load_call(record.session_guid)
-    assert found is not None
-    assert found[0] == record
-    assert CallState(encoded=found[1]).to_dict() == {"account": {"id": 7, "vip": True}}
+    for snapshot in (await tool_worker.read_call(record.session_guid), await acquire(tool_worker, record.session_guid)):
+        assert snapshot.record == record and not snapshot.ended
+        assert CallState(encoded=snapshot.state).to_dict() == {"account": {"id": 7, "vip": True}}
+    assert await tool_worker.load_call(record.session_guid) == (record, snapshot.state)
 
 
-async def test_unknown_call_is_none(workers: Workers) -> None:
-    (store,) = workers(1)
-    assert await store.load_call("no-such-call") is None
+async def test_a_call_never_stored_is_live_with_an_empty_state(workers: Workers) -> None:
+    # Its CallStart was answered while the store was down: its tools still run, and what they save is kept.
+    a, b = workers(2)
+    guid = str(uuid.uuid4())
+    assert await a.read_call(guid) == CallSnapshot(None, {})
+    assert await a.load_call(guid) is None
+    snapshot = await acquire(a, guid)
+    assert snapshot.record is None and snapshot.state == {} and snapshot.lease is not None
+    assert await save(a, snapshot.lease, {"cart": '["pizza"]'}) is True
+    assert await current_state(b, guid) == {"cart": ["pizza"]}
 
 
 async def test_writes_of_one_worker_are_read_by_the_next(workers: Workers) -> None:
@@ -96,65 +120,111 @@ async def test_writes_of_one_worker_are_read_by_the_next(workers: Workers) -> No
         state["cart"].append("pizza")  # in place
         del state["stale"]
 
-    await tool_call(b, record.session_guid, add_item)
+    assert await tool_call(b, record.session_guid, add_item) is True
     assert await current_state(a, record.session_guid) == {"cart": ["pizza"]}
 
 
-async def test_overlapping_tool_calls_writing_different_keys_lose_nothing(workers: Workers) -> None:
+async def test_overlapping_read_modify_writes_of_one_key_lose_nothing(workers: Workers) -> None:
     stores = workers(3)
     record = new_record()
-    await stores[0].start_call(record, {"kept": '"from CallStart"'}, TTL)
-    guid = record.session_guid
-    n = 40
+    await stores[0].start_call(record, {"count": "0", "items": "[]"}, TTL)
 
-    # Every tool call loads before any saves: the worst overlap, each saw none of the others' writes.
-    loads = await asyncio.gather(*(stores[i % 3].load_call(guid) for i in range(n)))
-    states = [CallState(encoded=found[1]) for found in loads if found is not None]
-    for i, state in enumerate(states):
-        state[f"answer_{i}"] = {"n": i}
-    await asyncio.gather(*(stores[i % 3].save_state(guid, *state.diff(), TTL) for i, state in enumerate(states)))
+    async def increment(state: CallState) -> None:
+        count = state["count"]
+        await asyncio.sleep(0)  # let the others run: without the lease they would all read the same count
+        state["count"] = count + 1
+        state["items"].append(count)
 
-    final = await current_state(stores[1], guid)
-    assert final == {"kept": "from CallStart", **{f"answer_{i}": {"n": i} for i in range(n)}}
-
-
-async def test_concurrent_tool_calls_each_doing_load_change_save(workers: Workers) -> None:
-    stores = workers(2)
-    record = new_record()
-    await stores[0].start_call(record, {}, TTL)
-
-    def writer(i: int) -> Callable[[CallState], None]:
-        def change(state: CallState) -> None:
-            state[f"slot_{i}"] = i
-
-        return change
-
-    await asyncio.gather(*(tool_call(stores[i % 2], record.session_guid, writer(i)) for i in range(30)))
-    assert await current_state(stores[1], record.session_guid) == {f"slot_{i}": i for i in range(30)}
+    results = await asyncio.gather(*(tool_call(stores[i % 3], record.session_guid, increment) for i in range(20)))
+    assert results == [True] * 20
+    final = await current_state(stores[1], record.session_guid)
+    assert final == {"count": 20, "items": list(range(20))}
 
 
-async def test_the_same_key_is_last_writer_wins(workers: Workers) -> None:
+async def test_a_second_handler_waits_for_the_first_to_save(workers: Workers) -> None:
     a, b = workers(2)
     record = new_record()
     await a.start_call(record, {"step": '"start"'}, TTL)
-    found = await a.load_call(record.session_guid)
-    assert found is not None
-    first, second = CallState(encoded=found[1]), CallState(encoded=found[1])
-    first["step"] = "first"
-    second["step"] = "second"
-    await a.save_state(record.session_guid, *first.diff(), TTL)
-    await b.save_state(record.session_guid, *second.diff(), TTL)
-    assert await current_state(a, record.session_guid) == {"step": "second"}
+    first = await acquire(a, record.session_guid)
+    waiting = asyncio.ensure_future(acquire(b, record.session_guid))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    assert await save(a, first.lease, {"step": '"first"'}) is True
+    second = await waiting
+    assert CallState(encoded=second.state).to_dict() == {"step": "first"}
+    assert first.lease is not None and second.lease is not None and second.lease.token != first.lease.token
+    assert await save(b, second.lease, {}) is True
 
 
-async def test_saving_never_brings_back_a_deleted_call(workers: Workers) -> None:
+async def test_a_handler_that_cannot_get_its_turn_in_time_is_told(workers: Workers) -> None:
+    a, b = workers(2)
+    record = new_record()
+    await a.start_call(record, {}, TTL)
+    held = await acquire(a, record.session_guid)
+    with pytest.raises(CallStateBusy, match=record.session_guid):
+        await acquire(b, record.session_guid, wait=0.05)
+    assert await save(a, held.lease, {}) is True
+    assert (await acquire(b, record.session_guid, wait=0)).lease is not None
+
+
+async def test_a_dead_holder_delays_the_next_one_by_its_lease_at_most(workers: Workers) -> None:
+    a, b = workers(2)
+    record = new_record()
+    await a.start_call(record, {"n": "1"}, TTL)
+    dead = await acquire(a, record.session_guid, lease=0.3)  # a worker that dies now: never saved, never released
+    snapshot = await acquire(b, record.session_guid, wait=30)
+    assert snapshot.lease is not None and dead.lease is not None
+    assert CallState(encoded=snapshot.state).to_dict() == {"n": 1}
+    # The dead worker's late save is refused: its lease ran out, and another handler holds the call now.
+    assert await save(a, dead.lease, {"n": "99"}) is False
+    assert await save(b, snapshot.lease, {"n": "2"}) is True
+    assert await current_state(a, record.session_guid) == {"n": 2}
+
+
+async def test_a_lease_that_ran_out_saves_nothing_even_when_nobody_took_the_call(workers: Workers) -> None:
+    (store,) = workers(1)
+    record = new_record()
+    await store.start_call(record, {"kept": "1"}, TTL)
+    slow = await acquire(store, record.session_guid, lease=0.05)
+    await asyncio.sleep(0.2)
+    assert await save(store, slow.lease, {"kept": "2"}) is False
+    assert await current_state(store, record.session_guid) == {"kept": 1}
+    assert (await acquire(store, record.session_guid, wait=0)).lease is not None
+
+
+async def test_saving_twice_under_one_lease_applies_once(workers: Workers) -> None:
+    # A save whose reply was lost is sent again.
+    (store,) = workers(1)
+    record = new_record()
+    await store.start_call(record, {"a": "1", "b": "2"}, TTL)
+    held = await acquire(store, record.session_guid)
+    assert await save(store, held.lease, {"a": "10"}, ["b"]) is True
+    assert await save(store, held.lease, {"a": "10"}, ["b"]) is True
+    assert await current_state(store, record.session_guid) == {"a": 10}
+
+
+async def test_an_empty_diff_only_releases(workers: Workers) -> None:
+    (store,) = workers(1)
+    record = new_record()
+    await store.start_call(record, {"a": "1"}, TTL)
+    held = await acquire(store, record.session_guid)
+    assert await save(store, held.lease, {}) is True
+    assert await current_state(store, record.session_guid) == {"a": 1}
+    assert (await acquire(store, record.session_guid, wait=0)).lease is not None
+
+
+async def test_an_ended_call_is_answered_at_once_and_never_brought_back(workers: Workers) -> None:
     a, b = workers(2)
     record = new_record()
     await a.start_call(record, {"x": "1"}, TTL)
-    state = CallState(encoded={"x": "1"})
-    state["late"] = "write"
+    held = await acquire(a, record.session_guid)
+    waiting = asyncio.ensure_future(acquire(b, record.session_guid))
+    assert await a.claim_call_end(record.session_guid, TTL) is True
     await a.delete_call(record.session_guid)
-    await b.save_state(record.session_guid, *state.diff(), TTL)
+    assert (await waiting).ended  # the handler that was waiting learns that the call has ended
+    assert (await b.read_call(record.session_guid)).ended
+    assert (await acquire(b, record.session_guid, wait=0)).ended
+    assert await save(a, held.lease, {"late": "1"}) is False
     assert await b.load_call(record.session_guid) is None
 
 
@@ -166,14 +236,6 @@ async def test_starting_a_call_again_replaces_its_state(workers: Workers) -> Non
     assert await current_state(store, record.session_guid) == {"new": 2}
 
 
-async def test_an_empty_diff_changes_nothing(workers: Workers) -> None:
-    (store,) = workers(1)
-    record = new_record()
-    await store.start_call(record, {"a": "1"}, TTL)
-    await store.save_state(record.session_guid, {}, [], TTL)
-    assert await current_state(store, record.session_guid) == {"a": 1}
-
-
 async def test_call_end_is_claimed_once_across_workers(workers: Workers) -> None:
     stores = workers(4)
     guid = str(uuid.uuid4())
@@ -181,6 +243,16 @@ async def test_call_end_is_claimed_once_across_workers(workers: Workers) -> None
     assert claims.count(True) == 1
     assert await stores[0].claim_call_end(guid, TTL) is False
     assert await stores[0].claim_call_end(str(uuid.uuid4()), TTL) is True
+
+
+async def test_a_claim_asked_again_by_its_claimant_is_still_won(workers: Workers) -> None:
+    # A CallEnd whose claim's answer was lost asks again: it must not take itself for a repeat.
+    a, b = workers(2)
+    guid = str(uuid.uuid4())
+    assert await a.claim_call_end(guid, TTL, claimant="end-1") is True
+    assert await b.claim_call_end(guid, TTL, claimant="end-1") is True
+    assert await b.claim_call_end(guid, TTL, claimant="end-2") is False
+    assert await b.claim_call_end(guid, TTL) is False
 
 
 async def test_call_end_marker_outlives_the_deleted_call(workers: Workers) -> None:

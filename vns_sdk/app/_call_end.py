@@ -1,23 +1,33 @@
 """The CallEnd webhook: run the ``@app.on_call_end`` handlers once per call, then forget the call.
 
-VNS may deliver a CallEnd more than once. The first delivery claims the call in the store (so the claim
-holds across workers sharing Redis); a repeat is answered with success without running the handlers.
-A handler that fails is logged and answered with ``status: 1``; the claim is kept, so a retry of that
-CallEnd does not run the handlers a second time (they may have acted before failing).
+The handlers see the call's final state: CallEnd takes the call's lease first, so it waits for the tools
+of the call that are still saving their changes. Then it claims the call's end in the store (so the claim
+holds across workers sharing Redis): from then on the call's tool calls are answered ``410``, and a
+repeat of the CallEnd is answered with success without running the handlers. A handler that fails is
+logged and answered with ``status: 1``; the claim is kept, so a retry of that CallEnd does not run the
+handlers a second time (they may have acted before failing).
+
+When the store is down, CallEnd tries it again for up to the tool timeout, and then runs the handlers
+anyway, with ``call.state`` empty and ``call.state_available`` false, and answers success. VNS's spec
+promises no redelivery of a CallEnd, so an answer asking for one could be the last word on the call and
+its handlers would never run; the price is that a CallEnd delivered twice while the store is down runs
+its handlers twice (at least once, never zero times).
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from vns_sdk.app._access_log import log_webhook, logger
 from vns_sdk.app._asgi import Receive, Scope, Send, send_json
 from vns_sdk.app._intake import caller_record, read_webhook
 from vns_sdk.app._runtime import Runtime
+from vns_sdk.app._state_io import call_ttl, lease_seconds, retrying
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models import CallEndRequest, CallEndResponse
-from vns_sdk.state.base import CallState
+from vns_sdk.state.base import CallSnapshot, CallState
 
 __all__ = ["CALL_END_DEDUPE_SECONDS", "ENDPOINT", "call_end"]
 
@@ -31,6 +41,23 @@ async def _answer(send: Send, started: float, guid: str, response: CallEndRespon
     log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid)
 
 
+def _longest_lease(runtime: Runtime) -> float:
+    """The longest lease a tool of the app may hold: CallEnd waits that long at most for its turn."""
+    timeouts = [tool.timeout for tool in runtime.tools if tool.timeout is not None]
+    return lease_seconds(max([runtime.tool_timeout, *timeouts]))
+
+
+async def _take_call(runtime: Runtime, guid: str, until: float) -> CallSnapshot | None:
+    """The call with its lease, ``ENDED`` for a repeat, or ``None`` when the store cannot say."""
+    store = runtime.store
+    lease = _longest_lease(runtime)
+    try:
+        return await retrying(lambda: store.acquire_call(guid, lease_seconds=lease, wait_seconds=lease), until)
+    except StateStoreError as exc:
+        logger.error("CallEnd %s: the call state could not be read: %s", guid, exc)
+        return None
+
+
 async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one CallEnd webhook.
 
@@ -41,27 +68,36 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
     report = await read_webhook(runtime, scope, receive, CallEndRequest)
     guid = report.session_guid
     store = runtime.store
+    until = time.monotonic() + runtime.tool_timeout
+    snapshot = await _take_call(runtime, guid, until)
+    if snapshot is not None and snapshot.ended:
+        return await _answer(send, started, guid, CallEndResponse.success(), "duplicate")
+    outcome = "ok"
     try:
-        first = await store.claim_call_end(guid, CALL_END_DEDUPE_SECONDS)
+        # Claimed under the lease's token (when there is a lease): a claim tried again is recognized as its own.
+        claimant = snapshot.lease.token if snapshot is not None and snapshot.lease is not None else secrets.token_hex(8)
+        first = await retrying(lambda: store.claim_call_end(guid, CALL_END_DEDUPE_SECONDS, claimant=claimant), until)
     except StateStoreError as exc:
-        logger.error("CallEnd %s: the call-state store failed: %s", guid, exc)
-        failure = CallEndResponse.failure("The call state store is unavailable.")
-        return await _answer(send, started, guid, failure, "store_unavailable")
+        logger.error("CallEnd %s: its end could not be recorded (a repeat would run the handlers again): %s", guid, exc)
+        first, outcome = True, "end_not_recorded"
     if not first:
+        if snapshot is not None and snapshot.lease is not None:
+            await _release(runtime, snapshot, guid)
         return await _answer(send, started, guid, CallEndResponse.success(), "duplicate")
 
-    try:
-        loaded = await store.load_call(guid)
-    except StateStoreError as exc:
-        logger.error("CallEnd %s: the call state could not be read: %s", guid, exc)
-        loaded = None
-    if loaded is not None:
-        record, encoded = loaded
-        call = CallContext.from_record(record, CallState(encoded=encoded), report=report)
+    if snapshot is None:
+        runtime.state_faults.call_ends_without_state += 1
+        logger.error("CallEnd %s: running the handlers without the call's state (call.state_available is false)", guid)
+        outcome = "state_unavailable"
+        record, state = None, CallState()
     else:
-        # The call is unknown here (it expired, or started on a worker that shares no store): the report says the rest.
+        record, state = snapshot.record, CallState(encoded=snapshot.state)
+    if record is None:
+        # The call is unknown here (stored during an outage, expired, or on a worker sharing no store): the
+        # report says the rest.
         record = caller_record(report, max_seconds=runtime.max_seconds, started_at=0.0)
-        call = CallContext.from_record(record, CallState(), report=report)
+    call = CallContext.from_record(record, state, report=report)
+    call.state_available = snapshot is not None
 
     failed = 0
     for handler in runtime.end_handlers:
@@ -70,11 +106,20 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
         except Exception:
             failed += 1
             logger.exception("CallEnd %s: handler %s failed", guid, handler.name)
-    try:
-        await store.delete_call(guid)
-    except StateStoreError as exc:
-        logger.error("CallEnd %s: the call could not be removed from the store: %s", guid, exc)
+    if snapshot is not None:
+        try:
+            await retrying(lambda: store.delete_call(guid), max(until, time.monotonic() + 1.0))
+        except StateStoreError as exc:
+            logger.error("CallEnd %s: the call could not be removed from the store (it expires): %s", guid, exc)
 
     if failed:
         return await _answer(send, started, guid, CallEndResponse.failure("A CallEnd handler failed."), "handler_error")
-    await _answer(send, started, guid, CallEndResponse.success(), "ok")
+    await _answer(send, started, guid, CallEndResponse.success(), outcome)
+
+
+async def _release(runtime: Runtime, snapshot: CallSnapshot, guid: str) -> None:
+    assert snapshot.lease is not None
+    try:
+        await runtime.store.save_call(snapshot.lease, {}, [], call_ttl(runtime, snapshot.record))
+    except StateStoreError as exc:
+        logger.warning("CallEnd %s: the call's lease could not be released (it expires): %s", guid, exc)

@@ -4,7 +4,14 @@ The answer is built from the app's configuration; ``@app.on_call_start`` handler
 session, ``max_seconds``, ``customer_call_id``, the state) or refuse the call. They run under one time
 budget: if a handler fails, runs past the budget or leaves something that cannot be answered, the call
 is answered in the configured default form and the log says why, because a caller waiting on a silent
-line is worse than a call without personalization.
+line is worse than a call without personalization. A state value that cannot be stored is left out
+(and logged, naming the handler), the rest of the handlers' work kept.
+
+CallStart takes no lease on the call's state: no other handler of the call can run before it answers,
+since the tool token its tools need is in that answer. Storing the call is one store step; if the store
+is down it is tried again within the handlers' budget, then the call is answered all the same: it is live
+on its tool token, and its tools find the store when it is back (without the initial state, which the
+log lists).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from vns_sdk.app._errors import WebhookError
 from vns_sdk.app._intake import caller_record, read_webhook
 from vns_sdk.app._public_url import request_base_url
 from vns_sdk.app._runtime import Runtime
+from vns_sdk.app._state_io import STORE_PATIENCE, retrying, unsaveable
 from vns_sdk.context import CallContext
 from vns_sdk.endpoint import RealtimeEndpoint
 from vns_sdk.exceptions import CallRefused, StateStoreError
@@ -58,7 +66,17 @@ def _context(runtime: Runtime, request: CallStartRequest, state: CallState) -> C
     )
 
 
-def _answer(runtime: Runtime, scope: Scope, request: CallStartRequest, call: CallContext) -> _Answer:
+def _saveable(initial: dict[str, str], state: CallState) -> dict[str, str]:
+    """The state to store: what the handlers left, but for the values it cannot hold (reported as they appeared)."""
+    updates, deleted, _ = state.saveable_diff()
+    kept = {key: value for key, value in initial.items() if key not in deleted}
+    kept.update(updates)
+    return kept
+
+
+def _answer(
+    runtime: Runtime, scope: Scope, request: CallStartRequest, call: CallContext, initial: dict[str, str]
+) -> _Answer:
     """Build the CallStart answer for ``call``; raises if a handler left something that cannot be sent."""
     session = call.session
     if session is None:
@@ -69,7 +87,7 @@ def _answer(runtime: Runtime, scope: Scope, request: CallStartRequest, call: Cal
     customer_call_id = call.customer_call_id
     if customer_call_id is not None and not isinstance(customer_call_id, str):
         raise TypeError(f"call.customer_call_id must be a str or None, got {type(customer_call_id).__name__}")
-    state = call.state.encoded()
+    state = _saveable(initial, call.state)
     ttl = float(max_seconds + runtime.grace_seconds)
     token = runtime.tool_tokens.issue(call.session_guid, ttl)
     origin = runtime.public_url or request_base_url(scope, trust_forwarded=runtime.trust_forwarded)
@@ -101,9 +119,16 @@ def _answer(runtime: Runtime, scope: Scope, request: CallStartRequest, call: Cal
     return _Answer(body=body, record=record, state=state, ttl=ttl, credentials=bool(endpoint.secrets))
 
 
-async def _run_handlers(runtime: Runtime, call: CallContext) -> None:
+async def _run_handlers(runtime: Runtime, scope: Scope, call: CallContext) -> None:
+    reported: set[str] = set()
     for handler in runtime.start_handlers:
         await handler(call)
+        # Each value the state cannot hold is told once, naming the handler that left it.
+        _, _, bad = call.state.saveable_diff()
+        new = [key for key in bad if key not in reported]
+        if new:
+            unsaveable(scope, f"CallStart handler {handler.name}", call.state, new)
+            reported.update(new)
 
 
 async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,6 +138,7 @@ async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Sen
         WebhookError: The request is refused (credentials, body), or a handler refused the call (403).
     """
     started = time.perf_counter()
+    begun = time.monotonic()
     request = await read_webhook(runtime, scope, receive, CallStartRequest)
     guid = request.session_guid
     if runtime.tool_sources:
@@ -131,9 +157,9 @@ async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Sen
         budget = runtime.call_start_timeout
         call.deadline = time.monotonic() + budget
         try:
-            await asyncio.wait_for(_run_handlers(runtime, call), timeout=budget)
+            await asyncio.wait_for(_run_handlers(runtime, scope, call), timeout=budget)
             call.deadline = None
-            answer = _answer(runtime, scope, request, call)
+            answer = _answer(runtime, scope, request, call, initial)
         except CallRefused as refused:
             raise WebhookError(403, "call_refused", refused.reason, outcome="refused", session_guid=guid) from None
         except asyncio.TimeoutError:
@@ -145,17 +171,22 @@ async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Sen
             logger.exception("CallStart %s: a handler failed; answering the default form", guid)
             outcome = "handler_error"
     if answer is None:
-        answer = _answer(runtime, scope, request, _context(runtime, request, CallState(encoded=initial)))
+        answer = _answer(runtime, scope, request, _context(runtime, request, CallState(encoded=initial)), initial)
     if not answer.credentials:  # no key set, or left empty (OPENAI_API_KEY= in .env)
         if "vns_sdk.simulated" in (scope.get("extensions") or {}):  # the test harness, not VNS, is calling
             runtime.warn_once(logger, "no_openai_key_simulated", _NO_KEY_SIMULATED, level=logging.INFO)
         else:
             runtime.warn_once(logger, "no_openai_key", _NO_KEY)
+    store = runtime.store
     try:
-        await runtime.store.start_call(answer.record, answer.state, answer.ttl)
+        # Tried again within the handlers' budget: no tool call can come before this answer, so nothing waits.
+        until = max(begun + runtime.call_start_timeout, time.monotonic() + STORE_PATIENCE)
+        await retrying(lambda: store.start_call(answer.record, answer.state, answer.ttl), until)
     except StateStoreError as exc:
-        # Answer anyway: the caller can still talk to the agent; its tool calls will say the service is down.
-        logger.error("CallStart %s: the call could not be stored: %s", guid, exc)
+        # Answer anyway: the call is live on its tool token, and its tools find it once the store is back.
+        runtime.state_faults.starts_not_stored += 1
+        lost = ", ".join(map(repr, answer.state)) or "none"
+        logger.error("CallStart %s: the call could not be stored: %s; initial state keys lost: %s", guid, exc, lost)
         outcome = "store_unavailable"
     await send_json(send, 200, answer.body)
     log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid)

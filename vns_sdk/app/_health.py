@@ -1,12 +1,14 @@
 """The health route, for load balancers: is the app up, and can it reach its call-state store?
 
-It needs no credentials and answers no secrets: the store's type and reachability, how many tools are
-registered, and whether the webhooks are authenticated.
+It needs no credentials and answers no secrets: the store's type and reachability, what the store's
+failures have cost since the app started (`StateFaults`: saves lost, CallStarts not stored, CallEnds run
+without the state), how many tools are registered, and whether the webhooks are authenticated.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 
 from vns_sdk._json import dumps
 from vns_sdk.app._asgi import Receive, Scope, Send, send_json
@@ -40,6 +42,7 @@ async def health(runtime: Runtime, scope: Scope, receive: Receive, send: Send) -
     body = {
         "status": "ok" if reachable else "degraded",
         "store": {"type": type(runtime.store).__name__, "reachable": reachable},
+        "state": asdict(runtime.state_faults),
         "tools": len(runtime.tools),
         "secure": not runtime.insecure,
     }

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from vns_sdk.app.handlers import Handler
     from vns_sdk.client import AsyncVNSClient, VNSClient
 
-__all__ = ["Runtime", "ToolSource", "build_runtime", "resolve_settings"]
+__all__ = ["Runtime", "StateFaults", "ToolSource", "build_runtime", "resolve_settings"]
 
 
 class ToolSource(Protocol):
@@ -88,6 +88,21 @@ def resolve_settings(base: VNSSettings | None, overrides: Mapping[str, Any]) -> 
         raise ConfigurationError(f"invalid VNSApp setting: {problem_summary(exc)}") from None
 
 
+@dataclass
+class StateFaults:
+    """What the call-state store's failures cost since the app started (the health route shows them).
+
+    Attributes:
+        writes_lost: Handler saves that could not be applied after their retries (their keys are logged).
+        starts_not_stored: CallStarts answered without their record and initial state stored.
+        call_ends_without_state: CallEnds whose handlers ran without the call's state.
+    """
+
+    writes_lost: int = 0
+    starts_not_stored: int = 0
+    call_ends_without_state: int = 0
+
+
 @dataclass(frozen=True, eq=False)
 class Runtime:
     """Everything an endpoint needs, resolved from the settings once.
@@ -125,6 +140,7 @@ class Runtime:
     """Every secret of the configuration, for the log redactor."""
     tool_sources: list[ToolSource] = field(default_factory=list)
     """Sources of tools refreshed before each CallStart (``app.include_mcp``)."""
+    state_faults: StateFaults = field(default_factory=StateFaults)
     _notices: set[str] = field(default_factory=set)
 
     def build_session(self) -> RealtimeSession:
@@ -241,7 +257,12 @@ def build_runtime(
         if redis_url:
             from vns_sdk.state.redis import RedisCallStateStore
 
-            state_store = RedisCallStateStore(redis_url)
+            state_store = RedisCallStateStore(
+                redis_url,
+                mode=cfg.redis_mode,
+                sentinels=cfg.redis_sentinels,
+                sentinel_password=_secret(cfg.redis_sentinel_password) or None,
+            )
         else:
             from vns_sdk.state.memory import MemoryCallStateStore
 
@@ -259,6 +280,7 @@ def build_runtime(
         tool_token_secret,
         redis_url,
         _url_password(redis_url),
+        _secret(cfg.redis_sentinel_password),
         *tokens,
         *basic,
         *(pair.partition(":")[2] for pair in basic),

@@ -1,8 +1,10 @@
 """The tools route: authenticate a tool call, find its call, run the tool, answer what the model hears.
 
 This is the hot path of a live call, so it runs on raw ASGI: one pass over the headers, the body read
-under a cap, the SDK's JSON codec, an HMAC check, one store read, the tool, and (only if the state changed)
-one store write.
+under a cap, the SDK's JSON codec, an HMAC check, the call read from the store, the tool, and the answer.
+A tool that uses ``call.state`` reads the call with its lease (its turn with the state) and then saves
+what it changed, releasing the lease, in one more store step; a tool that does not reads it without one
+and runs alongside the others (`vns_sdk.app._state_io` has the rules).
 
 VNS names the tool and the call in one of seven ways, and the route accepts all of them whatever the
 app answered in ``defaultToolsUrlAdapter``:
@@ -39,11 +41,21 @@ from vns_sdk.app._auth import ToolTokenError
 from vns_sdk.app._errors import WebhookError
 from vns_sdk.app._intake import MALFORMED_JSON
 from vns_sdk.app._runtime import Runtime
+from vns_sdk.app._state_io import (
+    STORE_PATIENCE,
+    call_ttl,
+    dropped_changes,
+    lease_seconds,
+    retrying,
+    save,
+    unsaveable,
+)
 from vns_sdk.context import CallContext
-from vns_sdk.exceptions import StateStoreError
+from vns_sdk.exceptions import CallStateBusy, StateStoreError
 from vns_sdk.models.tool_call import INVOKE_TOOL_KEY as WRAPPER_KEY
-from vns_sdk.state.base import CallState
+from vns_sdk.state.base import CallRecord, CallSnapshot, CallState
 from vns_sdk.tools._invoke import invoke_tool_body
+from vns_sdk.tools._tool import Tool
 
 __all__ = ["ENDPOINT", "tool_call"]
 
@@ -58,6 +70,13 @@ _TOKEN_MESSAGES = {
 }
 _UNAVAILABLE = dumps(
     {"error": "unavailable", "message": "The service is briefly unavailable. Apologize and try again in a moment."}
+)
+_BUSY = dumps(
+    {
+        "error": "busy",
+        "message": "Another request of this call took too long, so this one could not run. Tell the caller you "
+        "need a moment, then try again.",
+    }
 )
 _UNSENDABLE = dumps(
     {"error": "error", "message": "The tool answered something that cannot be sent. Tell the caller it failed."}
@@ -217,34 +236,59 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
         arguments = _arguments(body, guid)
         tool = _tool_name(runtime, scope, rest, arguments, guid)
 
-        store = runtime.store
+        entry = runtime.tools.get(tool)
+        timeout = runtime.tool_timeout if entry is None or entry.timeout is None else entry.timeout
+        deadline = time.monotonic() + timeout
         try:
-            loaded = await store.load_call(guid)
+            if entry is not None and entry.uses_state:
+                # This tool's turn with the call's state: the tools of a call that use it run one at a time.
+                snapshot = await retrying(
+                    lambda: runtime.store.acquire_call(
+                        guid, lease_seconds=lease_seconds(timeout), wait_seconds=deadline - time.monotonic()
+                    ),
+                    min(deadline, time.monotonic() + STORE_PATIENCE),
+                )
+            else:
+                snapshot = await runtime.store.read_call(guid)
+        except CallStateBusy:
+            logger.warning("tool call %s: the call's state stayed held by another handler past the deadline", tool)
+            return await _answer(send, _BUSY, started, "state_busy", guid, tool)
         except StateStoreError as exc:
-            logger.error("tool call %s: the call-state store failed: %s", tool, exc)
-            return await _answer(send, _UNAVAILABLE, started, "store_unavailable", guid, tool)
-        if loaded is None:
+            if entry is None or entry.metadata.context_param is not None:
+                logger.error("tool call %s: the call-state store failed: %s", tool, exc)
+                return await _answer(send, _UNAVAILABLE, started, "store_unavailable", guid, tool)
+            # A tool that asks nothing of its call can run on the tool token alone.
+            logger.warning("tool call %s: the call-state store failed, running it without: %s", tool, exc)
+            snapshot = CallSnapshot(CallRecord(guid, max_seconds=runtime.max_seconds), {})
+        if snapshot.ended:
             message_410 = "This call has ended: its tools can no longer be called."
             raise WebhookError(410, "call_ended", message_410, session_guid=guid, tool=tool)
 
-        record, encoded = loaded
-        state = CallState._from_store(encoded)  # a fresh copy from the store: no need to copy it again
+        record = snapshot.record
+        if record is None:
+            record = _unknown_call(runtime, guid)
+        state = CallState._from_store(snapshot.state)  # a fresh copy from the store: no need to copy it again
         call = CallContext.from_record(record, state, tool_name=tool)
-        body_out, tool_outcome = await invoke_tool_body(runtime.tools, tool, arguments, call, runtime.tool_timeout)
+        body_out, tool_outcome = await invoke_tool_body(
+            runtime.tools, tool, arguments, call, runtime.tool_timeout, deadline
+        )
         outcome: str = tool_outcome
         try:
             updates, deleted = state.diff()
-        except TypeError as exc:  # the tool stored what JSON (or UTF-8) cannot hold; its answer still goes out
-            logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
-            updates, deleted, outcome = {}, [], "state_not_saved"
-        if updates or deleted:
-            ttl = max(1.0, record.started_at + record.max_seconds + runtime.grace_seconds - time.time())
-            try:
-                await store.save_state(guid, updates, deleted, ttl)
-            except StateStoreError as exc:
-                # The tool has already acted: the model still hears its answer, so it does not retry and act twice.
-                logger.error("tool call %s: the call state could not be saved: %s", tool, exc)
+        except TypeError:  # the tool stored what JSON (or UTF-8) cannot hold: the rest is saved, its answer goes out
+            updates, deleted, bad = state.saveable_diff()
+            unsaveable(scope, _who(tool, entry), state, bad)
+            outcome = "state_not_saved"
+        lease = snapshot.lease
+        if lease is not None:
+            ttl = call_ttl(runtime, snapshot.record)
+            until = max(deadline, time.monotonic() + STORE_PATIENCE)
+            # The tool has already acted: the model hears its answer whatever happens to the save.
+            if not await save(runtime, lease, updates, deleted, ttl, until=until, who=f"tool call {tool}"):
                 outcome = "state_not_saved"
+        elif updates or deleted:
+            dropped_changes(scope, _who(tool, entry), [*updates, *deleted])
+            outcome = "state_not_saved"
         try:
             answer = dumps(body_out)
         except JSONError as exc:
@@ -265,6 +309,23 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
         await answer_error(send, ENDPOINT, started, error)
     except ClientDisconnected:
         log_webhook(ENDPOINT, started, 499, "disconnected")
+
+
+def _unknown_call(runtime: Runtime, guid: str) -> CallRecord:
+    """The record of a live call the store has none of: its CallStart was answered while the store was down."""
+    runtime.warn_once(
+        logger,
+        "unknown_call",
+        f"tool call of call {guid}: the store has no record of its CallStart (answered while the store was "
+        "down, or by a worker that shares no store: with several workers set VNS_REDIS_URL); the call is served "
+        "with what the store holds",
+    )
+    return CallRecord(guid, max_seconds=runtime.max_seconds)
+
+
+def _who(tool: str, entry: Tool | None) -> str:
+    qualname = getattr(entry.fn, "__qualname__", None) if entry is not None else None
+    return f"tool {tool!r}" + (f" ({qualname})" if qualname and qualname != tool else "")
 
 
 async def _answer(send: Send, answer: bytes, started: float, outcome: str, guid: str, tool: str) -> None:

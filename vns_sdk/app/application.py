@@ -220,10 +220,11 @@ class VNSApp(RoutedApp, McpMethods):
 
     @property
     def tool(self) -> ToolDecorator:
-        """Register a function as a tool: ``@app.tool`` or ``@app.tool(name=..., timeout=...)``.
+        """Register a function as a tool: ``@app.tool`` or ``@app.tool(name=..., timeout=..., state=...)``.
 
         The function's signature and docstring become the tool's JSON schema; it is returned unchanged.
-        This is `ToolRouter.tool` of the app's `router`.
+        ``state`` says whether the tool uses ``call.state`` (read from the function by default; see
+        the Call state guide). This is `ToolRouter.tool` of the app's `router`.
         """
         return self.router.tool
 
@@ -234,9 +235,10 @@ class VNSApp(RoutedApp, McpMethods):
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
+        state: bool | None = None,
     ) -> Tool:
-        """Register a function (or a `Tool`) as a tool and return its record."""
-        return self.router.add_tool(fn, name=name, description=description, timeout=timeout)
+        """Register a function (or a `Tool`) as a tool and return its record (see `ToolRouter.add_tool`)."""
+        return self.router.add_tool(fn, name=name, description=description, timeout=timeout, state=state)
 
     def include_router(self, router: ToolRouter) -> None:
         """Register every tool of ``router``."""

@@ -1,16 +1,25 @@
-"""Call-state stores: where a call's state lives between its webhooks."""
+"""Call-state stores: where a call's state lives between its webhooks, and each handler's turn with it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vns_sdk.state.base import CallParties, CallRecord, CallState, CallStateStore
+from vns_sdk.state.base import CallParties, CallRecord, CallSnapshot, CallState, CallStateStore, Lease
 from vns_sdk.state.memory import MemoryCallStateStore
 
 if TYPE_CHECKING:
     from vns_sdk.state.redis import RedisCallStateStore
 
-__all__ = ["CallParties", "CallRecord", "CallState", "CallStateStore", "MemoryCallStateStore", "RedisCallStateStore"]
+__all__ = [
+    "CallParties",
+    "CallRecord",
+    "CallSnapshot",
+    "CallState",
+    "CallStateStore",
+    "Lease",
+    "MemoryCallStateStore",
+    "RedisCallStateStore",
+]
 
 
 def __getattr__(name: str) -> Any:

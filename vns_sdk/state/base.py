@@ -1,21 +1,36 @@
-"""The call-state store interface and the per-call state mapping.
+"""The call-state store interface, what it holds for a call, and the per-call state mapping.
 
 A call's CallStart, tool calls and CallEnd may each land on a different worker, so the state of a
-call lives in a store, not in a process. Values are kept JSON-encoded, one entry per key, so that
-two overlapping tool calls of one call that write different keys never overwrite each other: each
-request loads the state, runs, and then writes back only the keys it changed (see `CallState.diff`).
+call lives in a store, not in a process. Values are kept JSON-encoded, one entry per key.
+
+The handlers of one call that use the state run one after another: a handler takes the call's
+*lease* and reads the state in one step (`CallStateStore.acquire_call`), runs, and saves what it
+changed while releasing the lease in another (`CallStateStore.save_call`). A lease expires, so a
+worker that dies holding one delays the call by at most the lease; and each lease has a random token
+that the save is checked against, in the same atomic step that writes, so a holder whose lease ran out
+(and may have been taken by another handler) cannot write over what that handler saw. Handlers that
+never use the state read the call without a lease (`CallStateStore.read_call`) and run alongside.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterator, Mapping, MutableMapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vns_sdk._json import JSONError, dumps_text, loads
 
-__all__ = ["CallParties", "CallRecord", "CallState", "CallStateStore", "decode_state", "encode_value"]
+__all__ = [
+    "CallParties",
+    "CallRecord",
+    "CallSnapshot",
+    "CallState",
+    "CallStateStore",
+    "Lease",
+    "decode_state",
+    "encode_value",
+]
 
 
 def encode_value(value: Any) -> str:
@@ -112,7 +127,11 @@ class CallState(MutableMapping[str, Any]):
         return {key: loaded[key] if value is _UNREAD else encode_value(value) for key, value in self._data.items()}
 
     def diff(self) -> tuple[dict[str, str], list[str]]:
-        """What changed since the state was loaded: ``(updates, deleted_keys)``, values JSON-encoded."""
+        """What changed since the state was loaded: ``(updates, deleted_keys)``, values JSON-encoded.
+
+        Raises:
+            TypeError: A value cannot be held (JSON or UTF-8 cannot encode it).
+        """
         data = self._data
         loaded = self._loaded
         if not data and not loaded:
@@ -126,6 +145,32 @@ class CallState(MutableMapping[str, Any]):
                 updates[key] = raw
         deleted = [key for key in loaded if key not in data] if loaded else []
         return updates, deleted
+
+    def saveable_diff(self) -> tuple[dict[str, str], list[str], list[str]]:
+        """`diff` without the keys whose values cannot be held: ``(updates, deleted_keys, unsaveable_keys)``.
+
+        What can be saved still is, when one value cannot: only the keys listed last are left out.
+        """
+        try:
+            updates, deleted = self.diff()
+        except TypeError:
+            pass
+        else:
+            return updates, deleted, []
+        loaded = self._loaded
+        updates, unsaveable = {}, []
+        for key, value in self._data.items():
+            if value is _UNREAD:
+                continue
+            try:
+                raw = encode_value(value)
+            except TypeError:
+                unsaveable.append(key)
+                continue
+            if loaded.get(key) != raw:
+                updates[key] = raw
+        deleted = [key for key in loaded if key not in self._data]
+        return updates, deleted, unsaveable
 
     def mark_saved(self) -> None:
         """Record the current contents as saved, so the next `diff` starts from here."""
@@ -177,12 +222,56 @@ class CallRecord(CallParties):
         return cls(**loads(raw))
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The turn of one handler with one call's state, from `CallStateStore.acquire_call` to `CallStateStore.save_call`.
+
+    Attributes:
+        session_guid: The call.
+        token: A random value naming the holder; a save is applied only while the lease is still this one's.
+        expires: `time.monotonic` value after which the store may give the call's state to another handler.
+        state: The call's state as read with the lease (each value JSON-encoded), which the holder's changes
+            apply to; not to be changed.
+    """
+
+    session_guid: str
+    token: str
+    expires: float
+    state: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(slots=True)  # not frozen: every tool call builds one, and a frozen dataclass costs three times as much
+class CallSnapshot:
+    """What a store holds for a call, as read at one moment (read-only, by convention).
+
+    Attributes:
+        record: The call's record, or ``None`` when none is stored: its CallStart was answered while the
+            store was down, or the store lost it. The call is live all the same until it ends.
+        state: The call's state, each value JSON-encoded.
+        ended: The call's CallEnd is on record: the call is over (``record`` and ``state`` are empty).
+        lease: The lease taken with this read (`CallStateStore.acquire_call`), if any.
+    """
+
+    record: CallRecord | None
+    state: dict[str, str]
+    ended: bool = False
+    lease: Lease | None = None
+
+
+ENDED = CallSnapshot(None, {}, ended=True)
+"""The snapshot of a call whose CallEnd is on record."""
+
+
 class CallStateStore(abc.ABC):
     """Where call records and call state live between webhooks.
 
     Implementations: `MemoryCallStateStore` (one process, the default) and `RedisCallStateStore`
     (shared by every worker). Every method may raise `StateStoreError` when the backend fails.
     Every entry expires after its ``ttl`` (seconds), so nothing grows without bound.
+
+    A call is *live* from the moment a tool token is issued for it until its CallEnd is claimed
+    (`claim_call_end`), whether or not its record could be stored: reads answer an empty record and
+    state for a call the store does not know, and `CallSnapshot.ended` only after a CallEnd.
     """
 
     @abc.abstractmethod
@@ -190,22 +279,54 @@ class CallStateStore(abc.ABC):
         """Store a new call's record and its initial (encoded) state."""
 
     @abc.abstractmethod
-    async def load_call(self, session_guid: str) -> tuple[CallRecord, dict[str, str]] | None:
-        """The call's record and encoded state, or ``None`` if it is unknown or expired."""
+    async def read_call(self, session_guid: str) -> CallSnapshot:
+        """The call's record and encoded state, without a lease (for handlers that do not change the state)."""
 
     @abc.abstractmethod
-    async def save_state(
-        self, session_guid: str, updates: Mapping[str, str], deleted: Collection[str], ttl: float
-    ) -> None:
-        """Apply a state diff atomically: set ``updates``, remove ``deleted``, leave other keys alone."""
+    async def acquire_call(self, session_guid: str, *, lease_seconds: float, wait_seconds: float) -> CallSnapshot:
+        """Take the call's lease and read its record and state, in one step.
+
+        Waits while another handler holds the lease, at most ``wait_seconds``. A call that has ended is
+        answered at once, without a lease (`CallSnapshot.ended`).
+
+        Args:
+            session_guid: The call.
+            lease_seconds: How long the lease holds if it is not released (the holder's time limit plus a
+                grace): a holder that dies delays the call's next handler by at most this.
+            wait_seconds: How long to wait for another handler's lease to be released or to expire.
+
+        Raises:
+            CallStateBusy: Another handler still held the lease after ``wait_seconds``.
+            StateStoreError: The backend failed.
+        """
 
     @abc.abstractmethod
-    async def claim_call_end(self, session_guid: str, ttl: float) -> bool:
-        """Return ``True`` the first time it is called for a call and ``False`` after (CallEnd retries)."""
+    async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
+        """Apply a state diff and release the lease, in one atomic step, while the lease is still held.
+
+        Returns ``False``, changing nothing, when ``lease`` is no longer the call's: it ran out (and another
+        handler may have taken the call's state since), or the call has ended. The diff was computed from a
+        state that may no longer be the call's. Saving again under a lease whose save was applied answers
+        ``True`` and changes nothing more (a retry after a lost reply is safe). An empty diff only releases
+        the lease.
+        """
+
+    @abc.abstractmethod
+    async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
+        """Return ``True`` the first time it is called for a call and ``False`` after (CallEnd retries).
+
+        From then on, the call has ended: `read_call` and `acquire_call` answer `CallSnapshot.ended`.
+
+        Args:
+            session_guid: The call.
+            ttl: How long the claim is remembered.
+            claimant: Who claims (the CallEnd's lease token). The same claimant asking again, after its
+                answer was lost, is answered ``True`` again: a retried claim never skips the CallEnd it won.
+        """
 
     @abc.abstractmethod
     async def delete_call(self, session_guid: str) -> None:
-        """Forget a call's record and state."""
+        """Forget a call's record, state and lease (its CallEnd marker stays until it expires)."""
 
     @abc.abstractmethod
     async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
@@ -214,6 +335,13 @@ class CallStateStore(abc.ABC):
     @abc.abstractmethod
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
         """Take the context stored for an outbound call, or ``None``."""
+
+    async def load_call(self, session_guid: str) -> tuple[CallRecord, dict[str, str]] | None:
+        """The call's record and encoded state, or ``None`` if no record is stored or the call has ended."""
+        snapshot = await self.read_call(session_guid)
+        if snapshot.record is None:
+            return None
+        return snapshot.record, snapshot.state
 
     async def ping(self) -> bool:
         """Whether the store is reachable."""

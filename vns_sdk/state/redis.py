@@ -1,6 +1,7 @@
 """A call-state store in Redis, shared by every worker and host that serves the app.
 
-Install the extra (``pip install 'vns-sdk[redis]'``) and set ``VNS_REDIS_URL``, or pass a store:
+Install the extra (``pip install 'vns-sdk[redis]'``) and set ``VNS_REDIS_URL`` (with ``VNS_REDIS_MODE``
+for a Redis Cluster or Sentinel), or pass a store:
 
 ```python
 from vns_sdk import VNSApp
@@ -9,38 +10,35 @@ from vns_sdk.state import RedisCallStateStore
 app = VNSApp(state_store=RedisCallStateStore("redis://localhost:6379/0"))
 ```
 
+It works with one Redis server, a Redis Cluster (``mode="cluster"``), a master watched by Sentinel
+(``mode="sentinel"``), over TLS (``rediss://``), and with Valkey, which speaks the same protocol.
+Redis 5.0 or later.
+
 Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in one Redis Cluster slot):
 
 - ``<p>call:{<sessionGuid>}``: the `CallRecord`, a JSON string.
-- ``<p>state:{<sessionGuid>}``: the call's state, a HASH with one field per state key (values JSON).
+- ``<p>state:{<sessionGuid>}``: the call's state, a JSON object of each key's value as JSON text.
+- ``<p>lease:{<sessionGuid>}`` and ``<p>done:{<sessionGuid>}``: the lease (its holder's token) and the tokens
+  of the saves applied (so that a save sent again after a lost reply is known).
 - ``<p>ended:{<sessionGuid>}``: the CallEnd marker, ``SET NX`` (see `claim_call_end`).
 - ``<p>dial:<customerCallId>``: the context given to ``app.dial``, a JSON string.
 
-Every key carries an expiry (the ``ttl`` each method is given), so nothing outlives its call.
+Every key carries an expiry, so nothing outlives its call.
 
-Concurrent writes. A request loads the state, runs its tool, and then saves only what it changed:
-`CallState.diff` gives the keys set (with their new JSON value) and the keys deleted since the load.
-`save_state` applies that diff in one Lua script, which Redis runs atomically: it checks that the call
-still exists (a call that ended or expired is never brought back), sets each updated field (``HSET``),
-removes each deleted one (``HDEL``) and refreshes the expiry of both keys. Hence:
-
-- Two overlapping tool calls of one call that write *different* keys both land, whatever the order in
-  which they load and save, on one worker or on several.
-- Writes to the *same* key are last-writer-wins: the value of the request whose save reaches Redis last
-  is kept. There is no compare-and-set, so a read-modify-write of one key (``state["n"] += 1``) by two
-  overlapping tool calls may lose one increment; keep such counters in separate keys per writer, or do
-  the update in your own system of record.
-- A value changed in place (``state["cart"].append(x)``) counts as a write of that whole key.
-
-A tool call therefore costs two round trips to Redis: one script loads the record and the whole state
-(answered as one string, cheap to parse), one script saves the diff (skipped when nothing changed).
+One round trip each. `read_call` (a handler that does not change the state) is one ``MGET``; taking the
+lease and reading (`acquire_call`) is one script; saving and releasing (`save_call`) is one script, which
+writes only while the lease is still the saver's. Since only the lease holder writes, it writes the state whole
+(what it read, with its diff applied): the scripts only move strings. So a tool call that changes the
+state costs two round trips, and one that does not, one. A handler waiting for the lease asks again
+after a short, growing pause (at most 10 ms, never past what is left of the holder's lease).
 
 Failures. Every Redis error (connection refused, timeout, ...) is raised as `StateStoreError`, whose
 message says which operation failed and on which server, never with the URL's password. A refused or
 reset connection is retried twice, tens of milliseconds apart (enough to replace a pooled connection that
 Redis closed); a timeout is not retried. So a store that is down fails within about ``socket_timeout``
-(a refused connection at once) rather than hanging a tool call. Retried commands are idempotent (the
-state diff, the CallEnd claim), except taking a dial context, which a reply lost after it ran drops.
+(a refused connection at once) rather than hanging a tool call. Every script may be retried after a lost
+reply: a save under the same lease applies once, and a CallEnd claim is recognized as its own, except
+taking a dial context, which a reply lost after it ran drops.
 """
 
 from __future__ import annotations
@@ -48,20 +46,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import secrets
+import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-from vns_sdk.exceptions import ConfigurationError, StateStoreError
-from vns_sdk.state.base import CallRecord, CallStateStore
+from vns_sdk._json import dumps_text, loads
+from vns_sdk.exceptions import CallStateBusy, ConfigurationError, StateStoreError
+from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
 
 try:
-    import redis.asyncio as aioredis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import EqualJitterBackoff
-    from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import RedisError
+
+    from vns_sdk.state import _redis_scripts as scripts
+    from vns_sdk.state._redis_connect import RedisClient, RedisTarget
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("RedisCallStateStore needs redis-py: install it with pip install 'vns-sdk[redis]'") from exc
 
@@ -69,45 +68,22 @@ __all__ = ["RedisCallStateStore"]
 
 logger = logging.getLogger("vns_sdk.state")
 
-# KEYS: record, state. Answers "<record JSON>\n<state as a JSON object>", or nil for an unknown call: one bulk
-# string is far cheaper for the client to parse than an HGETALL reply (two thirds of a tool call's cost).
-_LOAD_CALL = """
-local record = redis.call('GET', KEYS[1])
-if not record then return false end
-local flat = redis.call('HGETALL', KEYS[2])
-local state = {}
-for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
-return record .. '\\n' .. cjson.encode(state)
-"""
-
-# KEYS: record, state. ARGV: ttl (ms), number of updated fields n, n field/value pairs, then fields to delete.
-_SAVE_STATE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local n = tonumber(ARGV[2])
-local i = 3
-for _ = 1, n do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-for j = i, #ARGV do
-  redis.call('HDEL', KEYS[2], ARGV[j])
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return 1
-"""
-
-# KEYS: ended marker. ARGV: claimant token, ttl (ms). Answers 1 to the first claimant, and to it again if
-# it retries after a lost reply, so a retried claim never skips the CallEnd it won.
-_CLAIM_END = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
-return 0
-"""
+_KINDS = ("call", "state", "ended", "lease", "done")
+_MAX_PAUSE = 0.01  # the longest pause between two tries for a busy lease
+_RECORDS_KEPT = 4096  # calls whose keys and decoded record are kept, so a tool call builds neither
+# What a command can fail with: redis-py's errors, the socket's, and (on some Python versions) the transport's
+# AttributeError or TypeError when a pooled connection was closed under it (redis-py issue 4287).
+_CLIENT_ERRORS = (RedisError, OSError, AttributeError, TypeError)
+_RESENDABLE = (AttributeError, TypeError)  # redis-py has resent a refused or reset connection's command already
 
 
-def _ms(ttl: float) -> int:
-    return max(1, int(ttl * 1000))
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _token() -> str:
+    # Names one lease: it must be unique, not secret (the random module is seeded anew in each forked worker).
+    return f"{random.getrandbits(64):016x}"
 
 
 def _text(value: str | bytes) -> str:
@@ -118,10 +94,18 @@ class RedisCallStateStore(CallStateStore):
     """Keeps call records and call state in Redis, so that every worker sees every call.
 
     Args:
-        url: A Redis URL (``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` for TLS,
-            ``unix://``). Defaults to the ``VNS_REDIS_URL`` environment variable.
-        client: A `redis.asyncio.Redis` to use instead of a URL. The store does not close a client
-            it was given.
+        url: A Redis URL (``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` for TLS, ``unix://``;
+            redis-py's query options such as ``?ssl_ca_certs=/etc/ca.pem`` are accepted). In Sentinel mode
+            the host is the name of the master the sentinels watch (``redis://:password@mymaster/0``).
+            Defaults to ``VNS_REDIS_URL``.
+        mode: ``standalone`` (one server, the default), ``cluster`` (a Redis Cluster: the URL of any of its
+            nodes) or ``sentinel``. Defaults to ``VNS_REDIS_MODE``.
+        sentinels: ``host:port`` of each sentinel, comma-separated (Sentinel mode). Defaults to
+            ``VNS_REDIS_SENTINELS``.
+        sentinel_password: The sentinels' own password, if they have one. Defaults to
+            ``VNS_REDIS_SENTINEL_PASSWORD``.
+        client: A `redis.asyncio.Redis` or `redis.asyncio.cluster.RedisCluster` to use instead of a URL. The
+            store does not close a client it was given.
         key_prefix: Prefix of every key the store writes, to share one Redis database between apps.
         socket_timeout: Seconds to wait for Redis to connect or answer before the operation fails.
         retries: How many times a refused or reset connection is retried (tens of milliseconds apart).
@@ -132,61 +116,65 @@ class RedisCallStateStore(CallStateStore):
     connections it opened.
 
     Raises:
-        ConfigurationError: Neither ``url``, ``client`` nor ``VNS_REDIS_URL`` is given.
+        ConfigurationError: Neither ``url``, ``client`` nor ``VNS_REDIS_URL`` is given, or the settings do
+            not describe a deployment (an unknown mode, Sentinel mode without sentinels).
     """
 
     def __init__(
         self,
         url: str | None = None,
         *,
-        client: aioredis.Redis | None = None,
+        mode: str | None = None,
+        sentinels: str | None = None,
+        sentinel_password: str | None = None,
+        client: RedisClient | None = None,
         key_prefix: str = "vns:",
         socket_timeout: float = 2.0,
         retries: int = 2,
     ) -> None:
         self._password: str | None = None
-        self._factory: Callable[[], aioredis.Redis] | None = None
+        self._factory: Callable[[], RedisClient] | None = None
         if client is None:
             if not url:
                 from vns_sdk.settings import from_environment
 
-                secret = from_environment().redis_url
+                settings = from_environment()
+                secret = settings.redis_url
                 url = secret.get_secret_value() if secret is not None else None
+                mode = mode or settings.redis_mode
+                sentinels = sentinels or settings.redis_sentinels
+                if sentinel_password is None and settings.redis_sentinel_password is not None:
+                    sentinel_password = settings.redis_sentinel_password.get_secret_value()
             if not url:
                 raise ConfigurationError(
                     "RedisCallStateStore needs a Redis URL: pass url=... or set the VNS_REDIS_URL environment variable"
                 )
-            self._password = urlsplit(url).password
-            options: dict[str, Any] = {
-                "decode_responses": True,
-                "socket_timeout": socket_timeout,
-                "socket_connect_timeout": socket_timeout,
-                # Retry refused/reset connections only: a timed-out command may have run, and waiting
-                # again would hold the tool call (and the caller) for another socket_timeout.
-                "retry": Retry(EqualJitterBackoff(cap=0.1, base=0.01), retries, (RedisConnectionError,)),
-            }
-            self._factory = lambda: aioredis.Redis.from_url(url, **options)
+            target = RedisTarget.build(url, mode, sentinels, sentinel_password)
+            self._password = target.password
+            self._server = target.describe()
+            self._factory = target.factory(socket_timeout=socket_timeout, retries=retries)
             client = self._factory()
-        self._client = client
+        else:
+            self._server = self._describe(client)
+        self._client: RedisClient = client
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        self._clients: dict[asyncio.AbstractEventLoop, RedisClient] = {}
         self._prefix = key_prefix
-        self._server = self._describe(client)
-        self._load_script = client.register_script(_LOAD_CALL)
-        self._save_script = client.register_script(_SAVE_STATE)
-        self._claim_script = client.register_script(_CLAIM_END)
+        self._retries = retries
+        self._records: dict[str, CallRecord] = {}
+        self._call_keys: dict[str, list[str]] = {}
 
     def __repr__(self) -> str:
         return f"RedisCallStateStore({self._server!r}, key_prefix={self._prefix!r})"
 
-    def _redis(self) -> aioredis.Redis:
+    def _redis(self) -> RedisClient:
         """The client for the running event loop."""
         loop = asyncio.get_running_loop()
         if loop is self._loop:
             return self._client
         return self._bind(loop)
 
-    def _bind(self, loop: asyncio.AbstractEventLoop) -> aioredis.Redis:
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> RedisClient:
         # redis-py's connections belong to the event loop that opened them, and a store may serve several
         # loops: app.dial() runs each store operation in a loop of its own, and each test may have one. So
         # a store made from a URL keeps one client per loop, and forgets the clients of closed loops.
@@ -201,9 +189,14 @@ class RedisCallStateStore(CallStateStore):
         return self._client
 
     @staticmethod
-    def _describe(client: aioredis.Redis) -> str:
+    def _describe(client: RedisClient) -> str:
         # Rebuilt from the connection settings, so the password can never be part of it.
-        kwargs: Mapping[str, Any] = client.connection_pool.connection_kwargs
+        pool = getattr(client, "connection_pool", None)
+        if pool is None:  # a RedisCluster
+            nodes = client.get_nodes() if hasattr(client, "get_nodes") else []
+            named = ",".join(f"{node.host}:{node.port}" for node in nodes[:3])
+            return f"redis://{named or 'cluster'} (cluster)"
+        kwargs: Mapping[str, Any] = pool.connection_kwargs
         db = kwargs.get("db", 0)
         if "path" in kwargs:
             return f"unix://{kwargs['path']}?db={db}"
@@ -215,104 +208,144 @@ class RedisCallStateStore(CallStateStore):
             detail = detail.replace(self._password, "***")
         return StateStoreError(f"Redis call-state store ({self._server}) could not {what}: {detail}")
 
-    def _call_key(self, session_guid: str) -> str:
-        return f"{self._prefix}call:{{{session_guid}}}"
-
-    def _state_key(self, session_guid: str) -> str:
-        return f"{self._prefix}state:{{{session_guid}}}"
-
-    def _ended_key(self, session_guid: str) -> str:
-        return f"{self._prefix}ended:{{{session_guid}}}"
+    def _keys(self, session_guid: str) -> list[str]:
+        """The call's keys, in the order the scripts name them: call, state, ended, lease, done."""
+        keys = self._call_keys.get(session_guid)
+        if keys is None:
+            tag = f"{{{session_guid}}}"
+            p = self._prefix
+            keys = [f"{p}{kind}:{tag}" for kind in _KINDS]
+            if len(self._call_keys) >= _RECORDS_KEPT:
+                self._call_keys.clear()
+            self._call_keys[session_guid] = keys
+        return keys
 
     def _dial_key(self, customer_call_id: str) -> str:
         return f"{self._prefix}dial:{customer_call_id}"
 
-    async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
-        """Store a new call's record and initial state (replacing any left from a call with the same id)."""
-        state_key = self._state_key(record.session_guid)
+    def _decode(self, session_guid: str, raw_record: str, raw_state: str) -> tuple[CallRecord | None, dict[str, str]]:
         try:
-            async with self._redis().pipeline(transaction=True) as pipe:
-                pipe.set(self._call_key(record.session_guid), record.to_json(), px=_ms(ttl))
-                pipe.delete(state_key)
-                if state:
-                    fields: dict[Any, Any] = dict(state)  # redis-py's mapping type is invariant in its key
-                    pipe.hset(state_key, mapping=fields)
-                    pipe.pexpire(state_key, _ms(ttl))
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise self._error(f"store the start of call {record.session_guid!r}", exc) from exc
-
-    async def load_call(self, session_guid: str) -> tuple[CallRecord, dict[str, str]] | None:
-        """The call's record and encoded state, read together in one round trip."""
-        try:
-            raw = await self._load_script(
-                keys=[self._call_key(session_guid), self._state_key(session_guid)], client=self._redis()
-            )
-        except (RedisError, OSError) as exc:
-            raise self._error(f"load call {session_guid!r}", exc) from exc
-        if raw is None:
-            return None
-        try:
-            raw_record, _, raw_state = _text(raw).partition("\n")
-            record = CallRecord.from_json(raw_record)
-            state = json.loads(raw_state)
+            record = self._records.get(raw_record)
+            if record is None and raw_record:
+                # A call's record never changes after CallStart: decoded once per worker, not on every tool call.
+                record = CallRecord.from_json(raw_record)
+                if len(self._records) >= _RECORDS_KEPT:
+                    self._records.clear()
+                self._records[raw_record] = record
+            state: dict[str, str] = loads(raw_state) if raw_state else {}
+            if not isinstance(state, dict):
+                raise TypeError(f"the state is a {type(state).__name__}, not an object")
         except (ValueError, TypeError) as exc:
             raise self._error(f"decode call {session_guid!r}", exc) from exc
         return record, state
 
-    async def save_state(
-        self, session_guid: str, updates: Mapping[str, str], deleted: Collection[str], ttl: float
-    ) -> None:
-        """Apply a state diff atomically; a call that no longer exists is left alone (not recreated)."""
-        if not updates and not deleted:
-            return
-        args: list[str | int] = [_ms(ttl), len(updates)]
-        for key, value in updates.items():
-            args += (key, value)
-        args.extend(deleted)
-        try:
-            applied = await self._save_script(
-                keys=[self._call_key(session_guid), self._state_key(session_guid)], args=args, client=self._redis()
-            )
-        except (RedisError, OSError) as exc:
-            raise self._error(f"save the state of call {session_guid!r}", exc) from exc
-        if not applied:
-            logger.info("State of call %s not saved: the call has ended or expired", session_guid)
+    async def _run(self, script: scripts.Script, keys: list[str], args: list[Any], what: str) -> Any:
+        """Run a script; one whose command failed in the client's transport is sent again as it is (every script
+        here answers the same to the same arguments sent twice, but for taking a dial context)."""
+        failures = 0
+        while True:
+            try:
+                return await scripts.run(self._redis(), script, keys, args)
+            except _RESENDABLE as exc:
+                failures += 1
+                if failures > self._retries:
+                    raise self._error(what, exc) from exc
+                await asyncio.sleep(0.01 * failures)
+            except _CLIENT_ERRORS as exc:
+                raise self._error(what, exc) from exc
 
-    async def claim_call_end(self, session_guid: str, ttl: float) -> bool:
-        """``True`` for the first CallEnd of a call across every worker, ``False`` for its retries."""
+    async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
+        """Store a new call's record and initial state (replacing any left from a call with the same id)."""
+        args = [record.to_json(), _ms(ttl), dumps_text(dict(state)) if state else ""]
+        keys = self._keys(record.session_guid)[:2]
+        await self._run(scripts.START, keys, args, f"store the start of call {record.session_guid!r}")
+
+    async def read_call(self, session_guid: str) -> CallSnapshot:
+        """The call's record and state, read together in one round trip, without a lease."""
+        call, state, ended = self._keys(session_guid)[:3]
         try:
-            won = await self._claim_script(
-                keys=[self._ended_key(session_guid)], args=[secrets.token_hex(8), _ms(ttl)], client=self._redis()
-            )
-        except (RedisError, OSError) as exc:
-            raise self._error(f"claim the CallEnd of call {session_guid!r}", exc) from exc
-        return bool(won)
+            found = await self._redis().mget(ended, call, state)  # keys of one slot: one command on a cluster too
+        except _CLIENT_ERRORS as exc:
+            raise self._error(f"load call {session_guid!r}", exc) from exc
+        if found[0] is not None:
+            return ENDED
+        raw_record, raw_state = (_text(value) if value is not None else "" for value in found[1:])
+        record, decoded = self._decode(session_guid, raw_record, raw_state)
+        return CallSnapshot(record, decoded)
+
+    async def acquire_call(self, session_guid: str, *, lease_seconds: float, wait_seconds: float) -> CallSnapshot:
+        """Take the call's lease and read it in one round trip; while it is held, ask again after short pauses.
+
+        A try whose answer was lost is sent again with the same token, which gets the lease back if that try
+        had taken it (rather than leaving it to expire and hold up the call).
+        """
+        keys = self._keys(session_guid)[:4]
+        token = _token()
+        args = [token, _ms(lease_seconds)]
+        what = f"take the lease of call {session_guid!r}"
+        give_up = time.monotonic() + wait_seconds
+        pause = 0.001
+        while True:
+            reply = _text(await self._run(scripts.ACQUIRE, keys, args, what))
+            head = reply[:1]
+            if head == "E":
+                return ENDED
+            if head != "B":
+                taken = time.monotonic()
+                raw_record, _, raw_state = reply.partition("\n")
+                record, state = self._decode(session_guid, raw_record, raw_state)
+                lease = Lease(session_guid, token, taken + lease_seconds, state)
+                return CallSnapshot(record, state, lease=lease)
+            left = give_up - time.monotonic()
+            if left <= 0:
+                raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
+            holder_left = max(int(reply[1:]), 1) / 1000  # PTTL: -2 when it was released in between
+            await asyncio.sleep(min(pause * (0.5 + random.random()), holder_left, left))
+            pause = min(pause * 2, _MAX_PAUSE)
+
+    async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
+        """Apply the diff and release the lease in one round trip, unless a later lease was taken.
+
+        The holder of the lease is the only writer, so the state is written whole: what was read with the lease,
+        with the diff applied.
+        """
+        whole = ""
+        if updates or deleted:
+            state = dict(lease.state)
+            state.update(updates)
+            for key in deleted:
+                state.pop(key, None)
+            whole = dumps_text(state) if state else "-"
+        args = [lease.token, _ms(ttl), whole]
+        what = f"save the state of call {lease.session_guid!r}"
+        return bool(await self._run(scripts.SAVE, self._keys(lease.session_guid), args, what))
+
+    async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
+        """``True`` for the first CallEnd of a call across every worker (and to it again), ``False`` for its repeats."""
+        ended = self._keys(session_guid)[2]
+        args = [claimant or secrets.token_hex(8), _ms(ttl)]
+        return bool(await self._run(scripts.CLAIM_END, [ended], args, f"claim the CallEnd of call {session_guid!r}"))
 
     async def delete_call(self, session_guid: str) -> None:
-        """Forget the call's record and state (its CallEnd marker stays until it expires)."""
+        """Forget the call: every key but its CallEnd marker, which expires on its own."""
+        call, state, _, lease, done = self._keys(session_guid)
         try:
-            await self._redis().delete(self._call_key(session_guid), self._state_key(session_guid))
-        except (RedisError, OSError) as exc:
+            await self._redis().delete(call, state, lease, done)
+        except _CLIENT_ERRORS as exc:
             raise self._error(f"delete call {session_guid!r}", exc) from exc
 
     async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
         """Keep an outbound call's context until its CallStart takes it."""
         try:
             await self._redis().set(self._dial_key(customer_call_id), json.dumps(dict(state)), px=_ms(ttl))
-        except (RedisError, OSError) as exc:
+        except _CLIENT_ERRORS as exc:
             raise self._error(f"store the dial context of customerCallId {customer_call_id!r}", exc) from exc
 
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
         """Take an outbound call's context: of concurrent takers, exactly one gets it."""
-        key = self._dial_key(customer_call_id)
         try:
-            # GET and DEL in one MULTI: atomic on every Redis version (GETDEL needs 6.2).
-            async with self._redis().pipeline(transaction=True) as pipe:
-                pipe.get(key)
-                pipe.delete(key)
-                raw, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
+            raw = await scripts.run(self._redis(), scripts.POP_DIAL, [self._dial_key(customer_call_id)], [])
+        except _CLIENT_ERRORS as exc:
             raise self._error(f"take the dial context of customerCallId {customer_call_id!r}", exc) from exc
         if raw is None:
             return None
@@ -326,11 +359,17 @@ class RedisCallStateStore(CallStateStore):
         """Whether Redis answers a PING (errors are logged, not raised)."""
         try:
             return bool(await self._redis().ping())
-        except (RedisError, OSError) as exc:
+        except _CLIENT_ERRORS as exc:
             logger.warning("%s", self._error("answer a PING", exc))
             return False
 
     async def aclose(self) -> None:
         """Close the connections the store opened in this event loop; a client it was given is left open."""
-        if self._factory is not None:
-            await self._redis().aclose()
+        if self._factory is None:
+            return
+        client = self._redis()
+        await client.aclose()
+        # A Sentinel master's pool asks the sentinels for the master through clients of its own.
+        manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+        for sentinel in getattr(manager, "sentinels", ()):
+            await sentinel.aclose()

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from vns_sdk.exceptions import ConfigurationError, SimulationError, VNSError
 from vns_sdk.settings import VNSSettings
+from vns_sdk.state._unsaveable import SCOPE_KEY as STATE_PROBLEMS
 from vns_sdk.testing._checks import validation_problems
 
 __all__ = ["SIMULATED", "AppTarget", "open_client"]
@@ -132,16 +133,26 @@ SIMULATED = "vns_sdk.simulated"
 
 
 def _with_state(app: Any, state: dict[str, Any]) -> Any:
-    # Lifespan state (what a Starlette lifespan yields) must reach every request, as a server passes it; the
-    # extension tells the app that no VNS is on the line (it needs no OpenAI key for this call). A scope
-    # extension comes from the server, never from a request, so no client can claim it.
+    # Lifespan state (what a Starlette lifespan yields) must reach every request, as a server passes it. The
+    # extension tells the app that no VNS is on the line (it needs no OpenAI key for this call); a scope
+    # extension comes from the server, never from a request, so no client can claim it. And each request
+    # carries a list for the app to name what call.state could not hold: in production that is a log line
+    # and the model still gets its answer; under test it fails the test that caused it.
     async def asgi(scope: Message, receive: Any, send: Any) -> None:
-        if scope["type"] in ("http", "websocket"):
-            extensions = {**(scope.get("extensions") or {}), SIMULATED: {}}
-            scope = {**scope, "extensions": extensions}
-            if "state" not in scope:
-                scope["state"] = dict(state)
+        if scope["type"] not in ("http", "websocket"):
+            await app(scope, receive, send)
+            return
+        problems: list[str] = []
+        extensions = {**(scope.get("extensions") or {}), SIMULATED: {}}
+        scope = {**scope, "extensions": extensions, STATE_PROBLEMS: problems}
+        if "state" not in scope:
+            scope["state"] = dict(state)
         await app(scope, receive, send)
+        if problems:
+            raise SimulationError(
+                "The app could not keep what a handler put in call.state (in production this is only logged):\n"
+                + "\n".join(f"  - {problem}" for problem in problems)
+            )
 
     return asgi
 

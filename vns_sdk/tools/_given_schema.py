@@ -58,6 +58,8 @@ class SchemaArguments:
     drop_unknown: bool
     _validator: Any = field(repr=False, compare=False)
     is_async: bool = field(default=True, init=False)
+    context_param: None = field(default=None, init=False)
+    """Such a tool asks for no `CallContext` (its handler receives one, to pass along, not as a parameter)."""
 
     def bind(
         self, tool_name: str, arguments: Mapping[str, Any], call: CallContext | None

@@ -98,8 +98,14 @@ async def invoke_tool_body(
     arguments: Mapping[str, Any],
     call: CallContext,
     default_timeout: float | None,
+    deadline: float | None = None,
 ) -> tuple[dict[str, Any], ToolOutcome]:
-    """`invoke_tool` as a ``(body, outcome)`` pair, without building the `ToolReply` (the app's hot path)."""
+    """`invoke_tool` as a ``(body, outcome)`` pair, without building the `ToolReply` (the app's hot path).
+
+    ``deadline`` (a `time.monotonic` value), when given, is when the tool must have answered: the app
+    counts its timeout from the request's arrival, so the time spent waiting for the call's state is
+    part of it.
+    """
     call.tool_name = name
     tool = router.get(name)
     if tool is None:
@@ -113,7 +119,9 @@ async def invoke_tool_body(
         )
 
     timeout = tool.timeout if tool.timeout is not None else default_timeout
-    deadline = call.deadline = None if timeout is None else time.monotonic() + timeout
+    if deadline is None and timeout is not None:
+        deadline = time.monotonic() + timeout
+    call.deadline = deadline
     metadata = tool.metadata
     try:
         args, kwargs = metadata.bind(name, arguments, call)

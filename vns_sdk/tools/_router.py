@@ -37,6 +37,7 @@ class ToolDecorator:
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
+        state: bool | None = None,
     ) -> Callable[[F], F]: ...
 
     def __call__(
@@ -47,12 +48,13 @@ class ToolDecorator:
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
+        state: bool | None = None,
     ) -> F | Callable[[F], F]:
         if isinstance(fn, str):
             raise _positional_name(fn)
 
         def register(func: F) -> F:
-            self._router.add_tool(func, name=name, description=description, timeout=timeout)
+            self._router.add_tool(func, name=name, description=description, timeout=timeout, state=state)
             return func
 
         if fn is None:
@@ -93,11 +95,13 @@ class ToolRouter:
 
     @property
     def tool(self) -> ToolDecorator:
-        """Register a function as a tool: ``@router.tool``, or ``@router.tool(name=..., description=..., timeout=...)``.
+        """Register a function as a tool: ``@router.tool``, or ``@router.tool(name=..., timeout=..., state=...)``.
 
         The function is returned unchanged, so it stays callable and testable as plain Python. The tool's
         ``name`` defaults to the function's name, its ``description`` to the docstring, and its ``timeout``
         (seconds the tool may run before the model is told it took too long) to the app-wide tool timeout.
+        ``state`` says whether the tool uses ``call.state`` (see `Tool.from_function`); by default it is
+        read from the function.
 
         Raises:
             InvalidToolSignature: The function cannot be a tool, or its name is taken.
@@ -111,6 +115,7 @@ class ToolRouter:
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
+        state: bool | None = None,
     ) -> Tool:
         """Register a function (or a ready `Tool`) as a tool, without a decorator.
 
@@ -119,6 +124,7 @@ class ToolRouter:
             name: The tool's name; defaults to the function's name.
             description: What the tool does; defaults to the docstring.
             timeout: Seconds the tool may run; defaults to the app-wide tool timeout.
+            state: Whether the tool uses ``call.state``; by default read from the function.
 
         Returns:
             The registered tool.
@@ -130,7 +136,7 @@ class ToolRouter:
             raise _positional_name(fn)
         if isinstance(fn, Tool):
             tool = fn
-            if name is not None or description is not None or timeout is not None:
+            if name is not None or description is not None or timeout is not None or state is not None:
                 tool = Tool(
                     name=tool.name if name is None else name,
                     description=tool.description if description is None else description,
@@ -138,9 +144,10 @@ class ToolRouter:
                     fn=tool.fn,
                     metadata=tool.metadata,
                     timeout=tool.timeout if timeout is None else timeout,
+                    uses_state=tool.uses_state if state is None else state,
                 )
         else:
-            tool = Tool.from_function(fn, name=name, description=description, timeout=timeout)
+            tool = Tool.from_function(fn, name=name, description=description, timeout=timeout, state=state)
         self._add(tool)
         return tool
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from vns_sdk.exceptions import InvalidToolSignature
 from vns_sdk.tools._given_schema import SchemaArguments, schema_arguments
 from vns_sdk.tools._metadata import FunctionMetadata, inspect_function
+from vns_sdk.tools._state_use import uses_state
 
 if TYPE_CHECKING:
     from vns_sdk.context import CallContext
@@ -52,6 +53,8 @@ class Tool:
             for a tool built `from_schema`, from its schema.
         timeout: Seconds the tool may run before the model is told it took too long; ``None`` uses the
             app-wide default.
+        uses_state: Whether the tool uses ``call.state``. Such tools of one call run one after another,
+            each seeing what the one before saved; the others run alongside them without waiting.
     """
 
     name: str
@@ -60,6 +63,7 @@ class Tool:
     fn: Callable[..., Any]
     metadata: FunctionMetadata | SchemaArguments = field(repr=False)
     timeout: float | None = None
+    uses_state: bool = True
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -72,6 +76,10 @@ class Tool:
             raise InvalidToolSignature(
                 f"Tool {self.name!r}: timeout must be a positive number of seconds (or None), not {self.timeout!r}."
             )
+        if not isinstance(self.uses_state, bool):
+            raise InvalidToolSignature(
+                f"Tool {self.name!r}: state must be True, False or None, not {self.uses_state!r}."
+            )
 
     @classmethod
     def from_function(
@@ -81,6 +89,7 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
+        state: bool | None = None,
     ) -> Tool:
         """Build a tool from a function.
 
@@ -91,6 +100,8 @@ class Tool:
             description: What the tool does; defaults to the docstring (summary and long description,
                 without the Args/Returns sections).
             timeout: Seconds the tool may run; defaults to the app-wide tool timeout.
+            state: Whether the tool uses ``call.state``; by default read from the function (a tool that
+                only reads other attributes of its `CallContext`, or has none, does not).
 
         Returns:
             The tool.
@@ -111,6 +122,7 @@ class Tool:
             fn=fn,
             metadata=metadata,
             timeout=timeout,
+            uses_state=uses_state(fn, metadata.context_param) if state is None else state,
         )
 
     @classmethod
