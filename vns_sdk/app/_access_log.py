@@ -15,6 +15,8 @@ import logging
 import time
 import traceback
 
+from vns_sdk._observe import _events
+
 __all__ = ["SecretRedactor", "log_webhook", "logger", "redactor"]
 
 logger = logging.getLogger("vns_sdk.app")
@@ -89,7 +91,12 @@ def log_webhook(
     tool: str | None = None,
     level: int = logging.INFO,
 ) -> None:
-    """Log the line of one webhook; ``started`` is the `time.perf_counter()` value at its arrival."""
+    """Log the line of one webhook; ``started`` is the `time.perf_counter()` value at its arrival.
+
+    The webhook's observation, if any, is told the same outcome, call and tool.
+    """
+    if _events.ACTIVE:
+        _events.note_webhook(status, outcome, session_guid, tool)
     if not logger.isEnabledFor(level):
         return
     latency_ms = round((time.perf_counter() - started) * 1000, 3)

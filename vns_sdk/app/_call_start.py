@@ -13,6 +13,7 @@ import asyncio
 import time
 from dataclasses import dataclass, replace
 
+from vns_sdk._observe._events import observe_handler
 from vns_sdk.app._access_log import log_webhook, logger, redactor
 from vns_sdk.app._asgi import Receive, Scope, Send, send_json
 from vns_sdk.app._errors import WebhookError
@@ -101,7 +102,7 @@ def _answer(runtime: Runtime, scope: Scope, request: CallStartRequest, call: Cal
 
 async def _run_handlers(runtime: Runtime, call: CallContext) -> None:
     for handler in runtime.start_handlers:
-        await handler(call)
+        await observe_handler("call_start", handler.name, call.session_guid, handler(call))
 
 
 async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
