@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("typer", "rich", "uvicorn", "redis", "pytest", "_pytest", "jsonschema", "yaml")
+HEAVY = ("typer", "rich", "uvicorn", "redis", "pytest", "_pytest", "jsonschema", "yaml", "opentelemetry")
 
 ROOT = Path(__file__).resolve().parents[1]
 

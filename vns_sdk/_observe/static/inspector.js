@@ -81,7 +81,7 @@
     const top = topOf(node);
     const session = sessionOf(top);
     const tool = toolOf(top);
-    if (tool && top.record && top.record.kind === "webhook" && top.record.known !== false) toolNames.add(tool);
+    if (tool && top.record && top.record.kind === "webhook") toolNames.add(tool);
     if (top.record && top.record.kind === "webhook" && session) noteCall(top, session, tool);
     dirty.add(top.oid);
     if (!frame) frame = requestAnimationFrame(flush);
@@ -119,7 +119,13 @@
     applyFilters();
   }
 
-  const time = (at) => (at ? at.slice(11, 23) : "");
+  const time = (at) => {
+    // The page's local time, to the millisecond (records carry UTC).
+    if (!at) return "";
+    const when = new Date(at);
+    const clock = when.toLocaleTimeString([], { hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    return `${clock}.${String(when.getMilliseconds()).padStart(3, "0")}`;
+  };
   const short = (guid) => (guid ? guid.slice(0, 8) : "—");
   const ms = (value) => (typeof value === "number" ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : "");
   const json = (value) => JSON.stringify(value, null, 2);
