@@ -26,6 +26,7 @@ def test_serves_a_file_with_reload_and_prints_what_vns_needs(
                 "reload": True,
                 "reload_dirs": [str(lookup_app.parent)],
                 "app_dir": str(lookup_app.parent),
+                "timeout_graceful_shutdown": 1,
             },
         )
     ]
@@ -52,6 +53,7 @@ def test_the_public_url_host_port_and_no_reload(
         "reload": False,
         "reload_dirs": None,
         "app_dir": str(lookup_app.parent),
+        "timeout_graceful_shutdown": 1,
     }
     assert "CallStart URL  https://agent.example.com/vns/call-start" in result.stdout
     assert "VNS_PUBLIC_URL is not set" not in result.stderr
@@ -156,3 +158,26 @@ def test_the_lookup_example(
     assert Path(str(options["app_dir"]), *module.split(".")).with_suffix(".py") == REPO / "examples/lookup/app.py"
     assert attr == "app"
     assert "/vns/call-start" in result.stdout
+
+
+def test_the_inspector_is_on_and_its_address_printed(
+    run: Callable[..., Result], lookup_app: Path, served: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    result = run("dev", "agent/app.py")
+    assert result.exit_code == 0, result.output
+    assert "Watch every call: http://127.0.0.1:8000/vns/inspector/" in result.stdout
+    assert "any user name, the webhook token as password" in result.stdout
+    # The server process (uvicorn's reloader starts it) reads these from the environment.
+    assert os.environ["VNS_INSPECTOR"] == "1"
+    assert os.environ["VNS_INSPECTOR_APP"] == f"{lookup_app.resolve()}:app"
+
+
+def test_no_inspector(run: Callable[..., Result], lookup_app: Path, served: Calls) -> None:
+    import os
+
+    result = run("dev", "agent/app.py", "--no-inspector")
+    assert result.exit_code == 0, result.output
+    assert "inspector" not in result.stdout
+    assert os.environ["VNS_INSPECTOR"] == "0"

@@ -221,3 +221,14 @@ async def test_a_call_copied_as_a_scenario_passes(observed_app: ObservedAppFacto
     exchanges = read_transcript(lines)
     assert [exchange.kind for exchange in exchanges] == ["call_start"] + ["tool"] * 4 + ["call_end"]
     assert WEBHOOK_TOKEN not in transcript.text and OPENAI_KEY not in transcript.text
+
+
+async def test_a_stream_ends_in_time(observed_app: ObservedAppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # So an open page never holds a server's shutdown: the page reconnects from where it was.
+    monkeypatch.setattr(_inspector, "STREAM_SECONDS", 0.05)
+    monkeypatch.setattr(_inspector, "KEEP_ALIVE_SECONDS", 0.01)
+    feed = observed_app(inspector=True)._runtime.feed
+    assert feed is not None
+    chunks = [chunk async for chunk in _inspector._stream(feed, 0)]
+    assert chunks[0] == "retry: 1000\n\n"
+    assert set(chunks[1:]) <= {": keep-alive\n\n"}

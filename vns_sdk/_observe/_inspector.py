@@ -4,7 +4,8 @@ Routes, below wherever the app mounts it (``<prefix>/inspector``):
 
 * ``/``: the page, and its script and style, from the package's ``static/`` folder (nothing from a CDN);
 * ``/events``: the feed as server-sent events; each event's id is its record's, so a page that
-  reconnects (``Last-Event-ID``) gets only what it missed;
+  reconnects (``Last-Event-ID``) gets only what it missed (each stream ends after `STREAM_SECONDS`, and
+  the page reconnects);
 * ``/calls/{guid}/scenario.vns.yaml`` and ``/calls/{guid}/transcript.jsonl``: one call, written out.
 
 Every answer carries a content security policy that allows nothing from elsewhere. With ``authorized``
@@ -14,6 +15,7 @@ a browser prompts for and then sends with every request of the page, its event s
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -26,10 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vns_sdk._observe._copy import scenario_text, transcript_text
 from vns_sdk._observe._feed import Feed
 
-__all__ = ["KEEP_ALIVE_SECONDS", "inspector_app"]
+__all__ = ["KEEP_ALIVE_SECONDS", "STREAM_SECONDS", "inspector_app"]
 
 KEEP_ALIVE_SECONDS = 15.0
 """How often an idle event stream sends a comment, so proxies keep it open."""
+STREAM_SECONDS = 60.0
+"""How long one event stream lasts before the page reconnects (from where it was): an open page never
+holds a server's graceful shutdown for longer."""
 
 Authorize = Callable[[Sequence[tuple[bytes, bytes]]], bool]
 
@@ -55,9 +60,10 @@ def _last_id(request: Request) -> int:
 
 async def _stream(feed: Feed, after: int) -> AsyncIterator[str]:
     subscription = feed.subscribe()
+    until = time.monotonic() + STREAM_SECONDS
     try:
         yield "retry: 1000\n\n"
-        while True:
+        while time.monotonic() < until:
             subscription.clear()  # before reading: a record published after this wakes the wait below
             batch = feed.since(after)
             if batch:
