@@ -87,16 +87,14 @@ def test_the_inspector_in_a_browser(served: str, tmp_path: Path) -> None:
             expect(page.locator("#connection")).to_have_attribute("data-state", "live")
 
             # A call, placed while the page watches.
-            with VNSSimulator(url=served, webhook_token=WEBHOOK_TOKEN) as vns:
-                with vns.call(session_guid=GUID, caller_id="3035550142", caller_id_name="Ada Lovelace") as call:
-                    tool_token = call.response.voice_elements_instructions.default_tools_url_base.headers[
-                        "Authorization"
-                    ]
-                    call.invoke("lookup_name_or_phone", name="Ron")
-                    call.invoke("check_order", order="A100")
-                    call.invoke("check_order", order="Z9")
-                    call.invoke("slow_search", query="invoices")
-                    call.invoke("end_conversation", user_input="Thanks, goodbye!")
+            vns = VNSSimulator(url=served, webhook_token=WEBHOOK_TOKEN)
+            with vns, vns.call(session_guid=GUID, caller_id="3035550142", caller_id_name="Ada Lovelace") as call:
+                tool_token = call.response.voice_elements_instructions.default_tools_url_base.headers["Authorization"]
+                call.invoke("lookup_name_or_phone", name="Ron")
+                call.invoke("check_order", order="A100")
+                call.invoke("check_order", order="Z9")
+                call.invoke("slow_search", query="invoices")
+                call.invoke("end_conversation", user_input="Thanks, goodbye!")
 
             rows = page.locator(".row")
             expect(rows).to_have_count(7)  # CallStart, five tool calls, CallEnd

@@ -63,7 +63,8 @@ def test_the_global_providers_get_the_spans_with_no_call_of_vns_sdk() -> None:
         CALL,
         """
         spans = exporter.get_finished_spans()
-        names = sorted({m.name for r in reader.get_metrics_data().resource_metrics for s in r.scope_metrics for m in s.metrics})
+        data = reader.get_metrics_data()
+        names = sorted({m.name for r in data.resource_metrics for s in r.scope_metrics for m in s.metrics})
         scope = spans[0].instrumentation_scope
         print(json.dumps({"spans": [s.name for s in spans], "metrics": names, "scope": [scope.name, scope.schema_url]}))
         """,

@@ -3,7 +3,8 @@
 Each record is one line of JSON, secrets masked: keys and tokens are redacted as in transcripts
 (`vns_sdk._redaction`), and every secret of the app's configuration is scrubbed from the whole line. A
 webhook and a tool run give a ``begin`` record (the page shows them running) and an ``end`` record; a
-handler and a store operation only an ``end`` record. Records carry an increasing ``id`` (the event
+handler and a store operation only an ``end`` record. A tool run's arguments and reply are its webhook's
+request and answer, shown once, in the webhook's record. Records carry an increasing ``id`` (the event
 stream's ids, so a page that reconnects gets only what it missed), the observation's ``oid`` and its
 ``parent``'s, which the page uses to nest a call's pieces.
 
@@ -41,7 +42,7 @@ MAX_BYTES = 16 * 1024 * 1024
 MAX_RECORD = 256 * 1024
 """A record larger than this shows its bodies as their size only."""
 
-_BULKY = ("request", "response", "arguments", "reply", "state")
+_BULKY = ("request", "response", "state")
 
 
 def _when(unix: float) -> str:
@@ -195,11 +196,8 @@ class Feed:
                 response=_body(observation.response_body),
             )
         elif type(observation) is ToolObservation:
-            record.update(
-                outcome=observation.outcome,
-                arguments=redact(dict(observation.arguments)),
-                reply=redact(dict(observation.reply)) if observation.reply is not None else None,
-            )
+            # Its arguments and reply are its webhook's request and answer, which that record shows.
+            record["outcome"] = observation.outcome
             if observation.exception is not None:
                 record["error"] = type_name(observation.exception)
         elif type(observation) is StoreObservation:

@@ -188,13 +188,19 @@
     return changes.length ? section("State changes", changes.length === 1 ? changes[0] : changes) : null;
   }
 
+  function argumentsOf(body) {
+    // A tool call's body is its arguments, with VNS's wrapper naming the tool and the call beside them.
+    if (!body || typeof body !== "object" || Array.isArray(body)) return body;
+    const { VoiceElements_InvokeTool: _wrapper, ...arguments_ } = body;
+    return arguments_;
+  }
+
   function details(node, tool) {
     const record = node.record;
     const parts = [];
     if (record.kind === "webhook") {
-      const toolRun = node.children.map((oid) => (nodes.get(oid) || {}).record).find((r) => r && r.kind === "tool");
       if (record.name === "tools") {
-        parts.push(section("Arguments", toolRun ? toolRun.arguments : record.request));
+        parts.push(section("Arguments", argumentsOf(record.request)));
         parts.push(section("What the model hears", record.response));
       } else {
         parts.push(section(record.name === "call-start" ? "CallStart request" : "CallEnd report", record.request));
