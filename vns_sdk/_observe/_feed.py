@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -105,7 +105,7 @@ class Feed:
         scrub: Masks the app's secrets in a text.
     """
 
-    def __init__(self, size: int, scrub: Any) -> None:
+    def __init__(self, size: int, scrub: Callable[[str], str]) -> None:
         self.size = size
         self._scrub = scrub
         self._records: deque[tuple[int, str]] = deque()
@@ -140,7 +140,7 @@ class Feed:
                 if record.get(key) is not None:
                     record[key] = {"(not shown)": "too large to show"}
             text = dumps_text(record)
-        return str(self._scrub(text))
+        return self._scrub(text)
 
     def since(self, after: int) -> list[tuple[int, str]]:
         """The records published after the record ``after`` (0 for all that are kept), oldest first."""

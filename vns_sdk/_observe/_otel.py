@@ -54,6 +54,7 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0
 _CALL_ENDED = frozenset({"ok", "handler_error"})  # a CallEnd that ended a call (not a repeat, not a store fault)
 
 _api: Any = None  # the opentelemetry modules, once imported; False when the package is missing
+_global_sinks: dict[tuple[bool, Callable[[str], str]], OTelSink] = {}
 
 
 def _opentelemetry() -> Any:
@@ -89,7 +90,14 @@ def load_sink(
     api = _opentelemetry()
     if not api:
         return None
-    return OTelSink(api, tracer_provider, meter_provider, capture_content=capture_content, scrub=scrub)
+    if tracer_provider is not None or meter_provider is not None:
+        return OTelSink(api, tracer_provider, meter_provider, capture_content=capture_content, scrub=scrub)
+    # On the global providers, apps share one sink: its instruments are created once per process.
+    key = (capture_content, scrub)
+    sink = _global_sinks.get(key)
+    if sink is None:
+        sink = _global_sinks[key] = OTelSink(api, None, None, capture_content=capture_content, scrub=scrub)
+    return sink
 
 
 class OTelSink:
