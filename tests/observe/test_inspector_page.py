@@ -16,7 +16,7 @@ import yaml
 from observe_support import OPENAI_KEY, WEBHOOK_TOKEN, ObservedAppFactory
 
 from vns_sdk import VNSApp
-from vns_sdk._observe import _feed, _inspector
+from vns_sdk._observe import _copy, _feed, _inspector
 from vns_sdk._transcript import read_transcript
 from vns_sdk.testing import VNSSimulator, run_scenario
 
@@ -44,9 +44,14 @@ def place_call(app: VNSApp) -> str:
 
 
 def records(app: VNSApp) -> list[dict[str, Any]]:
+    """Every record the feed published, and the records nested in them (a webhook's children)."""
     feed = app._runtime.feed
     assert feed is not None
-    return [json.loads(text) for _, text in feed.since(0)]
+
+    def flat(record: dict[str, Any]) -> list[dict[str, Any]]:
+        return [record, *(item for child in record.get("children") or () for item in flat(child))]
+
+    return [item for _, text in feed.since(0) for item in flat(json.loads(text))]
 
 
 async def test_off_unless_switched_on(observed_app: ObservedAppFactory) -> None:
@@ -132,9 +137,12 @@ async def test_the_feed_shows_a_whole_call_with_secrets_masked(observed_app: Obs
     saved = [r for r in ends if r["kind"] == "store" and r["operation"] == "save_state"]
     assert saved[0]["state"] == {"lookups": 1}
     assert saved[0]["parent"] == lookup_webhook["oid"]
-    # A running tool was shown before it ended.
+    # A running tool was shown before it ended; a webhook's end record brings what ran inside it.
     begins = [record for record in seen if record["phase"] == "begin" and record["kind"] == "tool"]
     assert [record["tool"] for record in begins][-1] == "slow_search"
+    assert {child["oid"] for child in lookup_webhook["children"]} == {
+        record["oid"] for record in ends if record["parent"] == lookup_webhook["oid"]
+    }
 
 
 def test_its_memory_is_bounded(observed_app: ObservedAppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -222,6 +230,7 @@ async def test_a_call_copied_as_a_scenario_passes(observed_app: ObservedAppFacto
     exchanges = read_transcript(lines)
     assert [exchange.kind for exchange in exchanges] == ["call_start"] + ["tool"] * 4 + ["call_end"]
     assert WEBHOOK_TOKEN not in transcript.text and OPENAI_KEY not in transcript.text
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", json.loads(transcript.text.splitlines()[0])["at"])
 
 
 async def test_a_stream_ends_in_time(observed_app: ObservedAppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,3 +242,17 @@ async def test_a_stream_ends_in_time(observed_app: ObservedAppFactory, monkeypat
     chunks = [chunk async for chunk in _inspector._stream(feed, 0)]
     assert chunks[0] == "retry: 1000\n\n"
     assert set(chunks[1:]) <= {": keep-alive\n\n"}
+
+
+def test_calls_a_scenario_cannot_place_are_left_out(observed_app: ObservedAppFactory) -> None:
+    app = observed_app(inspector=True)
+    with VNSSimulator(app) as vns, vns.call(session_guid=GUID) as call:
+        call.invoke("check_order", order="A100")
+        assert call.invoke_raw("no_such_tool").json()["error"] == "unknown_tool"
+        assert call.invoke_raw("check_order", {"order": ["not", "text"]}).json()["error"] == "invalid_arguments"
+        assert call.invoke_raw("check_order", {"order": "A100"}, headers={"Authorization": None}).status_code == 401
+    feed = app._runtime.feed
+    assert feed is not None
+    text = _copy.scenario_text(feed.records(GUID), session_guid=GUID)
+    assert "# Left out: no_such_tool (unknown_tool), check_order (invalid_arguments).\n" in text
+    assert [step["tool"] for step in yaml.safe_load(text)["steps"]] == ["check_order"]

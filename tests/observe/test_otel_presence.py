@@ -108,8 +108,13 @@ def test_the_inspector_alone_needs_no_opentelemetry() -> None:
             'VNSApp(webhook_token="presence-token-0123456789", inspector=True)',
         ),
         """
-        kinds = [json.loads(text)["kind"] for _, text in app._runtime.feed.since(0)]
-        print(json.dumps({"kinds": sorted(set(kinds))}))
+        def kinds(record):
+            yield record["kind"]
+            for child in record.get("children") or ():
+                yield from kinds(child)
+
+        seen = {kind for _, text in app._runtime.feed.since(0) for kind in kinds(json.loads(text))}
+        print(json.dumps({"kinds": sorted(seen)}))
         """,
     )
     assert result == {"kinds": ["store", "tool", "webhook"]}

@@ -3,13 +3,16 @@
 Both read the feed's ``end`` records of one call (already redacted). The transcript holds every webhook
 the call made, in the format `vns-sdk replay` and `vns_sdk.testing.replay` read; the scenario
 (``*.vns.yaml``, what `vns-sdk test` and pytest run) places the same call again: the same caller, each
-tool call that was answered with its arguments, and each reply as the one to expect.
+tool call that was answered with its arguments, and each reply as the one to expect. A call the harness
+cannot place (a refused request, an unknown tool, arguments outside the tool's schema) is left out, and
+named in a comment.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from vns_sdk._transcript import transcript_line
@@ -18,6 +21,8 @@ __all__ = ["scenario_text", "transcript_text"]
 
 _KINDS = {"call-start": "call_start", "tools": "tool", "call-end": "call_end"}
 _WRAPPER = "VoiceElements_InvokeTool"
+# Replies to calls a scenario cannot place: the harness holds the model to the session's tools and schemas.
+_NOT_REPLAYABLE = frozenset({"unknown_tool", "invalid_arguments"})
 # CallStart fields -> the keyword of `VNSSimulator.call` (a scenario's ``caller``).
 _CALLER = (
     ("callerId", "caller_id"),
@@ -48,7 +53,9 @@ def transcript_text(records: Sequence[Mapping[str, Any]]) -> str:
                 tool=record.get("tool"),
             )
         )
-        line["at"] = record.get("at") or line["at"]  # when it happened, not when it was copied
+        if isinstance(record.get("at"), int):  # when it happened, not when it was copied
+            when = datetime.fromtimestamp(record["at"] / 1000, timezone.utc)
+            line["at"] = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         lines.append(json.dumps(line, ensure_ascii=False))
     return "".join(line + "\n" for line in lines)
 
@@ -73,6 +80,7 @@ def scenario_text(records: Sequence[Mapping[str, Any]], *, session_guid: str, ap
     caller: dict[str, Any] = {}
     offered: list[str] | None = None
     steps: list[dict[str, Any]] = []
+    left_out: list[str] = []
     end: dict[str, Any] = {}
     for record in webhooks:
         request, response, status = record.get("request"), record.get("response"), record.get("status")
@@ -89,7 +97,12 @@ def scenario_text(records: Sequence[Mapping[str, Any]], *, session_guid: str, ap
                 offered = [
                     tool["name"] for tool in tools if isinstance(tool, Mapping) and tool.get("type") == "function"
                 ]
-        elif record["name"] == "tools" and status == 200 and record.get("tool") and isinstance(request, Mapping):
+        elif record["name"] == "tools" and record.get("tool"):
+            error = response.get("error") if isinstance(response, Mapping) else None
+            if status != 200 or not isinstance(request, Mapping) or error in _NOT_REPLAYABLE:
+                # A refused request, or a call the model could not make through its tools' schemas.
+                left_out.append(f"{record['tool']} ({error or f'HTTP {status}'})")
+                continue
             arguments = {key: value for key, value in request.items() if key != _WRAPPER}
             steps.append({"tool": record["tool"], "arguments": arguments, "expect": response})
         elif record["name"] == "call-end" and status == 200:
@@ -110,6 +123,8 @@ def scenario_text(records: Sequence[Mapping[str, Any]], *, session_guid: str, ap
         f"# Call {session_guid}, copied from the vns-sdk inspector.\n"
         "# Run it with `vns-sdk test` or pytest; each `expect` is the reply the model heard then.\n"
     )
+    if left_out:
+        header += f"# Left out: {', '.join(left_out)}.\n"
     if not app:
         header += "# Add `app: path/to/app.py:app` (or pass the app to run_scenario).\n"
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)

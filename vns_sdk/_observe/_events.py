@@ -72,6 +72,7 @@ class Observation:
         started_at: Unix time at its beginning.
         error: The exception that ended it, if one escaped.
         span, restore, trace_id: Kept by the OpenTelemetry sink (its span, the context to restore, the trace).
+        records: Kept by the inspector's feed (the records of the observations that ran inside this one).
     """
 
     kind: ClassVar[str] = ""
@@ -81,6 +82,7 @@ class Observation:
         "error",
         "oid",
         "parent",
+        "records",
         "restore",
         "session_guid",
         "source",
@@ -102,6 +104,7 @@ class Observation:
         self.span: Any = None
         self.restore: Any = None
         self.trace_id: str | None = None
+        self.records: list[Any] | None = None
         self._token: Token[Observation | None] | None = None
 
 
@@ -240,7 +243,7 @@ class EventSource:
             with contextlib.suppress(ValueError):
                 _current.reset(token)
         parent = observation.parent
-        if type(parent) is WebhookObservation and observation.session_guid:
+        if type(parent) is WebhookObservation and parent.source is self and observation.session_guid:
             # A tool call's webhook learns its call and tool from the run inside it (the token named the call).
             parent.session_guid = parent.session_guid or observation.session_guid
             if type(observation) is ToolObservation:

@@ -2,11 +2,12 @@
 
 Each record is one line of JSON, secrets masked: keys and tokens are redacted as in transcripts
 (`vns_sdk._redaction`), and every secret of the app's configuration is scrubbed from the whole line. A
-webhook and a tool run give a ``begin`` record (the page shows them running) and an ``end`` record; a
-handler and a store operation only an ``end`` record. A tool run's arguments and reply are its webhook's
-request and answer, shown once, in the webhook's record. Records carry an increasing ``id`` (the event
-stream's ids, so a page that reconnects gets only what it missed), the observation's ``oid`` and its
-``parent``'s, which the page uses to nest a call's pieces.
+webhook and a tool run publish a ``begin`` record when they start (the page shows them running); a
+webhook publishes its ``end`` record when it is answered, holding (in ``children``) the ``end`` records
+of what ran inside it: the tool run, the handlers, the store operations. A tool run's arguments and
+reply are its webhook's request and answer, shown once, in the webhook's record. Records carry an
+increasing ``id`` (the event stream's ids, so a page that reconnects gets only what it missed), the
+observation's ``oid`` and its ``parent``'s.
 
 The ring keeps the last ``size`` records and at most `MAX_BYTES` of them, so a busy app never grows
 its memory for the page. Records are published from any thread; each watching page is woken on its
@@ -20,7 +21,6 @@ import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from vns_sdk._json import JSONError, dumps_text, loads
@@ -43,10 +43,6 @@ MAX_RECORD = 256 * 1024
 """A record larger than this shows its bodies as their size only."""
 
 _BULKY = ("request", "response", "state")
-
-
-def _when(unix: float) -> str:
-    return datetime.fromtimestamp(unix, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _body(raw: bytearray | None) -> Any:
@@ -150,12 +146,13 @@ class Feed:
             return [item for item in self._records if item[0] > after]
 
     def records(self, session_guid: str) -> list[dict[str, Any]]:
-        """The ``end`` records kept for one call, oldest first."""
+        """The ``end`` records kept for one call (a webhook's children after it), oldest first."""
         found = []
         for _, text in self.since(0):
             record = loads(text)
             if record.get("session") == session_guid and record.get("phase") == "end":
                 found.append(record)
+                found.extend(record.pop("children", None) or ())
         return found
 
     def subscribe(self) -> Subscription:
@@ -206,7 +203,16 @@ class Feed:
                 record["state"] = _decoded(observation.state)
             if observation.key is not None:
                 record["key"] = redact_text(observation.key)
-        self.publish(record)
+        if observation.records:
+            record["children"] = observation.records
+        parent = observation.parent
+        if parent is not None and parent.source is observation.source:
+            # Published with its parent, in one record: the page gets a webhook and what ran inside it at once.
+            if parent.records is None:
+                parent.records = []
+            parent.records.append(record)
+        else:
+            self.publish(record)
 
     @staticmethod
     def _record(observation: Observation, phase: str) -> dict[str, Any]:
@@ -215,8 +221,8 @@ class Feed:
             "kind": observation.kind,
             "phase": phase,
             "oid": observation.oid,
-            "parent": parent.oid if parent is not None else None,
-            "at": _when(observation.started_at),
+            "parent": parent.oid if parent is not None and parent.source is observation.source else None,
+            "at": int(observation.started_at * 1000),  # Unix time in milliseconds, as JavaScript counts it
             "session": observation.session_guid,
             "trace": observation.trace_id,
         }

@@ -67,6 +67,10 @@
   }
 
   function receive(record) {
+    // A webhook's end record holds the end records of what ran inside it.
+    const { children, ...own } = record;
+    for (const child of children || []) receive(child);
+    record = own;
     const node = nodeOf(record.oid);
     // An end record completes its beginning; a value it lacks (null) keeps what the beginning said.
     const merged = Object.assign({}, node.record || {});
@@ -157,7 +161,8 @@
 
   function steps(node) {
     const items = [];
-    for (const oid of node.children) {
+    // In the order they began (a running tool is known before the store read that came first).
+    for (const oid of [...node.children].sort((a, b) => a - b)) {
       const child = nodes.get(oid);
       if (!child || !child.record) continue;
       const record = child.record;
