@@ -118,3 +118,33 @@ def test_the_inspector_alone_needs_no_opentelemetry() -> None:
         """,
     )
     assert result == {"kinds": ["store", "tool", "webhook"]}
+
+
+def test_the_api_alone_observes_nothing_until_a_provider_is_set() -> None:
+    result = run(
+        """
+        import json
+        """,
+        CALL,
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        # opentelemetry-api installed (another package may need it), no provider set: nothing observed.
+        events = app._runtime.events
+        before = next(events.ids)
+
+        # A provider set later (in a lifespan, say) is used from the next webhook on.
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        with VNSSimulator(app) as vns, vns.call() as call:
+            call.invoke("echo", text="again")
+        print(json.dumps({"observations_before": before - 1, "spans": len(exporter.get_finished_spans())}))
+        """,
+    )
+    assert result["observations_before"] == 0
+    assert isinstance(result["spans"], int) and result["spans"] >= 6

@@ -7,10 +7,12 @@ OpenTelemetry bridge (`vns_sdk._observe._otel`: a span and metric points) and th
 events the spans record.
 
 Nothing is paid when nobody listens. An app without sinks has no source (``runtime.events is None``):
-its routes call their endpoints directly and its store is not wrapped. The hooks deeper down (a tool's
-run, a handler, the access log line) first read the module flag `ACTIVE`, false until a source exists
-in the process, then the observation in progress (a context variable), which only an observed webhook
-sets; with no observation they do nothing else.
+its routes call their endpoints directly and its store is not wrapped. An app whose sinks would record
+nothing now (``opentelemetry-api`` installed, no provider configured) serves each webhook unobserved
+after asking them (`EventSource.listening`). The hooks deeper down (a tool's run, a handler, the store,
+the access log line) first read the module flag `ACTIVE`, false until a source exists in the process,
+then the observation in progress (a context variable), which only an observed webhook sets; with no
+observation they do nothing else.
 
 Observations nest as the work does: a tool run, a handler or a store operation started while a webhook
 is observed is its child (``parent``), through the context variable, across tasks and worker threads.
@@ -52,6 +54,9 @@ _current: ContextVar[Observation | None] = ContextVar("vns_sdk_observation", def
 
 class Sink(Protocol):
     """A consumer of observations: told when each begins and when it ends. It must not raise."""
+
+    def listening(self) -> bool:
+        """Whether it would record anything now (checked once per webhook: it must be cheap)."""
 
     def begin(self, observation: Observation) -> None:
         """An observation begins (its parent, if any, is still running)."""
@@ -224,6 +229,13 @@ class EventSource:
         self.capture_bodies = capture_bodies
         self.scrub = scrub
         self.ids: Iterator[int] = itertools.count(1)
+
+    def listening(self) -> bool:
+        """Whether any sink would record anything now; when none would, a webhook is served unobserved."""
+        for sink in self.sinks:  # noqa: SIM110 - once per webhook: a loop costs less than any() and a generator
+            if sink.listening():
+                return True
+        return False
 
     def begin(self, observation: Observation) -> None:
         """Tell the sinks ``observation`` begins, and make it the observation in progress."""

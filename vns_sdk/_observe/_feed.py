@@ -169,6 +169,10 @@ class Feed:
 
     # -- Sink -------------------------------------------------------------------------------------------
 
+    def listening(self) -> bool:
+        """Always: the page shows what happened before it was opened."""
+        return True
+
     def begin(self, observation: Observation) -> None:
         if type(observation) is WebhookObservation or type(observation) is ToolObservation:
             self.publish(self._record(observation, "begin"))

@@ -107,8 +107,14 @@ class OTelSink:
         self, api: Any, tracer_provider: Any, meter_provider: Any, *, capture_content: bool, scrub: Callable[[str], str]
     ) -> None:
         self._context, metrics, self._propagate, self._trace, self._getter = api
-        from opentelemetry.trace import SpanKind, Status, StatusCode
+        from opentelemetry.trace import ProxyTracerProvider, SpanKind, Status, StatusCode
 
+        # The global meter provider before one is set; its class is private to the API, so look it up softly
+        # (if it moves, a meter provider counts as configured).
+        proxy_meter: type | None = getattr(getattr(metrics, "_internal", None), "_ProxyMeterProvider", None)
+        self._metrics = metrics
+        self._proxies: tuple[type, type | None] = (ProxyTracerProvider, proxy_meter)
+        self._configured = tracer_provider is not None or meter_provider is not None
         self._server, self._internal = SpanKind.SERVER, SpanKind.INTERNAL
         self._error = Status(StatusCode.ERROR)
         self.capture_content = capture_content
@@ -134,6 +140,19 @@ class OTelSink:
         )
 
     # -- Sink ---------------------------------------------------------------------------------------------
+
+    def listening(self) -> bool:
+        """Whether a tracer or meter provider is configured: ``opentelemetry-api`` alone, which other packages
+        may have installed, records nothing, and a webhook is then served as if it were not installed."""
+        if self._configured:
+            return True
+        tracer_proxy, meter_proxy = self._proxies
+        configured = not isinstance(self._trace.get_tracer_provider(), tracer_proxy) or (
+            meter_proxy is None or not isinstance(self._metrics.get_meter_provider(), meter_proxy)
+        )
+        # A global provider is set once and for all: from then on, nothing to check.
+        self._configured = configured
+        return configured
 
     def begin(self, observation: Observation) -> None:
         if type(observation) is WebhookObservation:

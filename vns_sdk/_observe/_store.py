@@ -1,8 +1,10 @@
 """`ObservedStore`: a call-state store that reports each of its operations, around the app's own store.
 
-It decorates any `CallStateStore` (memory, Redis, the customer's): every operation is observed (a
-``call_state {operation}`` span, a store row on the inspector), what it wrote is kept for the inspector's
-state changes, and everything else is the wrapped store's business.
+It decorates any `CallStateStore` (memory, Redis, the customer's): every operation made while a webhook
+is observed is observed too (a ``call_state {operation}`` span, a row on the inspector), what it wrote is
+kept for the inspector's state changes, and everything else is the wrapped store's business. Outside an
+observed webhook (an outbound call storing its context, a webhook nobody listens to) it only passes
+the call on.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
 
-from vns_sdk._observe._events import EventSource, StoreObservation
+from vns_sdk._observe._events import EventSource, StoreObservation, current
 from vns_sdk.state.base import CallRecord, CallStateStore
 
 __all__ = ["ObservedStore", "unwrap"]
@@ -39,9 +41,21 @@ class ObservedStore(CallStateStore):
         return getattr(self.inner, name)
 
     async def _observe(
-        self, observation: StoreObservation, work: Awaitable[T], found: Callable[[T], bool] | None = None
+        self,
+        operation: str,
+        session_guid: str | None,
+        work: Awaitable[T],
+        found: Callable[[T], bool] | None = None,
+        *,
+        key: str | None = None,
+        state: Mapping[str, str] | None = None,
+        deleted: Collection[str] = (),
     ) -> T:
+        if current() is None:
+            return await work  # outside an observed webhook (or nobody listens)
         source = self._source
+        observation = StoreObservation(source, operation, self._name, session_guid)
+        observation.key, observation.state, observation.deleted = key, state, list(deleted)
         source.begin(observation)
         try:
             result = await work
@@ -54,43 +68,35 @@ class ObservedStore(CallStateStore):
             source.end(observation)
         return result
 
-    def _observation(self, operation: str, session_guid: str | None) -> StoreObservation:
-        return StoreObservation(self._source, operation, self._name, session_guid)
-
     async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
-        observation = self._observation("start_call", record.session_guid)
-        observation.state = state
-        await self._observe(observation, self.inner.start_call(record, state, ttl))
+        guid = record.session_guid
+        await self._observe("start_call", guid, self.inner.start_call(record, state, ttl), state=state)
 
     async def load_call(self, session_guid: str) -> tuple[CallRecord, dict[str, str]] | None:
-        observation = self._observation("load_call", session_guid)
-        return await self._observe(observation, self.inner.load_call(session_guid), _is_not_none)
+        return await self._observe("load_call", session_guid, self.inner.load_call(session_guid), _is_not_none)
 
     async def save_state(
         self, session_guid: str, updates: Mapping[str, str], deleted: Collection[str], ttl: float
     ) -> None:
-        observation = self._observation("save_state", session_guid)
-        observation.state = updates
-        observation.deleted = list(deleted)
-        await self._observe(observation, self.inner.save_state(session_guid, updates, deleted, ttl))
+        work = self.inner.save_state(session_guid, updates, deleted, ttl)
+        await self._observe("save_state", session_guid, work, state=updates, deleted=deleted)
 
     async def claim_call_end(self, session_guid: str, ttl: float) -> bool:
-        observation = self._observation("claim_call_end", session_guid)
         # A repeat finds the claim of an earlier delivery.
-        return await self._observe(observation, self.inner.claim_call_end(session_guid, ttl), _is_false)
+        return await self._observe(
+            "claim_call_end", session_guid, self.inner.claim_call_end(session_guid, ttl), _is_false
+        )
 
     async def delete_call(self, session_guid: str) -> None:
-        await self._observe(self._observation("delete_call", session_guid), self.inner.delete_call(session_guid))
+        await self._observe("delete_call", session_guid, self.inner.delete_call(session_guid))
 
     async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
-        observation = self._observation("put_dial_context", None)
-        observation.key, observation.state = customer_call_id, state
-        await self._observe(observation, self.inner.put_dial_context(customer_call_id, state, ttl))
+        work = self.inner.put_dial_context(customer_call_id, state, ttl)
+        await self._observe("put_dial_context", None, work, key=customer_call_id, state=state)
 
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
-        observation = self._observation("pop_dial_context", None)
-        observation.key = customer_call_id
-        return await self._observe(observation, self.inner.pop_dial_context(customer_call_id), _is_not_none)
+        work = self.inner.pop_dial_context(customer_call_id)
+        return await self._observe("pop_dial_context", None, work, _is_not_none, key=customer_call_id)
 
     async def ping(self) -> bool:
         return await self.inner.ping()

@@ -137,8 +137,9 @@ class RoutedApp:
                     tools = self._tools
                     rest = tools.rest(scope)
                     if rest is not None and scope["method"] == "POST":
-                        if tools.runtime.events is not None:
-                            return await tools.handle(scope, receive, send)  # observed at the route
+                        events = tools.runtime.events
+                        if events is not None and events.listening():
+                            return await tools.observe(events, scope, receive, send)  # observed at the route
                         return await tool_call(tools.runtime, scope, receive, send, rest)
             elif scope["type"] == "lifespan":
                 return await self._serve_lifespan(receive, send)

@@ -16,6 +16,7 @@ from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound, Router
 from starlette.types import Receive, Scope, Send
 
+from vns_sdk._observe._events import EventSource
 from vns_sdk._observe._webhook import serve_observed
 from vns_sdk.app import _call_end, _call_start, _health, _tools_route
 from vns_sdk.app._access_log import log_webhook
@@ -95,7 +96,7 @@ class WebhookRoute(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         events = self.runtime.events
-        if events is not None and self.observed:
+        if events is not None and self.observed and events.listening():
             route = scope.get("root_path", "") + self.path  # the template: these routes have no parameters
             return await serve_observed(events, self.name, route, scope, receive, send, self._serve)
         await self._serve(scope, receive, send)
@@ -133,11 +134,15 @@ class ToolsRoute(WebhookRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         events = self.runtime.events
-        if events is not None:
-            # Every adapter form is one route: its template names the part below /tools, never its values.
-            route = scope.get("root_path", "") + self.path + ("/{path}" if len(self.rest(scope) or "") > 1 else "")
-            return await serve_observed(events, self.name, route, scope, receive, send, self._serve)
+        if events is not None and events.listening():
+            return await self.observe(events, scope, receive, send)
         await self._serve(scope, receive, send)
+
+    async def observe(self, events: EventSource, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a tool call as an observed webhook (``events`` listens)."""
+        # Every adapter form is one route: its template names the part below /tools, never its values.
+        route = scope.get("root_path", "") + self.path + ("/{path}" if len(self.rest(scope) or "") > 1 else "")
+        await serve_observed(events, self.name, route, scope, receive, send, self._serve)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
