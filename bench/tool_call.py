@@ -5,6 +5,7 @@ Run from the repository root:
     python bench/tool_call.py            # or: python bench/tool_call.py --rounds 21 --calls 3000
     python bench/tool_call.py --profile vnsapp   # one variant under cProfile instead
     python bench/tool_call.py --otel             # also: the cost of OpenTelemetry, SDK with no-op exporters
+    python bench/tool_call.py --otel api         # ... and of opentelemetry-api installed with no provider set
 
 Everything runs in one process, driven through raw ASGI (no network, no server), so the figures are
 the frameworks' own costs. Five ASGI applications answer the same tool call, the seed's
@@ -35,6 +36,9 @@ through a ``PeriodicExportingMetricReader``), and two variants are added:
 * ``vnsapp-otel``: the ``vnsapp`` app with telemetry on (a SERVER span, the ``execute_tool`` and store
   spans, the metric points); ``vnsapp`` itself is then built with ``telemetry=False``;
 * ``vnsapp-inspect``: the ``vnsapp`` app with the inspector on and telemetry off (no page watching).
+
+With ``--otel api`` the API is present but no provider is set (a package installed it, nobody configured
+it): ``vnsapp-otel`` then shows what asking costs.
 
 The rounds alternate between the variants, so a slow moment of the machine costs each the same; the
 median over rounds of the per-call time is reported, with the ratios to the Starlette endpoint.
@@ -309,12 +313,12 @@ def configure_opentelemetry() -> None:
     metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
 
 
-async def run(rounds: int, calls: int, profile: str | None = None, otel: bool = False) -> dict[str, float]:
-    if otel:
+async def run(rounds: int, calls: int, profile: str | None = None, otel: str | None = None) -> dict[str, float]:
+    if otel == "sdk":
         configure_opentelemetry()
     # With --otel, the plain variant has telemetry switched off: vnsapp-otel is the same app with it on.
     vns = VNSApp(
-        webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local", telemetry=not otel
+        webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local", telemetry=otel is None
     )
     vns.add_tool(lookup_name_or_phone)
     tools_base = await start_call(vns)
@@ -402,9 +406,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15, help="rounds per variant (alternated)")
     parser.add_argument("--calls", type=int, default=2000, help="tool calls per round")
     parser.add_argument("--profile", choices=VARIANTS + OTEL_VARIANTS, help="profile one variant instead")
-    parser.add_argument("--otel", action="store_true", help="with OpenTelemetry (SDK, no-op exporters)")
+    parser.add_argument(
+        "--otel",
+        nargs="?",
+        const="sdk",
+        choices=("sdk", "api"),
+        help="with OpenTelemetry: its SDK with no-op exporters (sdk, the default), or the API alone (api)",
+    )
     options = parser.parse_args()
-    if not options.otel:
+    if options.otel is None:
         # Without OpenTelemetry, whatever is installed: vns-sdk imports it when the first app is built, and fails.
         sys.modules["opentelemetry"] = None  # type: ignore[assignment]
     medians = asyncio.run(run(options.rounds, options.calls, options.profile, options.otel))
@@ -427,8 +437,9 @@ def main() -> None:
     print(f"VNSApp sync tool/threaded Starlette = {medians['vnsapp-sync'] / medians['threaded']:.2f}")
     if options.otel:
         print(
-            f"OpenTelemetry (SDK, no-op exporters) adds {medians['vnsapp-otel'] - medians['vnsapp']:.1f} us per tool "
-            f"call; the inspector (no page open) adds {medians['vnsapp-inspect'] - medians['vnsapp']:.1f} us"
+            f"OpenTelemetry ({'SDK, no-op exporters' if options.otel == 'sdk' else 'API alone, no provider set'}) adds "
+            f"{medians['vnsapp-otel'] - medians['vnsapp']:.1f} us per tool call; the inspector (no page watching) adds "
+            f"{medians['vnsapp-inspect'] - medians['vnsapp']:.1f} us"
         )
     else:
         print("OpenTelemetry: absent for this run (--otel measures it)")
