@@ -268,3 +268,26 @@ def test_a_handler_failure_is_an_error_of_its_span(observed_app: ObservedAppFact
     assert failed.attributes is not None
     assert failed.attributes["error.type"] == "ConnectionError"
     assert server_span(telemetry, "/vns/call-end").status.status_code is StatusCode.UNSET
+
+
+class PassThrough:
+    """A user's ASGI middleware: with one, tool calls go through the router instead of the app's fast path."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def test_through_the_router_too(observed_app: ObservedAppFactory, telemetry: Telemetry) -> None:
+    app = observed_app()
+    app.add_middleware(PassThrough)
+    with VNSSimulator(app) as vns, vns.call(session_guid=GUID) as call:
+        call.invoke("lookup_name_or_phone", name="Ron")
+    lookup = server_span(telemetry, "/vns/tools", "lookup_name_or_phone")
+    assert children(telemetry, lookup) == [
+        "call_state load_call",
+        "execute_tool lookup_name_or_phone",
+        "call_state save_state",
+    ]

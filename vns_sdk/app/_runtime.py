@@ -116,7 +116,8 @@ class Runtime:
     """Every secret of the configuration, for the log redactor."""
     _notices: set[str] = field(default_factory=set)
     events: EventSource | None = None
-    """Where the webhooks, tools, handlers and store report what they do; ``None`` when nothing listens."""
+    """Where the webhooks, tools, handlers and store report what they do; ``None`` when nothing could listen
+    (no OpenTelemetry, no inspector)."""
     feed: Feed | None = None
     """The inspector's feed, when the inspector is on."""
 
