@@ -136,7 +136,11 @@ def test_the_api_alone_observes_nothing_until_a_provider_is_set() -> None:
         events = app._runtime.events
         before = next(events.ids)
 
-        # A provider set later (in a lifespan, say) is used from the next webhook on.
+        # A provider set later (in a lifespan, say) is used within RECHECK_SECONDS: here, at once.
+        from vns_sdk._observe import _otel
+
+        _otel.RECHECK_SECONDS = 0.0
+        events.sinks[0]._next_check = 0.0
         exporter = InMemorySpanExporter()
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(exporter))

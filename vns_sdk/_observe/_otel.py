@@ -22,6 +22,7 @@ arguments and results are recorded only with ``capture_content`` (``VNS_TELEMETR
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -41,12 +42,14 @@ from vns_sdk._version import __version__
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
-__all__ = ["INSTRUMENTATION", "SCHEMA_URL", "SEMCONV_VERSION", "OTelSink", "load_sink"]
+__all__ = ["INSTRUMENTATION", "RECHECK_SECONDS", "SCHEMA_URL", "SEMCONV_VERSION", "OTelSink", "load_sink"]
 
 SEMCONV_VERSION = "1.37.0"
 """The OpenTelemetry Semantic Conventions version the spans and metrics follow."""
 SCHEMA_URL = f"https://opentelemetry.io/schemas/{SEMCONV_VERSION}"
 INSTRUMENTATION = "vns_sdk"
+RECHECK_SECONDS = 1.0
+"""While no provider is configured, how often to ask OpenTelemetry again whether one is."""
 
 _METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
 # The HTTP conventions' advisory buckets for request durations, in seconds; a tool run is of that order too.
@@ -115,6 +118,7 @@ class OTelSink:
         self._metrics = metrics
         self._proxies: tuple[type, type | None] = (ProxyTracerProvider, proxy_meter)
         self._configured = tracer_provider is not None or meter_provider is not None
+        self._next_check = 0.0
         self._server, self._internal = SpanKind.SERVER, SpanKind.INTERNAL
         self._error = Status(StatusCode.ERROR)
         self.capture_content = capture_content
@@ -146,6 +150,12 @@ class OTelSink:
         may have installed, records nothing, and a webhook is then served as if it were not installed."""
         if self._configured:
             return True
+        # Asking OpenTelemetry costs a couple of microseconds (it reads the environment): ask at most once a
+        # RECHECK_SECONDS. A provider is set at startup, as a rule; one set later is used within that time.
+        now = time.monotonic()
+        if now < self._next_check:
+            return False
+        self._next_check = now + RECHECK_SECONDS
         tracer_proxy, meter_proxy = self._proxies
         configured = not isinstance(self._trace.get_tracer_provider(), tracer_proxy) or (
             meter_proxy is None or not isinstance(self._metrics.get_meter_provider(), meter_proxy)
