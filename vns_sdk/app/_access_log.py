@@ -67,7 +67,7 @@ class SecretRedactor(logging.Filter):
 redactor = SecretRedactor()
 # A logger's filters see only the records logged on it, not its children's: each of the package's loggers
 # that can carry a secret gets the filter (a tool's exception text is logged by vns_sdk.tools).
-for _name in ("vns_sdk.app", "vns_sdk.tools", "vns_sdk.state"):
+for _name in ("vns_sdk.app", "vns_sdk.tools", "vns_sdk.state", "vns_sdk.observe"):
     logging.getLogger(_name).addFilter(redactor)
 
 
