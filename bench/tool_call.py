@@ -4,6 +4,8 @@ Run from the repository root:
 
     python bench/tool_call.py            # or: python bench/tool_call.py --rounds 21 --calls 3000
     python bench/tool_call.py --profile vnsapp   # one variant under cProfile instead
+    python bench/tool_call.py --otel             # also: the cost of OpenTelemetry, SDK with no-op exporters
+    python bench/tool_call.py --otel api         # ... and of opentelemetry-api installed with no provider set
 
 Everything runs in one process, driven through raw ASGI (no network, no server), so the figures are
 the frameworks' own costs. Five ASGI applications answer the same tool call, the seed's
@@ -25,6 +27,18 @@ the frameworks' own costs. Five ASGI applications answer the same tool call, the
   in a worker thread;
 * ``threaded``: the Starlette endpoint sending that same ``def`` to a worker thread
   (``starlette.concurrency.run_in_threadpool``), as a hand-written app must for blocking code.
+
+OpenTelemetry is made absent for the run (``import opentelemetry`` fails, as without the ``otel`` extra),
+so ``vnsapp`` is what an app without it costs. With ``--otel`` it is present instead, its SDK configured
+as the global providers with exporters that do nothing (spans through a ``BatchSpanProcessor``, metrics
+through a ``PeriodicExportingMetricReader``), and two variants are added:
+
+* ``vnsapp-otel``: the ``vnsapp`` app with telemetry on (a SERVER span, the ``execute_tool`` and store
+  spans, the metric points); ``vnsapp`` itself is then built with ``telemetry=False``;
+* ``vnsapp-inspect``: the ``vnsapp`` app with the inspector on and telemetry off (no page watching).
+
+With ``--otel api`` the API is present but no provider is set (a package installed it, nobody configured
+it): ``vnsapp-otel`` then shows what asking costs.
 
 The rounds alternate between the variants, so a slow moment of the machine costs each the same; the
 median over rounds of the per-call time is reported, with the ratios to the Starlette endpoint.
@@ -261,8 +275,51 @@ async def start_call(app: VNSApp) -> dict[str, Any]:
     return tools_base
 
 
-async def run(rounds: int, calls: int, profile: str | None = None) -> dict[str, float]:
-    vns = VNSApp(webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local")
+def configure_opentelemetry() -> None:
+    """The OpenTelemetry SDK as the global providers, exporting to nothing."""
+    from collections.abc import Sequence
+
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import (
+        MetricExporter,
+        MetricExportResult,
+        MetricsData,
+        PeriodicExportingMetricReader,
+    )
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class NoSpans(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    class NoMetrics(MetricExporter):
+        def export(
+            self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+        ) -> MetricExportResult:
+            return MetricExportResult.SUCCESS
+
+        def force_flush(self, timeout_millis: float = 10_000) -> bool:
+            return True
+
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            pass
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(NoSpans()))
+    trace.set_tracer_provider(provider)
+    reader = PeriodicExportingMetricReader(NoMetrics(), export_interval_millis=5000)
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+
+
+async def run(rounds: int, calls: int, profile: str | None = None, otel: str | None = None) -> dict[str, float]:
+    if otel == "sdk":
+        configure_opentelemetry()
+    # With --otel, the plain variant has telemetry switched off: vnsapp-otel is the same app with it on.
+    vns = VNSApp(
+        webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local", telemetry=otel is None
+    )
     vns.add_tool(lookup_name_or_phone)
     tools_base = await start_call(vns)
     vns_sync = VNSApp(webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local")
@@ -298,6 +355,14 @@ async def run(rounds: int, calls: int, profile: str | None = None) -> dict[str, 
         "vnsapp-sync": (vns_sync, scope_for("/vns/tools", headers(sync_token))),
         "threaded": (build_threaded(), scope_for("/vns/tools", headers(STATIC_TOOL_TOKEN))),
     }
+    if otel:
+        for name, options in (("vnsapp-otel", {}), ("vnsapp-inspect", {"telemetry": False, "inspector": True})):
+            observed = VNSApp(
+                webhook_token=WEBHOOK_TOKEN, openai_api_key="sk-bench", public_url="http://bench.local", **options
+            )
+            observed.add_tool(lookup_name_or_phone)
+            token = (await start_call(observed))["headers"]["Authorization"].removeprefix("Bearer ")
+            variants[name] = (observed, scope_for("/vns/tools", headers(token)))
     expected = await lookup_name_or_phone(name="Ron")
     for name, (app, scope) in variants.items():
         status, answer = await request_once(app, scope, body)
@@ -333,24 +398,36 @@ async def run(rounds: int, calls: int, profile: str | None = None) -> dict[str, 
 
 
 VARIANTS = ("floor", "vnsapp", "starlette", "fastapi", "tuned", "vnsapp-sync", "threaded")
+OTEL_VARIANTS = ("vnsapp-otel", "vnsapp-inspect")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15, help="rounds per variant (alternated)")
     parser.add_argument("--calls", type=int, default=2000, help="tool calls per round")
-    parser.add_argument("--profile", choices=VARIANTS, help="profile one variant instead")
+    parser.add_argument("--profile", choices=VARIANTS + OTEL_VARIANTS, help="profile one variant instead")
+    parser.add_argument(
+        "--otel",
+        nargs="?",
+        const="sdk",
+        choices=("sdk", "api"),
+        help="with OpenTelemetry: its SDK with no-op exporters (sdk, the default), or the API alone (api)",
+    )
     options = parser.parse_args()
-    medians = asyncio.run(run(options.rounds, options.calls, options.profile))
+    if options.otel is None:
+        # Without OpenTelemetry, whatever is installed: vns-sdk imports it when the first app is built, and fails.
+        sys.modules["opentelemetry"] = None  # type: ignore[assignment]
+    medians = asyncio.run(run(options.rounds, options.calls, options.profile, options.otel))
     if options.profile is not None:
         return
     print(
         f"Python {platform.python_version()}, starlette {starlette.__version__}, fastapi {fastapi.__version__}, "
         f"pydantic {pydantic.__version__}; {options.rounds} rounds x {options.calls} calls"
     )
-    print(f"{'variant':<12} {'median us/call':>15} {'vs starlette':>13}")
-    for name in VARIANTS:
-        print(f"{name:<12} {medians[name]:>15.1f} {medians[name] / medians['starlette']:>12.2f}x")
+    print(f"{'variant':<14} {'median us/call':>15} {'vs starlette':>13}")
+    shown = VARIANTS + (OTEL_VARIANTS if options.otel else ())
+    for name in shown:
+        print(f"{name:<14} {medians[name]:>15.1f} {medians[name] / medians['starlette']:>12.2f}x")
     print(
         f"VNSApp/Starlette = {medians['vnsapp'] / medians['starlette']:.2f}, "
         f"VNSApp/FastAPI = {medians['vnsapp'] / medians['fastapi']:.2f}, "
@@ -358,6 +435,14 @@ def main() -> None:
         f"VNSApp/tuned Starlette = {medians['vnsapp'] / medians['tuned']:.2f}"
     )
     print(f"VNSApp sync tool/threaded Starlette = {medians['vnsapp-sync'] / medians['threaded']:.2f}")
+    if options.otel:
+        print(
+            f"OpenTelemetry ({'SDK, no-op exporters' if options.otel == 'sdk' else 'API alone, no provider set'}) adds "
+            f"{medians['vnsapp-otel'] - medians['vnsapp']:.1f} us per tool call; the inspector (no page watching) adds "
+            f"{medians['vnsapp-inspect'] - medians['vnsapp']:.1f} us"
+        )
+    else:
+        print("OpenTelemetry: absent for this run (--otel measures it)")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ HEAVY = (
     "yaml",
     "mcp",
     "httpx2",
+    "opentelemetry",
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,8 +45,9 @@ def imported_after(code: str) -> set[str]:
         "from vns_sdk import VNSApp, ToolRouter, CallContext, ToolError, VNSClient, AsyncVNSClient",
         "import vns_sdk.models",
         "import vns_sdk.mcp",
-        # An MCP server declared in the session needs no MCP SDK: OpenAI calls it.
-        "from vns_sdk import VNSApp\n"
+        # An MCP server declared in the session needs no MCP SDK: OpenAI calls it. (An app that is built
+        # reports to OpenTelemetry when it is installed, as the convention for libraries wants: off here.)
+        "import os; os.environ['VNS_TELEMETRY'] = '0'\nfrom vns_sdk import VNSApp\n"
         "VNSApp(insecure_dev=True).mcp_server('c', server_url='https://c.example/mcp', allowed_tools=['a'])",
     ],
 )

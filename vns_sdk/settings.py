@@ -81,6 +81,18 @@ class VNSSettings(BaseSettings):
         azure_openai_api_key: ``AZURE_OPENAI_API_KEY``: the key of the Azure OpenAI resource (provider ``azure``;
             ``OPENAI_API_KEY`` when unset).
         azure_api_version: ``VNS_AZURE_API_VERSION``: use Azure's preview URL form with this API version.
+        telemetry: ``VNS_TELEMETRY``: emit OpenTelemetry spans and metrics when ``opentelemetry-api`` is
+            installed (default on; they go to the providers the application configured, and cost next to
+            nothing when it configured none). Set it to ``0`` to keep the app out of your traces.
+        telemetry_content: ``VNS_TELEMETRY_CONTENT``: record tool arguments and results in the spans
+            (``gen_ai.tool.call.arguments`` and ``gen_ai.tool.call.result``, redacted). Off by default: they
+            may hold what callers said.
+        inspector: ``VNS_INSPECTOR``: serve the inspector page at ``<prefix>/inspector/``: every call as it
+            happens. ``vns-sdk dev`` switches it on; elsewhere it is off unless set, and it asks for the
+            webhook credentials whenever the app has them.
+        inspector_events: ``VNS_INSPECTOR_EVENTS``: how many events the inspector keeps (default 2000).
+        inspector_app: ``VNS_INSPECTOR_APP``: the app as a scenario file names it (``path/app.py:app``), written
+            into the scenarios the inspector copies (``vns-sdk dev`` sets it).
     """
 
     model_config = SettingsConfigDict(env_prefix="VNS_", extra="ignore", populate_by_name=True)
@@ -125,6 +137,11 @@ class VNSSettings(BaseSettings):
         validation_alias=AliasChoices("azure_openai_api_key", "AZURE_OPENAI_API_KEY", "VNS_AZURE_OPENAI_API_KEY"),
     )
     azure_api_version: str | None = None
+    telemetry: bool = True
+    telemetry_content: bool = False
+    inspector: bool = False
+    inspector_events: int = Field(default=2000, gt=0, le=100_000)
+    inspector_app: str | None = None
 
     @field_validator("webhook_token", "webhook_basic_auth", mode="before")
     @classmethod

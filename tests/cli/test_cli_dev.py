@@ -27,6 +27,7 @@ def test_serves_a_file_with_reload_and_prints_what_vns_needs(
                 "reload": True,
                 "reload_dirs": [str(lookup_app.parent)],
                 "app_dir": str(lookup_app.parent),
+                "timeout_graceful_shutdown": 1,
             },
         )
     ]
@@ -54,6 +55,7 @@ def test_the_public_url_host_port_and_no_reload(
         "reload": False,
         "reload_dirs": None,
         "app_dir": str(lookup_app.parent),
+        "timeout_graceful_shutdown": 1,
     }
     assert "CallStart URL  https://agent.example.com/vns/call-start" in result.stdout
     assert "VNS_PUBLIC_URL is not set" not in result.stderr
@@ -203,3 +205,26 @@ def test_the_apps_own_log_lines_show(
     err = capfd.readouterr().err
     assert "call 42 ended with status 0" in err
     assert "HTTP Request" not in err and "webhook tools" not in err  # the libraries' chatter stays out
+
+
+def test_the_inspector_is_on_and_its_address_printed(
+    run: Callable[..., Result], lookup_app: Path, served: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    result = run("dev", "agent/app.py")
+    assert result.exit_code == 0, result.output
+    assert "Watch every call: http://127.0.0.1:8000/vns/inspector/" in result.stdout
+    assert "any user name, the webhook token as password" in result.stdout
+    # The server process (uvicorn's reloader starts it) reads these from the environment.
+    assert os.environ["VNS_INSPECTOR"] == "1"
+    assert os.environ["VNS_INSPECTOR_APP"] == f"{lookup_app.resolve()}:app"
+
+
+def test_no_inspector(run: Callable[..., Result], lookup_app: Path, served: Calls) -> None:
+    import os
+
+    result = run("dev", "agent/app.py", "--no-inspector")
+    assert result.exit_code == 0, result.output
+    assert "inspector" not in result.stdout
+    assert os.environ["VNS_INSPECTOR"] == "0"

@@ -15,6 +15,8 @@ import logging
 import time
 import traceback
 
+from vns_sdk._observe import _events
+
 __all__ = ["SecretRedactor", "log_webhook", "logger", "redactor"]
 
 logger = logging.getLogger("vns_sdk.app")
@@ -65,7 +67,7 @@ class SecretRedactor(logging.Filter):
 redactor = SecretRedactor()
 # A logger's filters see only the records logged on it, not its children's: each of the package's loggers
 # that can carry a secret gets the filter (a tool's exception text is logged by vns_sdk.tools).
-for _name in ("vns_sdk.app", "vns_sdk.tools", "vns_sdk.state", "vns_sdk.mcp"):
+for _name in ("vns_sdk.app", "vns_sdk.tools", "vns_sdk.state", "vns_sdk.mcp", "vns_sdk.observe"):
     logging.getLogger(_name).addFilter(redactor)
 
 
@@ -89,7 +91,12 @@ def log_webhook(
     tool: str | None = None,
     level: int = logging.INFO,
 ) -> None:
-    """Log the line of one webhook; ``started`` is the `time.perf_counter()` value at its arrival."""
+    """Log the line of one webhook; ``started`` is the `time.perf_counter()` value at its arrival.
+
+    The webhook's observation, if any, is told the same outcome, call and tool.
+    """
+    if _events.ACTIVE:
+        _events.note_webhook(status, outcome, session_guid, tool)
     if not logger.isEnabledFor(level):
         return
     latency_ms = round((time.perf_counter() - started) * 1000, 3)

@@ -78,6 +78,29 @@ class WebhookAuth:
                 ok |= bool(candidate) and hmac.compare_digest(candidate, pair)
         return ok
 
+    def check_browser(self, headers: Iterable[tuple[bytes, bytes]]) -> bool:
+        """Whether the headers carry the credentials as a browser can send them, or as VNS does.
+
+        A browser asked for HTTP Basic credentials sends a webhook token as the password (any user name)
+        or one of the configured ``user:password`` pairs; a script may present the token as VNS does.
+        """
+        headers = list(headers)
+        if self.check(headers):
+            return True
+        password = b""
+        for name, value in headers:
+            if name.lower() == b"authorization":
+                scheme, _, rest = value.strip().partition(b" ")
+                if scheme.lower() == b"basic":
+                    try:
+                        password = base64.b64decode(rest.strip(), validate=True).partition(b":")[2]
+                    except (binascii.Error, ValueError):
+                        return False
+        ok = False
+        for token in self._tokens:
+            ok |= bool(password) and hmac.compare_digest(password, token)
+        return ok
+
 
 class ToolTokenError(Exception):
     """A tool token is missing, malformed, forged or expired; ``reason`` says which (never the token)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import secrets
 import time
 
+from vns_sdk._observe._events import observe_handler
 from vns_sdk.app._access_log import log_webhook, logger
 from vns_sdk.app._asgi import Receive, Scope, Send, send_json
 from vns_sdk.app._intake import caller_record, read_webhook
@@ -102,7 +103,7 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
     failed = 0
     for handler in runtime.end_handlers:
         try:
-            await handler(call)
+            await observe_handler("call_end", handler.name, guid, handler(call))
         except Exception:
             failed += 1
             logger.exception("CallEnd %s: handler %s failed", guid, handler.name)

@@ -21,6 +21,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
+from vns_sdk._observe._events import observe_handler
 from vns_sdk.app._access_log import log_webhook, logger, redactor
 from vns_sdk.app._asgi import Receive, Scope, Send, send_json
 from vns_sdk.app._errors import WebhookError
@@ -122,7 +123,7 @@ def _answer(
 async def _run_handlers(runtime: Runtime, scope: Scope, call: CallContext) -> None:
     reported: set[str] = set()
     for handler in runtime.start_handlers:
-        await handler(call)
+        await observe_handler("call_start", handler.name, call.session_guid, handler(call))
         # Each value the state cannot hold is told once, naming the handler that left it.
         _, _, bad = call.state.saveable_diff()
         new = [key for key in bad if key not in reported]

@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import asdict
 
 from vns_sdk._json import dumps
+from vns_sdk._observe._store import unwrap
 from vns_sdk.app._asgi import Receive, Scope, Send, send_json
 from vns_sdk.app._runtime import Runtime
 from vns_sdk.state.base import CallStateStore
@@ -41,7 +42,7 @@ async def health(runtime: Runtime, scope: Scope, receive: Receive, send: Send) -
         return
     body = {
         "status": "ok" if reachable else "degraded",
-        "store": {"type": type(runtime.store).__name__, "reachable": reachable},
+        "store": {"type": type(unwrap(runtime.store)).__name__, "reachable": reachable},
         "state": asdict(runtime.state_faults),
         "tools": len(runtime.tools),
         "secure": not runtime.insecure,

@@ -134,9 +134,13 @@ class RoutedApp:
                 if not self._middleware:
                     # The tools route is the router's first route and the hot path of a live call: without
                     # middleware to pass through, answer it directly, skipping the router's bookkeeping.
-                    rest = self._tools.rest(scope)
+                    tools = self._tools
+                    rest = tools.rest(scope)
                     if rest is not None and scope["method"] == "POST":
-                        return await tool_call(self._tools.runtime, scope, receive, send, rest)
+                        events = tools.runtime.events
+                        if events is not None and events.listening():
+                            return await tools.observe(events, scope, receive, send)  # observed at the route
+                        return await tool_call(tools.runtime, scope, receive, send, rest)
             elif scope["type"] == "lifespan":
                 return await self._serve_lifespan(receive, send)
             stack = self._stack

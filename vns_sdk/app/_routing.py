@@ -16,6 +16,8 @@ from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound, Router
 from starlette.types import Receive, Scope, Send
 
+from vns_sdk._observe._events import EventSource
+from vns_sdk._observe._webhook import serve_observed
 from vns_sdk.app import _call_end, _call_start, _health, _tools_route
 from vns_sdk.app._access_log import log_webhook
 from vns_sdk.app._asgi import ClientDisconnected, answer_error, route_path, send_json
@@ -55,14 +57,25 @@ class WebhookRoute(BaseRoute):
         runtime: What the endpoint is given.
         methods: The methods it answers; others get a JSON 405 with ``Allow``.
         name: The route's name (``call-start``), also the ``endpoint`` of its log lines.
+        observed: Whether its requests are observed (spans, metrics, the inspector) when the app observes.
     """
 
-    def __init__(self, path: str, endpoint: Endpoint, runtime: Runtime, *, methods: Sequence[str], name: str) -> None:
+    def __init__(
+        self,
+        path: str,
+        endpoint: Endpoint,
+        runtime: Runtime,
+        *,
+        methods: Sequence[str],
+        name: str,
+        observed: bool = True,
+    ) -> None:
         self.path = path
         self.endpoint = endpoint
         self.runtime = runtime
         self.methods = tuple(methods)
         self.name = name
+        self.observed = observed
         self._405 = method_not_allowed(self.methods)
 
     def __repr__(self) -> str:
@@ -82,6 +95,13 @@ class WebhookRoute(BaseRoute):
         return URLPath(path=self.path, protocol="http")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        events = self.runtime.events
+        if events is not None and self.observed and events.listening():
+            route = scope.get("root_path", "") + self.path  # the template: these routes have no parameters
+            return await serve_observed(events, self.name, route, scope, receive, send, self._serve)
+        await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         try:
             if scope["method"] not in self.methods:
@@ -113,6 +133,18 @@ class ToolsRoute(WebhookRoute):
         return (Match.FULL if scope["method"] == "POST" else Match.PARTIAL), {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        events = self.runtime.events
+        if events is not None and events.listening():
+            return await self.observe(events, scope, receive, send)
+        await self._serve(scope, receive, send)
+
+    async def observe(self, events: EventSource, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a tool call as an observed webhook (``events`` listens)."""
+        # Every adapter form is one route: its template names the part below /tools, never its values.
+        route = scope.get("root_path", "") + self.path + ("/{path}" if len(self.rest(scope) or "") > 1 else "")
+        await serve_observed(events, self.name, route, scope, receive, send, self._serve)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             return await answer_error(send, self.name, time.perf_counter(), self._405)
         rest = self.rest(scope)
@@ -126,6 +158,9 @@ def build_router(runtime: Runtime, routes: Sequence[BaseRoute] = ()) -> Router:
         ToolsRoute(f"{prefix}/tools", runtime),  # first: it is the hot path, and VNSApp may call it directly
         WebhookRoute(f"{prefix}/call-start", _call_start.call_start, runtime, methods=("POST",), name="call-start"),
         WebhookRoute(f"{prefix}/call-end", _call_end.call_end, runtime, methods=("POST",), name="call-end"),
-        WebhookRoute(f"{prefix}/health", _health.health, runtime, methods=("GET", "HEAD"), name="health"),
+        # A load balancer's probes are not webhooks: they stay out of the traces and the inspector.
+        WebhookRoute(
+            f"{prefix}/health", _health.health, runtime, methods=("GET", "HEAD"), name="health", observed=False
+        ),
     ]
     return Router(routes=[*webhooks, *routes], redirect_slashes=False, default=not_found)

@@ -19,7 +19,12 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from vns_sdk._json import JSONError, loads
+from vns_sdk._observe._events import EventSource
+from vns_sdk._observe._feed import Feed
+from vns_sdk._observe._setup import build_events
+from vns_sdk._observe._store import ObservedStore
 from vns_sdk._problems import problem_summary
+from vns_sdk.app._access_log import redactor
 from vns_sdk.app._auth import ToolTokens, WebhookAuth
 from vns_sdk.app._session import default_session
 from vns_sdk.endpoint import OPENAI_REALTIME_URL, RealtimeEndpoint
@@ -142,6 +147,11 @@ class Runtime:
     """Sources of tools refreshed before each CallStart (``app.include_mcp``)."""
     state_faults: StateFaults = field(default_factory=StateFaults)
     _notices: set[str] = field(default_factory=set)
+    events: EventSource | None = None
+    """Where the webhooks, tools, handlers and store report what they do; ``None`` when nothing could listen
+    (no OpenTelemetry, no inspector)."""
+    feed: Feed | None = None
+    """The inspector's feed, when the inspector is on."""
 
     def build_session(self) -> RealtimeSession:
         """A fresh copy of the session a call starts with, including the registered tools."""
@@ -218,8 +228,13 @@ def build_runtime(
     state_store: CallStateStore | None = None,
     client: VNSClient | None = None,
     async_client: AsyncVNSClient | None = None,
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
 ) -> Runtime:
     """Resolve ``settings`` and the app's objects into a `Runtime`.
+
+    With OpenTelemetry installed (and ``telemetry`` on) or the inspector on, the runtime gets an event
+    source and its store is observed; ``tracer_provider`` and ``meter_provider`` replace the global ones.
 
     Raises:
         ConfigurationError: No webhook credential is configured and ``insecure_dev`` is off, or a setting
@@ -285,6 +300,11 @@ def build_runtime(
         *basic,
         *(pair.partition(":")[2] for pair in basic),
     )
+    events, feed = build_events(
+        cfg, scrub=redactor.scrub, tracer_provider=tracer_provider, meter_provider=meter_provider
+    )
+    if events is not None:
+        state_store = ObservedStore(state_store, events)
     return Runtime(
         settings=cfg,
         prefix=normalize_prefix(cfg.prefix),
@@ -311,4 +331,6 @@ def build_runtime(
         client=client,
         async_client=async_client,
         secrets=tuple(secret for secret in secrets if secret),
+        events=events,
+        feed=feed,
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from vns_sdk._observe._store import unwrap
 from vns_sdk.app import _outbound
 from vns_sdk.app._access_log import logger, redactor
 from vns_sdk.app._health import store_reachable
@@ -120,6 +121,13 @@ class VNSApp(RoutedApp, McpMethods):
             (``VNS_INSECURE_DEV``). Local development only: the CallStart answer carries the OpenAI key.
         trust_forwarded_headers: Build the public URL from ``X-Forwarded-*``/``Forwarded``
             (``VNS_TRUST_FORWARDED_HEADERS``); only behind a proxy that sets them.
+        telemetry: Emit OpenTelemetry spans and metrics when ``opentelemetry-api`` is installed
+            (``VNS_TELEMETRY``, default on), to the global providers or to ``tracer_provider`` and ``meter_provider``.
+        telemetry_content: Record tool arguments and results in the spans, redacted (``VNS_TELEMETRY_CONTENT``).
+        inspector: Serve the inspector page at ``<prefix>/inspector/`` (``VNS_INSPECTOR``), behind the webhook
+            credentials whenever the app has them.
+        tracer_provider: The OpenTelemetry tracer provider to use instead of the global one.
+        meter_provider: The OpenTelemetry meter provider to use instead of the global one.
         client: The `VNSClient` `dial` uses (default: one built from ``VNS_API_URL``/``VNS_API_TOKEN``).
         async_client: The `AsyncVNSClient` `adial` uses (same default).
         settings: Settings to fall back on instead of reading the environment.
@@ -157,6 +165,11 @@ class VNSApp(RoutedApp, McpMethods):
         max_body_size: int | None = None,
         insecure_dev: bool | None = None,
         trust_forwarded_headers: bool | None = None,
+        telemetry: bool | None = None,
+        telemetry_content: bool | None = None,
+        inspector: bool | None = None,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
         client: VNSClient | None = None,
         async_client: AsyncVNSClient | None = None,
         settings: VNSSettings | None = None,
@@ -184,6 +197,9 @@ class VNSApp(RoutedApp, McpMethods):
                 "max_body_size": max_body_size,
                 "insecure_dev": insecure_dev,
                 "trust_forwarded_headers": trust_forwarded_headers,
+                "telemetry": telemetry,
+                "telemetry_content": telemetry_content,
+                "inspector": inspector,
             },
         )
         runtime = build_runtime(
@@ -193,17 +209,23 @@ class VNSApp(RoutedApp, McpMethods):
             state_store=state_store,
             client=client,
             async_client=async_client,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
         )
         self._runtime: Runtime = runtime
         redactor.add(*runtime.secrets)
         self.prefix: str = runtime.prefix
         """The path under which the routes live (``""`` or ``"/vns"``, no trailing slash)."""
-        self.store: CallStateStore = runtime.store
+        self.store: CallStateStore = unwrap(runtime.store)
         """The call-state store."""
         self.router: ToolRouter = runtime.tools
         """The registry of the app's tools."""
         self._mcp_endpoints = []
         super().__init__(build_router(runtime, routes), middleware)
+        if runtime.feed is not None:
+            from vns_sdk.app._inspector_mount import mount_inspector
+
+            mount_inspector(self, runtime)
         if end_conversation:
             from vns_sdk.tools import end_conversation as builtin_end_conversation
 

@@ -62,15 +62,23 @@ def dev(
             help="Serve without a webhook token (sets VNS_INSECURE_DEV=1): anyone can call the webhooks. Local only.",
         ),
     ] = False,
+    inspector: Annotated[
+        bool,
+        typer.Option(
+            "--inspector/--no-inspector",
+            help="Serve the inspector page (every call as it happens) at <prefix>/inspector/ (sets VNS_INSPECTOR).",
+        ),
+    ] = True,
     env_file: EnvFileOption = None,
 ) -> None:
     """Serve the app with uvicorn, reloading on change; print the URLs and the auth to give VNS support."""
     from vns_sdk.cli._loading import open_app
     from vns_sdk.exceptions import ConfigurationError
 
+    # Through the environment, so the server process that uvicorn's reloader starts sees them too.
     if insecure_dev:
-        # Through the environment, so the server process that uvicorn's reloader starts sees it too.
         os.environ["VNS_INSECURE_DEV"] = "1"
+    os.environ["VNS_INSPECTOR"] = "1" if inspector else "0"
     try:
         spec, vns_app = open_app(app, env_file=env_file)
     except ConfigurationError as exc:
@@ -90,6 +98,9 @@ def dev(
         )
     base_url, public = _base_url(vns_app, host, port)
     urls = vns_app.webhook_urls(base_url)
+    # Scenarios copied from the inspector name the app by its file, so `vns-sdk test` finds it from anywhere.
+    reference = f"{spec.path.resolve()}:{spec.attr}" if spec.path is not None else spec.import_string
+    os.environ.setdefault("VNS_INSPECTOR_APP", reference)
 
     typer.secho(f"Serving {spec.import_string} on http://{host}:{port}", bold=True)
     typer.echo("")
@@ -100,6 +111,14 @@ def dev(
         typer.echo(f"  {'Auth (both)' if index == 0 else '':<13}  {line}")
     typer.echo(f"  Tools URL      {urls['tools']}   (automatic: sent to VNS in every CallStart answer)")
     typer.echo("")
+    if settings.inspector:
+        sign_in = ""
+        if settings.webhook_token:
+            sign_in = "   (sign in: any user name, the webhook token as password)"
+        elif settings.webhook_basic_auth:
+            sign_in = "   (sign in with the webhook's Basic user and password)"
+        typer.echo(f"Watch every call: {base_url}{vns_app.prefix}/inspector/{sign_in}")
+        typer.echo("")
     if not public:
         typer.secho(
             "note: VNS_PUBLIC_URL is not set, so these URLs are local; VNS needs a public https URL "
@@ -128,6 +147,8 @@ def dev(
         reload_dirs=[str(spec.app_dir)] if reload else None,
         app_dir=str(spec.app_dir),
         log_config=uvicorn_log_config(),  # the app's own log lines (a CallEnd handler's) show too
+        # An open inspector page holds an event stream: a reload or Ctrl+C must not wait for the browser.
+        timeout_graceful_shutdown=1,
     )
 
 
@@ -140,6 +161,7 @@ COMMAND = Command(
         "  vns-sdk dev                               # the app named in pyproject.toml\n"
         "  vns-sdk dev examples/lookup/app.py\n"
         "  vns-sdk dev my_agent.app:app --port 9000 --no-reload\n"
-        "  vns-sdk dev app.py --insecure-dev         # no token, local tries only"
+        "  vns-sdk dev app.py --insecure-dev         # no token, local tries only\n"
+        "  vns-sdk dev --no-inspector                # without the inspector page"
     ),
 )

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from vns_sdk._observe import _events
 from vns_sdk.exceptions import ToolArgumentsError, ToolError
 from vns_sdk.tools._deadline import DeadlineExceeded, run_until
 from vns_sdk.tools._results import is_plain, to_jsonable
@@ -104,8 +105,46 @@ async def invoke_tool_body(
 
     ``deadline`` (a `time.monotonic` value), when given, is when the tool must have answered: the app
     counts its timeout from the request's arrival, so the time spent waiting for the call's state is
-    part of it.
+    part of it. Inside an observed webhook, the run is observed too (the ``execute_tool`` span, the
+    inspector's row).
     """
+    if _events.ACTIVE:
+        parent = _events.current()
+        if parent is not None:
+            return await _observed(parent.source, router, name, arguments, call, default_timeout, deadline)
+    return await _run(router, name, arguments, call, default_timeout, deadline)
+
+
+async def _observed(
+    source: _events.EventSource,
+    router: ToolRouter,
+    name: str,
+    arguments: Mapping[str, Any],
+    call: CallContext,
+    default_timeout: float | None,
+    deadline: float | None,
+) -> tuple[dict[str, Any], ToolOutcome]:
+    observation = _events.ToolObservation(source, name, name in router.tools, arguments, call.session_guid)
+    source.begin(observation)
+    try:
+        body, outcome = await _run(router, name, arguments, call, default_timeout, deadline)
+        observation.reply, observation.outcome = body, outcome
+    except BaseException as exc:  # a cancellation: the client went away
+        observation.error = exc
+        raise
+    finally:
+        source.end(observation)
+    return body, outcome
+
+
+async def _run(
+    router: ToolRouter,
+    name: str,
+    arguments: Mapping[str, Any],
+    call: CallContext,
+    default_timeout: float | None,
+    deadline: float | None,
+) -> tuple[dict[str, Any], ToolOutcome]:
     call.tool_name = name
     tool = router.get(name)
     if tool is None:
@@ -150,9 +189,11 @@ async def invoke_tool_body(
             f"The tool {name} took too long to answer and was stopped. Tell the caller it is taking longer "
             "than expected, and offer to try again.",
         )
-    except Exception:
+    except Exception as exc:
         # The text of the exception may hold secrets: it goes to the log, never to the model.
         logger.exception("Tool %r failed (call %s)", name, call.session_guid)
+        if _events.ACTIVE:
+            _events.note_exception(exc)
         return _failure("error", _generic_error(name))
     return (value if isinstance(value, dict) else {"result": value}), "ok"
 

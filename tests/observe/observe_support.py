@@ -1,0 +1,98 @@
+"""What the observability tests share: an in-memory tracing backend, and tools of each fate.
+
+The app under test gets its own tracer and meter providers (``tracer_provider=``, ``meter_provider=``), so
+the tests never set OpenTelemetry's global providers, which a process can set only once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from vns_sdk import ToolError, VNSApp
+
+WEBHOOK_TOKEN = "whk-observe-token-51c9e0a7"
+OPENAI_KEY = "sk-observe-openai-key-7d2f90aa1b"
+
+ObservedAppFactory = Callable[..., VNSApp]
+"""Builds an app observed by the test's `Telemetry` (the ``observed_app`` fixture)."""
+
+
+class CRMDown(Exception):
+    """What a customer's CRM client raises when the CRM is down."""
+
+
+async def crm_lookup(account: str) -> dict[str, Any]:
+    """Looks up an account in the CRM.
+
+    Args:
+        account: The account number.
+    """
+    # The message holds the OpenAI key, as a careless client's error might: it must reach no span.
+    raise CRMDown(f"CRM at https://crm.example.com refused key {OPENAI_KEY}")
+
+
+async def slow_search(query: str) -> dict[str, Any]:
+    """Searches the archive (slowly).
+
+    Args:
+        query: What to search for.
+    """
+    await asyncio.sleep(5)
+    return {"found": query}
+
+
+def check_order(order: str) -> dict[str, Any]:
+    """Says where an order is.
+
+    Args:
+        order: The order number.
+    """
+    if order != "A100":
+        raise ToolError(f"There is no order {order}.")
+    return {"order": order, "status": "shipped"}
+
+
+@dataclass
+class Telemetry:
+    """An in-memory tracing and metrics backend for one app."""
+
+    exporter: InMemorySpanExporter = field(default_factory=InMemorySpanExporter)
+    reader: InMemoryMetricReader = field(default_factory=InMemoryMetricReader)
+
+    def __post_init__(self) -> None:
+        self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+
+    def spans(self) -> list[ReadableSpan]:
+        return list(self.exporter.get_finished_spans())
+
+    def span(self, name: str) -> ReadableSpan:
+        found = [span for span in self.spans() if span.name == name]
+        assert len(found) == 1, f"{len(found)} spans named {name!r}: {[s.name for s in self.spans()]}"
+        return found[0]
+
+    def points(self, metric: str) -> list[tuple[dict[str, Any], Any]]:
+        """``(attributes, value)`` of each data point of ``metric`` (a histogram's count, a sum's value)."""
+        data = self.reader.get_metrics_data()
+        found = []
+        for resource in data.resource_metrics if data else ():
+            for scope in resource.scope_metrics:
+                for item in scope.metrics:
+                    if item.name == metric:
+                        for point in item.data.data_points:
+                            found.append((dict(point.attributes or {}), getattr(point, "count", None) or point.value))
+        return found
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        self.meter_provider.shutdown()
