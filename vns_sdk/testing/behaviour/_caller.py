@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from vns_sdk.testing.behaviour._cost import TokenCount
+from vns_sdk.testing.behaviour._openai_chat import OpenAIChat
 
 __all__ = ["DEFAULT_CALLER_MODEL", "HANG_UP", "Caller", "CallerLine", "Line", "OpenAICaller", "StubCaller"]
 
@@ -47,7 +48,7 @@ class Caller(Protocol):
         ...
 
 
-class OpenAICaller:
+class OpenAICaller(OpenAIChat):
     """A caller played by an OpenAI model through the ``openai`` package's chat completions API.
 
     Args:
@@ -57,28 +58,10 @@ class OpenAICaller:
         client: An ``openai.AsyncOpenAI`` to use instead of making one.
     """
 
-    def __init__(
-        self,
-        model: str = DEFAULT_CALLER_MODEL,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        client: Any = None,
-    ) -> None:
-        self.model = model
-        self._api_key = api_key
-        self._base_url = base_url
-        self._client = client
-
-    def __repr__(self) -> str:
-        return f"<OpenAICaller {self.model}>"
+    default_model = DEFAULT_CALLER_MODEL
 
     async def next_line(self, *, persona: str, goal: str, conversation: Sequence[Line]) -> CallerLine:
         """Ask the model for the caller's next words; `HANG_UP` (or nothing) means the caller hangs up."""
-        if self._client is None:
-            from openai import AsyncOpenAI
-
-            self._client = AsyncOpenAI(api_key=self._api_key, base_url=self._base_url)
         # The model plays the caller: the agent's words are what it hears (user), its own are the caller's.
         messages: list[dict[str, str]] = [
             {"role": "system", "content": _INSTRUCTIONS.format(persona=persona, goal=goal)},
@@ -92,7 +75,7 @@ class OpenAICaller:
                 messages.append({"role": role, "content": text})
         if messages[-1]["role"] == "assistant":
             messages.append({"role": "user", "content": "(silence)"})
-        completion = await self._client.chat.completions.create(model=self.model, messages=messages)
+        completion = await self.chat_client().chat.completions.create(model=self.model, messages=messages)
         usage = completion.usage
         count = TokenCount(
             self.model,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from vns_sdk.testing.behaviour._cost import TokenCount
+from vns_sdk.testing.behaviour._openai_chat import OpenAIChat
 
 __all__ = ["DEFAULT_JUDGE_MODEL", "Judge", "OpenAIJudge", "StubJudge", "Verdict"]
 
@@ -45,7 +46,7 @@ class Judge(Protocol):
         ...
 
 
-class OpenAIJudge:
+class OpenAIJudge(OpenAIChat):
     """A judge played by an OpenAI model through the ``openai`` package's chat completions API.
 
     Args:
@@ -55,30 +56,12 @@ class OpenAIJudge:
         client: An ``openai.AsyncOpenAI`` to use instead of making one.
     """
 
-    def __init__(
-        self,
-        model: str = DEFAULT_JUDGE_MODEL,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        client: Any = None,
-    ) -> None:
-        self.model = model
-        self._api_key = api_key
-        self._base_url = base_url
-        self._client = client
-
-    def __repr__(self) -> str:
-        return f"<OpenAIJudge {self.model}>"
+    default_model = DEFAULT_JUDGE_MODEL
 
     async def judge(self, criterion: str, *, reply: str, conversation: str) -> Verdict:
         """Ask the model; a reply that is not the JSON asked for is a failed verdict saying so."""
-        if self._client is None:
-            from openai import AsyncOpenAI
-
-            self._client = AsyncOpenAI(api_key=self._api_key, base_url=self._base_url)
         prompt = f"Conversation:\n{conversation}\n\nThe agent's reply to judge:\n{reply}\n\nCriterion: {criterion}"
-        completion = await self._client.chat.completions.create(
+        completion = await self.chat_client().chat.completions.create(
             model=self.model,
             messages=[{"role": "system", "content": _INSTRUCTIONS}, {"role": "user", "content": prompt}],
             response_format={"type": "json_object"},
