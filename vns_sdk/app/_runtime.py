@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import ValidationError
 
@@ -41,11 +41,17 @@ def _secret(value: Any) -> str | None:
     return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
 
 
-def _url_password(url: str | None) -> str | None:
+def _url_passwords(url: str | None) -> list[str]:
+    """The passwords a Redis URL holds: in its user part, and as redis-py also reads it, in ``?password=``."""
+    if not url:
+        return []
     try:
-        return urlsplit(url).password if url else None
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
     except ValueError:
-        return None
+        return []
+    found += [value for key, value in parse_qsl(parts.query) if key == "password" and value]
+    return found
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -223,8 +229,8 @@ def build_runtime(
         *realtime.secrets,
         api_token,
         tool_token_secret,
-        redis_url,
-        _url_password(redis_url),
+        # Only the password of the Redis URL is secret: the log lines keep naming the server.
+        *_url_passwords(redis_url),
         *tokens,
         *basic,
         *(pair.partition(":")[2] for pair in basic),

@@ -51,13 +51,13 @@ import logging
 import secrets
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from vns_sdk.exceptions import ConfigurationError, StateStoreError
 from vns_sdk.state.base import CallRecord, CallStateStore
 
 try:
     import redis.asyncio as aioredis
+    from redis.asyncio.connection import SSLConnection
     from redis.asyncio.retry import Retry
     from redis.backoff import EqualJitterBackoff
     from redis.exceptions import ConnectionError as RedisConnectionError
@@ -144,7 +144,6 @@ class RedisCallStateStore(CallStateStore):
         socket_timeout: float = 2.0,
         retries: int = 2,
     ) -> None:
-        self._password: str | None = None
         self._factory: Callable[[], aioredis.Redis] | None = None
         if client is None:
             if not url:
@@ -156,7 +155,6 @@ class RedisCallStateStore(CallStateStore):
                 raise ConfigurationError(
                     "RedisCallStateStore needs a Redis URL: pass url=... or set the VNS_REDIS_URL environment variable"
                 )
-            self._password = urlsplit(url).password
             options: dict[str, Any] = {
                 "decode_responses": True,
                 "socket_timeout": socket_timeout,
@@ -168,6 +166,8 @@ class RedisCallStateStore(CallStateStore):
             self._factory = lambda: aioredis.Redis.from_url(url, **options)
             client = self._factory()
         self._client = client
+        # From the connection settings, so a password given as ?password= is masked too.
+        self._password: str | None = client.connection_pool.connection_kwargs.get("password")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
         self._prefix = key_prefix
@@ -202,12 +202,19 @@ class RedisCallStateStore(CallStateStore):
 
     @staticmethod
     def _describe(client: aioredis.Redis) -> str:
-        # Rebuilt from the connection settings, so the password can never be part of it.
-        kwargs: Mapping[str, Any] = client.connection_pool.connection_kwargs
+        """The server as an operator reads it (``redis://user:***@host:port/db``): only the password masked.
+
+        Rebuilt from the connection settings, so the password can never be part of it.
+        """
+        pool = client.connection_pool
+        kwargs: Mapping[str, Any] = pool.connection_kwargs
         db = kwargs.get("db", 0)
+        user = kwargs.get("username") or ""
+        credentials = f"{user}:***@" if kwargs.get("password") else f"{user}@" if user else ""
         if "path" in kwargs:
             return f"unix://{kwargs['path']}?db={db}"
-        return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{db}"
+        scheme = "rediss" if issubclass(pool.connection_class, SSLConnection) else "redis"
+        return f"{scheme}://{credentials}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{db}"
 
     def _error(self, what: str, exc: Exception) -> StateStoreError:
         detail = f"{type(exc).__name__}: {exc}"
