@@ -1,4 +1,4 @@
-"""Raw ASGI plumbing: read a request body under a size cap, send a JSON answer.
+"""Raw ASGI plumbing: read a request body under a size cap and a time limit, send a JSON answer.
 
 The webhooks are served on ASGI messages, without a framework's request and response objects, because
 a tool call is dead air on a live phone call and every microsecond of overhead is heard.
@@ -12,6 +12,7 @@ from typing import Any
 
 from vns_sdk.app._access_log import log_webhook
 from vns_sdk.app._errors import WebhookError
+from vns_sdk.tools._deadline import DeadlineExceeded, run_until
 
 __all__ = [
     "ClientDisconnected",
@@ -21,8 +22,10 @@ __all__ = [
     "Send",
     "announced_too_large",
     "answer_error",
+    "body_timed_out",
     "body_too_large",
     "read_body",
+    "receive_within",
     "route_path",
     "send_json",
 ]
@@ -51,10 +54,49 @@ def body_too_large(session_guid: str | None = None) -> WebhookError:
     return WebhookError(413, "too_large", "The request body is too large.", session_guid=session_guid)
 
 
+_CLOSE = [(b"connection", b"close")]
+
+
+def body_timed_out(session_guid: str | None = None) -> WebhookError:
+    """The 408 answered for a body that did not arrive in time; the connection is closed after it.
+
+    The rest of the body may still be on its way: the connection cannot carry another request, and closing
+    it frees the server from a client that holds it open.
+    """
+    return WebhookError(
+        408,
+        "request_timeout",
+        "The request body did not arrive in time.",
+        outcome="body_timeout",
+        headers=_CLOSE,
+        session_guid=session_guid,
+    )
+
+
+async def receive_within(receive: Receive, deadline: float) -> Message:
+    """The next message of ``receive``, waited for until ``deadline`` (a `time.monotonic` value) at most.
+
+    A message already there (the usual case: a small body arrives with its headers) costs no timer.
+
+    Raises:
+        WebhookError: 408, the deadline passed first.
+    """
+    try:
+        return await run_until(receive(), deadline)
+    except DeadlineExceeded:
+        raise body_timed_out() from None
+
+
 async def read_body(
-    scope: Scope, receive: Receive, limit: int, *, checked_length: bool = False, first: Message | None = None
+    scope: Scope,
+    receive: Receive,
+    limit: int,
+    deadline: float,
+    *,
+    checked_length: bool = False,
+    first: Message | None = None,
 ) -> bytes:
-    """Read the whole request body, refusing more than ``limit`` bytes.
+    """Read the whole request body, refusing more than ``limit`` bytes or a body slower than ``deadline``.
 
     The ``Content-Length`` header is checked first, then the bytes actually received are counted, since
     a chunked request announces no length and a lying client may announce a false one.
@@ -63,11 +105,13 @@ async def read_body(
         scope: The request's scope.
         receive: The request's receive channel.
         limit: The largest body accepted, in bytes.
+        deadline: When the whole body must have arrived (a `time.monotonic` value).
         checked_length: The caller has already checked the ``Content-Length`` header.
         first: The first message, if the caller has already received it.
 
     Raises:
-        WebhookError: 413, the body is (or says it is) over ``limit`` bytes.
+        WebhookError: 413, the body is (or says it is) over ``limit`` bytes; 408, it did not arrive by
+            ``deadline``.
         ClientDisconnected: The client disconnected before the end of the body.
     """
     if not checked_length:
@@ -76,7 +120,7 @@ async def read_body(
                 if announced_too_large(value, limit):
                     raise body_too_large()
                 break
-    message = first if first is not None else await receive()
+    message = first if first is not None else await receive_within(receive, deadline)
     if message["type"] != "http.request":
         raise ClientDisconnected
     body: bytes = message.get("body", b"")
@@ -89,7 +133,7 @@ async def read_body(
     while True:
         if size > limit:
             raise body_too_large()
-        message = await receive()
+        message = await receive_within(receive, deadline)
         if message["type"] != "http.request":
             raise ClientDisconnected
         chunk: bytes = message.get("body", b"")

@@ -103,6 +103,7 @@ class Runtime:
     tool_timeout: float
     call_start_timeout: float
     max_body_size: int
+    body_timeout: float
     trust_forwarded: bool
     public_url: str | None
     tools_url_adapter: str | None
@@ -250,6 +251,7 @@ def build_runtime(
         tool_timeout=cfg.tool_timeout,
         call_start_timeout=cfg.call_start_timeout,
         max_body_size=cfg.max_body_size,
+        body_timeout=cfg.body_timeout,
         trust_forwarded=cfg.trust_forwarded_headers,
         public_url=cfg.public_url.rstrip("/") if cfg.public_url else None,
         tools_url_adapter=tools_url_adapter,

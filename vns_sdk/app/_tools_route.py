@@ -33,6 +33,7 @@ from vns_sdk.app._asgi import (
     answer_error,
     body_too_large,
     read_body,
+    receive_within,
     send_json,
 )
 from vns_sdk.app._auth import ToolTokenError
@@ -179,7 +180,7 @@ def _tool_name(runtime: Runtime, scope: Scope, rest: str, arguments: dict[str, A
 async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send, rest: str) -> None:
     """Serve one tool call; ``rest`` is the path after ``<prefix>/tools`` (``""``, ``"/lookup"``, ...).
 
-    A refused request (401, 413, 400, 404, 410, 422) is answered here through `answer_error`, as every
+    A refused request (401, 413, 408, 400, 404, 410, 422) is answered here through `answer_error`, as every
     route answers its `WebhookError`: this endpoint is called directly on the hot path, without the
     route wrapper.
     """
@@ -203,17 +204,18 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
 
         if too_large:
             raise body_too_large(guid)
-        message = await receive()
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            body = message.get("body", b"")  # the whole body in one message: the usual case
-            if len(body) > limit:
-                raise body_too_large(guid)
-        else:
-            try:
-                body = await read_body(scope, receive, limit, checked_length=True, first=message)
-            except WebhookError as exc:
-                exc.session_guid = guid
-                raise
+        deadline = time.monotonic() + runtime.body_timeout
+        try:
+            message = await receive_within(receive, deadline)
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body = message.get("body", b"")  # the whole body in one message: the usual case
+                if len(body) > limit:
+                    raise body_too_large()
+            else:
+                body = await read_body(scope, receive, limit, deadline, checked_length=True, first=message)
+        except WebhookError as exc:
+            exc.session_guid = guid
+            raise
         arguments = _arguments(body, guid)
         tool = _tool_name(runtime, scope, rest, arguments, guid)
 
