@@ -26,8 +26,13 @@ ENDPOINT = "call-end"
 CALL_END_DEDUPE_SECONDS = 24 * 3600
 
 
+_SUCCESS = CallEndResponse.success()
+_SUCCESS_BODY = _SUCCESS.model_dump_json(by_alias=True).encode()  # the usual answer, encoded once
+
+
 async def _answer(send: Send, started: float, guid: str, response: CallEndResponse, outcome: str) -> None:
-    await send_json(send, 200, response.model_dump_json(by_alias=True).encode())
+    body = _SUCCESS_BODY if response is _SUCCESS else response.model_dump_json(by_alias=True).encode()
+    await send_json(send, 200, body)
     log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid)
 
 
@@ -48,10 +53,11 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
         failure = CallEndResponse.failure("The call state store is unavailable.")
         return await _answer(send, started, guid, failure, "store_unavailable")
     if not first:
-        return await _answer(send, started, guid, CallEndResponse.success(), "duplicate")
+        return await _answer(send, started, guid, _SUCCESS, "duplicate")
 
     try:
-        loaded = await store.load_call(guid)
+        # The record and state are read for the handlers only (a round trip less to Redis without them).
+        loaded = await store.load_call(guid) if runtime.end_handlers else None
     except StateStoreError as exc:
         logger.error("CallEnd %s: the call state could not be read: %s", guid, exc)
         loaded = None
@@ -77,4 +83,4 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
 
     if failed:
         return await _answer(send, started, guid, CallEndResponse.failure("A CallEnd handler failed."), "handler_error")
-    await _answer(send, started, guid, CallEndResponse.success(), "ok")
+    await _answer(send, started, guid, _SUCCESS, "ok")

@@ -21,6 +21,7 @@ from vns_sdk._json import JSONError, loads
 from vns_sdk._problems import problem_summary
 from vns_sdk.app._auth import ToolTokens, WebhookAuth
 from vns_sdk.app._session import default_session
+from vns_sdk.app._start_answer import EncodedParts
 from vns_sdk.endpoint import OPENAI_REALTIME_URL, RealtimeEndpoint
 from vns_sdk.exceptions import ConfigurationError
 from vns_sdk.models import RealtimeSession, ToolsUrlAdapter
@@ -116,6 +117,8 @@ class Runtime:
     async_client: AsyncVNSClient | None
     secrets: tuple[str, ...]
     """Every secret of the configuration, for the log redactor."""
+    encoded: EncodedParts
+    """The parts of the default CallStart answer, encoded once."""
     _notices: set[str] = field(default_factory=set)
 
     def build_session(self) -> RealtimeSession:
@@ -223,6 +226,7 @@ def build_runtime(
         realtime = realtime_endpoint(cfg)
     realtime.check(session_template.model or cfg.model)
     api_token = _secret(cfg.api_token)
+    tools = ToolRouter()
     secrets = (
         _secret(cfg.openai_api_key),
         _secret(cfg.azure_openai_api_key),
@@ -257,10 +261,11 @@ def build_runtime(
         tools_url_adapter=tools_url_adapter,
         session_template=session_template,
         store=state_store,
-        tools=ToolRouter(),
+        tools=tools,
         start_handlers=[],
         end_handlers=[],
         client=client,
         async_client=async_client,
         secrets=tuple(secret for secret in secrets if secret),
+        encoded=EncodedParts(session_template, tools, realtime, cfg.model),
     )
