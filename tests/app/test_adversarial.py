@@ -315,6 +315,7 @@ async def test_bodies_over_the_limit_are_413_however_they_arrive(app: VNSApp, ro
         reply = await asgi(app, "POST", route, **request)  # type: ignore[arg-type]
         body = assert_error(reply, 413, "too_large")
         assert body == {"error": "too_large", "message": "The request body is too large."}, name
+        assert reply.headers[b"connection"] == b"close", name  # the rest of the body may still be coming
 
 
 @pytest.mark.parametrize("route", ROUTES)

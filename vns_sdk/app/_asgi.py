@@ -49,12 +49,13 @@ def route_path(scope: Scope) -> str:
     return path
 
 
-def body_too_large(session_guid: str | None = None) -> WebhookError:
-    """The 413 answered for a body over the limit (announced or counted)."""
-    return WebhookError(413, "too_large", "The request body is too large.", session_guid=session_guid)
-
-
+# The answers given before the whole body is read close the connection: the rest of the body may still come.
 _CLOSE = [(b"connection", b"close")]
+
+
+def body_too_large(session_guid: str | None = None) -> WebhookError:
+    """The 413 answered for a body over the limit (announced or counted); the connection is closed after it."""
+    return WebhookError(413, "too_large", "The request body is too large.", headers=_CLOSE, session_guid=session_guid)
 
 
 def body_timed_out(session_guid: str | None = None) -> WebhookError:
