@@ -64,7 +64,7 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
     if loaded is not None:
         record, encoded = loaded
         call = CallContext.from_record(record, CallState(encoded=encoded), report=report)
-    else:
+    elif runtime.end_handlers:
         # The call is unknown here (it expired, or started on a worker that shares no store): the report says the rest.
         record = caller_record(report, max_seconds=runtime.max_seconds, started_at=0.0)
         call = CallContext.from_record(record, CallState(), report=report)
