@@ -123,3 +123,29 @@ def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
 def test_a_body_timeout_must_be_positive(make_app: AppFactory, value: float) -> None:
     with pytest.raises(ConfigurationError, match="body_timeout"):
         make_app(body_timeout=value)
+
+
+@pytest.mark.parametrize("arrives", [True, False])
+async def test_a_receive_that_is_not_a_coroutine_is_timed_too(app: VNSApp, arrives: bool) -> None:
+    # ASGI asks only for an awaitable: a server (or middleware) may hand out futures instead of coroutines.
+    route = "/vns/tools"
+    headers = await credentials(app, route)
+    body = json.dumps(valid_body(route)).encode()
+    loop = asyncio.get_running_loop()
+    sent: list[dict[str, Any]] = []
+
+    def receive() -> asyncio.Future[dict[str, Any]]:
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        if arrives:
+            future.set_result({"type": "http.request", "body": body, "more_body": False})
+        return future  # else never set: the body never comes
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": route, "headers": headers, "query_string": b""}
+    await asyncio.wait_for(app(scope, receive, send), timeout=30)  # type: ignore[arg-type]
+    if arrives:
+        assert sent[0]["status"] == 200, sent
+    else:
+        assert_408(sent)

@@ -7,12 +7,12 @@ a tool call is dead air on a live phone call and every microsecond of overhead i
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 from vns_sdk.app._access_log import log_webhook
 from vns_sdk.app._errors import WebhookError
-from vns_sdk.tools._deadline import DeadlineExceeded, run_until
+from vns_sdk.tools._deadline import DeadlineExceeded, resume_until, run_until
 
 __all__ = [
     "ClientDisconnected",
@@ -25,7 +25,8 @@ __all__ = [
     "body_timed_out",
     "body_too_large",
     "read_body",
-    "receive_within",
+    "message_within",
+    "receive_rest",
     "route_path",
     "send_json",
 ]
@@ -74,8 +75,8 @@ def body_timed_out(session_guid: str | None = None) -> WebhookError:
     )
 
 
-async def receive_within(receive: Receive, deadline: float) -> Message:
-    """The next message of ``receive``, waited for until ``deadline`` (a `time.monotonic` value) at most.
+async def message_within(awaiting: Awaitable[Message], deadline: float) -> Message:
+    """The message ``awaiting`` (a ``receive()``) gives, waited for until ``deadline`` (a `time.monotonic` value).
 
     A message already there (the usual case: a small body arrives with its headers) costs no timer.
 
@@ -83,7 +84,20 @@ async def receive_within(receive: Receive, deadline: float) -> Message:
         WebhookError: 408, the deadline passed first.
     """
     try:
-        return await run_until(receive(), deadline)
+        return await run_until(awaiting, deadline)
+    except DeadlineExceeded:
+        raise body_timed_out() from None
+
+
+async def receive_rest(receiving: Coroutine[Any, Any, Message], step: Any, deadline: float) -> Message:
+    """The message of a ``receive()`` coroutine that suspended at its first step (yielding ``step``), waited for
+    until ``deadline`` at most: `message_within` for a caller that took the first step itself.
+
+    Raises:
+        WebhookError: 408, the deadline passed first.
+    """
+    try:
+        return await resume_until(receiving, step, deadline)
     except DeadlineExceeded:
         raise body_timed_out() from None
 
@@ -121,7 +135,7 @@ async def read_body(
                 if announced_too_large(value, limit):
                     raise body_too_large()
                 break
-    message = first if first is not None else await receive_within(receive, deadline)
+    message = first if first is not None else await message_within(receive(), deadline)
     if message["type"] != "http.request":
         raise ClientDisconnected
     body: bytes = message.get("body", b"")
@@ -134,7 +148,7 @@ async def read_body(
     while True:
         if size > limit:
             raise body_too_large()
-        message = await receive_within(receive, deadline)
+        message = await message_within(receive(), deadline)
         if message["type"] != "http.request":
             raise ClientDisconnected
         chunk: bytes = message.get("body", b"")

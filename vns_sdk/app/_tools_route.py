@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from types import CoroutineType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -32,8 +33,9 @@ from vns_sdk.app._asgi import (
     announced_too_large,
     answer_error,
     body_too_large,
+    message_within,
     read_body,
-    receive_within,
+    receive_rest,
     send_json,
 )
 from vns_sdk.app._auth import ToolTokenError
@@ -204,14 +206,28 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
 
         if too_large:
             raise body_too_large(guid)
-        deadline = time.monotonic() + runtime.body_timeout
+        deadline = 0.0
         try:
-            message = await receive_within(receive, deadline)
+            # message_within, inlined for the usual case: the body came with the headers, and receive() returns it
+            # in its first step, with no time limit to watch. Only a receive that waits is put under one.
+            receiving = receive()
+            if type(receiving) is CoroutineType:
+                try:
+                    step = receiving.send(None)
+                except StopIteration as done:
+                    message = done.value
+                else:
+                    deadline = time.monotonic() + runtime.body_timeout
+                    message = await receive_rest(receiving, step, deadline)
+            else:
+                deadline = time.monotonic() + runtime.body_timeout
+                message = await message_within(receiving, deadline)
             if message["type"] == "http.request" and not message.get("more_body", False):
                 body = message.get("body", b"")  # the whole body in one message: the usual case
                 if len(body) > limit:
                     raise body_too_large()
             else:
+                deadline = deadline or time.monotonic() + runtime.body_timeout
                 body = await read_body(scope, receive, limit, deadline, checked_length=True, first=message)
         except WebhookError as exc:
             exc.session_guid = guid
