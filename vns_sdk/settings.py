@@ -10,9 +10,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from vns_sdk._problems import problem_summary
 from vns_sdk.exceptions import ConfigurationError
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "VNSSettings", "from_environment"]
+__all__ = ["DEFAULT_BODY_TIMEOUT", "DEFAULT_MAX_BODY_SIZE", "VNSSettings", "from_environment"]
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 5.0
 
 
 def _split_secrets(value: Any) -> Any:
@@ -63,6 +64,8 @@ class VNSSettings(BaseSettings):
         tool_timeout: ``VNS_TOOL_TIMEOUT``: seconds a tool may run before the model hears it timed out.
         call_start_timeout: ``VNS_CALL_START_TIMEOUT``: seconds the CallStart handlers may take together.
         max_body_size: ``VNS_MAX_BODY_SIZE``: the largest request body accepted, in bytes (default 1 MiB).
+        body_timeout: ``VNS_BODY_TIMEOUT``: seconds a request's body may take to arrive once its headers have
+            (default 5); a slower body is answered 408 and its connection closed.
         insecure_dev: ``VNS_INSECURE_DEV``: serve without a webhook token (local development only). Tool calls
             still need the token the app issues; without any secret configured each process signs them with
             a random key, so run one worker (or set ``VNS_TOOL_TOKEN_SECRET``).
@@ -120,6 +123,7 @@ class VNSSettings(BaseSettings):
     tool_timeout: float = Field(default=10.0, gt=0)
     call_start_timeout: float = Field(default=3.0, gt=0)
     max_body_size: int = Field(default=DEFAULT_MAX_BODY_SIZE, gt=0)
+    body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0)
     insecure_dev: bool = False
     trust_forwarded_headers: bool = False
     token_grace_seconds: int = Field(default=120, ge=0)

@@ -315,6 +315,7 @@ async def test_bodies_over_the_limit_are_413_however_they_arrive(app: VNSApp, ro
         reply = await asgi(app, "POST", route, **request)  # type: ignore[arg-type]
         body = assert_error(reply, 413, "too_large")
         assert body == {"error": "too_large", "message": "The request body is too large."}, name
+        assert reply.headers[b"connection"] == b"close", name  # the rest of the body may still be coming
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -947,3 +948,56 @@ async def test_a_caller_cannot_forge_log_lines(app: VNSApp, caplog: pytest.LogCa
     assert "\n" not in message and "\r" not in message
     assert "tool=lookup\\nwebhook\\x20tools" in message
     assert line.vns_tool == forged  # type: ignore[attr-defined]  # structured handlers get the value itself
+
+
+@pytest.mark.parametrize("name", [5, 1.5, True, ["lookup"], {"toolName": "lookup"}, "", None])
+async def test_a_tool_name_that_is_not_text_is_a_quiet_422(
+    app: VNSApp, caplog: pytest.LogCaptureFixture, name: Any
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="vns_sdk")
+    token = await start(app)
+    body = json.dumps({"VoiceElements_InvokeTool": {"toolName": name, "sessionGuid": SEED_GUID}}).encode()
+    reply = await asgi(app, "POST", "/vns/tools", headers=[auth_header(token)], body=body)
+    assert_error(reply, 422, "invalid_request")
+    [line] = [r for r in caplog.records if getattr(r, "vns_endpoint", None) == "tools"]
+    assert line.levelno == logging.INFO and "status=422" in line.getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+class FailingStartStore(MemoryCallStateStore):
+    async def start_call(self, *args: Any, **kwargs: Any) -> None:
+        raise StateStoreError("the store said\nno")
+
+
+async def test_every_record_is_one_line_whatever_the_client_sent(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="vns_sdk")
+    app = make_app(state_store=FailingStartStore())
+    guid = "call\nCallStart forged: the call could not be stored \x1b[2K"
+    body = json.dumps(valid_body("/vns/call-start") | {"sessionGuid": guid}).encode()
+    reply = await asgi(app, "POST", "/vns/call-start", headers=WEBHOOK_AUTH, body=body)
+    assert reply.status == 200  # answered anyway: the store's failure is the server's, logged as an ERROR
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    message = error.getMessage()
+    assert message == (
+        "CallStart call\\nCallStart forged: the call could not be stored \\x1b[2K: the call could not be stored: "
+        "the store said\\nno; initial state keys lost: none"
+    )
+    for record in caplog.records:
+        text = logging.Formatter().format(record)
+        assert "\n" not in text and "\r" not in text
+        assert "\x1b" not in text  # nor a terminal's control sequence
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(5, "5"), (["a", "b"], "['a',\\x20'b']"), ({"k": "v\n"}, "{'k':\\x20'v\\\\n'}"), ("x" * 200, "x" * 128 + "...")],
+)
+def test_the_webhook_line_shows_any_value_on_one_line(caplog: pytest.LogCaptureFixture, value: Any, shown: str) -> None:
+    from vns_sdk.app._access_log import log_webhook
+
+    caplog.set_level(logging.INFO, logger="vns_sdk.app")
+    log_webhook("tools", 0.0, 422, "invalid_request", session_guid=SEED_GUID, tool=value)
+    [record] = caplog.records
+    assert f" tool={shown} outcome=invalid_request " in record.getMessage()

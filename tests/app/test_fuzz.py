@@ -2,13 +2,16 @@
 
 Each property drives the real `VNSApp` through raw ASGI and checks what must hold for any input: no 500,
 a JSON object for an answer, a designed status code, no secret in it (CallStart's own answer aside), and
-no answer at all without the right credential. Examples are derandomized, so every run tries the same ones.
+no answer at all without the right credential. The log path is checked too, with every ``vns_sdk`` logger
+at DEBUG: a client's mistake leaves no ERROR record and no traceback, and every record formats as one line
+of text a UTF-8 log file can hold. Examples are derandomized, so every run tries the same ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -96,8 +99,59 @@ def run() -> Iterator[Runner]:
         loop.close()
 
 
+class LogCheck(logging.Handler):
+    """Formats every record of the ``vns_sdk`` loggers as a production handler would, and judges it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        self.problems: list[str] = []
+        self.seen = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen += 1
+        try:
+            self.judge(record, self.format(record))
+        except Exception:
+            self.handleError(record)
+
+    def judge(self, record: logging.LogRecord, line: str) -> None:
+        if record.name == "vns_sdk.tools" and line.endswith(f"Tool 'fails' failed (call {SEED_GUID})"):
+            return  # the app's own tool failing: its traceback is for the app's developer, not a client's mistake
+        if record.levelno >= logging.ERROR:
+            self.problems.append(f"an {record.levelname} record: {line}")
+        if record.exc_info or record.exc_text or "Traceback" in line:
+            self.problems.append(f"a traceback: {line}")
+        if "\n" in line or "\r" in line:
+            self.problems.append(f"a record of several lines: {line!r}")
+        line.encode("utf-8")  # a lone surrogate would fail a UTF-8 log file
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.problems.append(f"a record that cannot be written: {record.msg!r} {record.args!r}")
+
+    def check(self) -> None:
+        """Fail on what the last request logged; start afresh for the next one."""
+        problems, self.problems = self.problems, []
+        assert not problems, "\n".join(problems)
+
+
 @pytest.fixture
-def app() -> VNSApp:
+def logs() -> Iterator[LogCheck]:
+    """Every ``vns_sdk`` record, at every level, checked as it is emitted."""
+    handler = LogCheck()
+    package = logging.getLogger("vns_sdk")
+    level = package.level
+    package.addHandler(handler)
+    package.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(level)
+
+
+@pytest.fixture
+def app(logs: LogCheck) -> VNSApp:
     """One app serves every example of a property (building one per example would dominate the run)."""
     return build_app()
 
@@ -184,8 +238,9 @@ def webhook_bodies(draw: st.DrawFn, fields: list[str], base: dict[str, Any]) -> 
 
 @FUZZ
 @given(body=webhook_bodies(START_FIELDS, spec("call_start_request")))
-def test_call_start_with_any_json(run: Runner, app: VNSApp, body: bytes) -> None:
+def test_call_start_with_any_json(run: Runner, app: VNSApp, logs: LogCheck, body: bytes) -> None:
     reply = run(asgi(app, "POST", "/vns/call-start", headers=[auth_header(WEBHOOK_TOKEN)], body=body))
+    logs.check()
     answer = check_answer(reply, {200, 400, 422}, sent=body)
     if reply.status == 422:
         assert answer["error"] == "invalid_request" and answer["problems"]
@@ -193,8 +248,9 @@ def test_call_start_with_any_json(run: Runner, app: VNSApp, body: bytes) -> None
 
 @FUZZ
 @given(body=webhook_bodies(END_FIELDS, spec("call_end_request")))
-def test_call_end_with_any_json(run: Runner, app: VNSApp, body: bytes) -> None:
+def test_call_end_with_any_json(run: Runner, app: VNSApp, logs: LogCheck, body: bytes) -> None:
     reply = run(asgi(app, "POST", "/vns/call-end", headers=[auth_header(WEBHOOK_TOKEN)], body=body))
+    logs.check()
     answer = check_answer(reply, {200, 400, 422}, sent=body)
     if reply.status == 200:
         assert answer == {"status": 0, "errorMessage": "Success"}
@@ -205,9 +261,12 @@ def test_call_end_with_any_json(run: Runner, app: VNSApp, body: bytes) -> None:
     route=st.sampled_from(["/vns/call-start", "/vns/call-end", "/vns/tools", "/vns/tools/lookup"]),
     body=st.binary(max_size=300) | st.builds(lambda v, junk: encode(v)[: len(junk) + 1], json_values, st.binary()),
 )
-def test_any_bytes_on_every_route(run: Runner, app: VNSApp, token: str, route: str, body: bytes) -> None:
+def test_any_bytes_on_every_route(
+    run: Runner, app: VNSApp, logs: LogCheck, token: str, route: str, body: bytes
+) -> None:
     auth = auth_header(token) if "/tools" in route else auth_header(WEBHOOK_TOKEN)
     reply = run(asgi(app, "POST", route, headers=[auth], body=body))
+    logs.check()
     check_answer(reply, {200, 400, 422}, extra_secrets=(token,), sent=body)
 
 
@@ -238,10 +297,11 @@ header_values = (
     headers=st.lists(st.tuples(header_names, header_values), max_size=6),
 )
 def test_any_headers_never_fail_open(
-    run: Runner, app: VNSApp, method: str, route: str, headers: list[tuple[bytes, bytes]]
+    run: Runner, app: VNSApp, logs: LogCheck, method: str, route: str, headers: list[tuple[bytes, bytes]]
 ) -> None:
     body = encode(spec("call_end_request") if route.endswith("end") else spec("call_start_request"))
     reply = run(asgi(app, method, route, headers=headers, body=body))
+    logs.check()
     if route.endswith("health") and method == "HEAD":
         assert reply.status == 200 and reply.body == b""
         return
@@ -271,7 +331,14 @@ segments = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
     wrapped=st.booleans(),
 )
 def test_tool_calls_with_any_path_query_and_arguments(
-    run: Runner, app: VNSApp, token: str, path: list[str], query: list[tuple[str, str]], body: Any, wrapped: bool
+    run: Runner,
+    app: VNSApp,
+    logs: LogCheck,
+    token: str,
+    path: list[str],
+    query: list[tuple[str, str]],
+    body: Any,
+    wrapped: bool,
 ) -> None:
     from urllib.parse import quote, urlencode
 
@@ -290,6 +357,7 @@ def test_tool_calls_with_any_path_query_and_arguments(
             body=encode(body),
         )
     )
+    logs.check()
     answer = check_answer(reply, TOOL_STATUSES, extra_secrets=(token,), sent=encode(body))
     if reply.status == 200 and "error" in answer and answer["error"] not in ("unknown_tool", "invalid_arguments"):
         assert answer["error"] == "error" and "backend said" not in answer["message"]
@@ -298,7 +366,7 @@ def test_tool_calls_with_any_path_query_and_arguments(
 @FUZZ
 @given(index=st.integers(min_value=0), replacement=st.characters(codec="ascii"), cut=st.booleans())
 def test_a_tool_token_changed_anywhere_is_refused(
-    run: Runner, app: VNSApp, token: str, index: int, replacement: str, cut: bool
+    run: Runner, app: VNSApp, logs: LogCheck, token: str, index: int, replacement: str, cut: bool
 ) -> None:
     position = index % len(token)
     forged = token[:position] if cut else token[:position] + replacement + token[position + 1 :]
@@ -306,5 +374,39 @@ def test_a_tool_token_changed_anywhere_is_refused(
         return
     body = encode({"VoiceElements_InvokeTool": {"toolName": "lookup"}, "name": "Ron"})
     reply = run(asgi(app, "POST", "/vns/tools", headers=[(b"authorization", b"Bearer " + forged.encode())], body=body))
+    logs.check()
     assert reply.status == 401, (token, forged, reply.text)
     check_answer(reply, {401}, extra_secrets=(token,))
+
+
+@FUZZ
+@given(
+    method=st.sampled_from(["POST", "GET", "PUT"]) | st.text(min_size=1, max_size=8),
+    # Text as a server decodes it from the request line (no lone surrogates: they cannot come through UTF-8).
+    path=st.lists(
+        st.text(st.characters(codec="utf-8"), max_size=12)
+        | st.sampled_from(["vns", "tools", "call-start", "call-end", "health", "lookup", SEED_GUID]),
+        max_size=5,
+    ),
+    query=st.binary(max_size=40),
+    headers=st.lists(st.tuples(header_names, header_values), max_size=4),
+    body=st.binary(max_size=100) | st.builds(encode, json_values),
+)
+def test_any_request_logs_quietly(
+    run: Runner,
+    app: VNSApp,
+    logs: LogCheck,
+    token: str,
+    method: str,
+    path: list[str],
+    query: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+) -> None:
+    """Any method, path, query, headers and body, with a valid tool token or none: quiet logs, a JSON answer."""
+    decoded = "/" + "/".join(path)
+    for credentials in ([], [auth_header(token)], [auth_header(WEBHOOK_TOKEN)]):
+        reply = run(asgi(app, method, decoded, query=query, headers=[*credentials, *headers], body=body))
+        logs.check()
+        if reply.status != 200 or reply.body:  # HEAD on the health route answers nothing
+            check_answer(reply, WEBHOOK_STATUSES | {410}, extra_secrets=(token,), sent=body)

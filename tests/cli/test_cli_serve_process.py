@@ -121,10 +121,13 @@ def start(probe_dir: Path) -> Iterator[Callable[..., Served]]:
     """Start a server command (``{port}`` and ``{fd}`` in its arguments filled in) and wait until it answers."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start_server(args: list[str], *, redis_url: str | None = None, fd: bool = False) -> Served:
+    def start_server(
+        args: list[str], *, redis_url: str | None = None, fd: bool = False, env_extra: dict[str, str] | None = None
+    ) -> Served:
         port = _free_port()
         env = {name: value for name, value in os.environ.items() if not name.startswith("VNS_")}
         env.update(PROBE_TOKEN=TOKEN, PROBE_PORT=str(port), PROBE_DIR=str(probe_dir), VNS_TOOL_TIMEOUT="120")
+        env.update(env_extra or {})
         env.pop("WEB_CONCURRENCY", None)
         if redis_url:
             env["VNS_REDIS_URL"] = redis_url
@@ -280,6 +283,38 @@ def test_sigterm_lets_a_tool_call_in_progress_finish(
     # One process ends as uvicorn does, by the SIGTERM it was sent (a clean stop to a service manager).
     assert served.process.wait(60) in (0, -signal.SIGTERM), served.output()
     assert "Traceback" not in served.output()
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+def test_half_a_body_is_answered_408_and_the_connection_closed(start: Callable[..., Served], http: str) -> None:
+    served = start(
+        _serve("--port", "{port}", "--http", http, "--log-level", "info"), env_extra={"VNS_BODY_TIMEOUT": "0.5"}
+    )
+    with httpx.Client(base_url=served.base_url, timeout=60) as client:
+        guid, url, headers = _start_call(client)
+    port = int(served.base_url.rsplit(":", 1)[1])
+    tool_body = json.dumps({"VoiceElements_InvokeTool": {"toolName": "probe", "sessionGuid": guid}}).encode()
+    start_body = (SPEC / "call_start_request.json").read_bytes()
+    for path, authorization, body in [
+        (url.removeprefix(served.base_url), headers["Authorization"], tool_body),
+        ("/vns/call-start", f"Bearer {TOKEN}", start_body),
+    ]:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {authorization}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + body[: len(body) // 2])  # and then nothing more
+            answer = b""
+            while chunk := sock.recv(65536):  # until the server closes the connection
+                answer += chunk
+        status_line, _, rest = answer.partition(b"\r\n")
+        assert status_line == b"HTTP/1.1 408 Request Timeout", answer
+        assert b"connection: close" in rest.lower()
+        assert json.loads(rest.partition(b"\r\n\r\n")[2])["error"] == "request_timeout"
+    output = served.output()
+    assert output.count("outcome=body_timeout status=408") == 2, output
+    assert "Traceback" not in output and "ERROR" not in output
 
 
 def _wait_for(condition: Callable[[], bool], what: str, served: Served) -> None:

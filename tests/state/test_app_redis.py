@@ -203,6 +203,9 @@ async def test_redis_stopped_mid_call_gives_the_model_an_answer_it_can_speak(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "could not take the lease of call" in logged  # the log says why
     assert "redis-pass-123" not in logged
+    # ... and names the server, with only its password masked (not the whole URL as a secret).
+    assert f"(redis://:***@127.0.0.1:{server.port}/0)" in logged, logged
+    assert "[redacted]" not in logged
 
     ended = await first.call_end(guid)
     assert ended["status"] == 0  # the handlers ran all the same, without the call's state

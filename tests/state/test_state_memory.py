@@ -125,3 +125,43 @@ async def test_nothing_grows_without_bound(store: MemoryCallStateStore, clock: C
 async def test_ping_and_aclose(store: MemoryCallStateStore) -> None:
     assert await store.ping() is True
     await store.aclose()
+
+
+async def test_call_end_markers_are_capped_oldest_first(clock: Clock) -> None:
+    store = MemoryCallStateStore(clock=clock, max_ended_calls=3)
+    for guid in ("g1", "g2", "g3", "g4"):
+        assert await store.claim_call_end(guid, ttl=3600) is True
+    assert len(store) == 3
+    # g1, the oldest, was forgotten: its repeated CallEnd counts as a first one (the documented trade-off)...
+    assert await store.claim_call_end("g1", ttl=3600) is True
+    # ...and the three most recent are still recognized.
+    for guid in ("g3", "g4", "g1"):
+        assert await store.claim_call_end(guid, ttl=3600) is False
+
+
+async def test_memory_stays_flat_over_many_whole_calls(clock: Clock) -> None:
+    import tracemalloc
+
+    store = MemoryCallStateStore(clock=clock, max_ended_calls=500)
+
+    async def whole_calls(first: int, count: int) -> None:
+        for i in range(first, first + count):
+            guid = f"{i:08d}-6a92-4b3f-9a2c-1c63c1f3a8f1"
+            await store.start_call(CallRecord(guid), {"n": str(i)}, ttl=420)
+            snapshot = await store.acquire_call(guid, lease_seconds=30, wait_seconds=1)
+            assert snapshot.lease is not None
+            assert await store.save_call(snapshot.lease, {"ended": "true"}, [], ttl=420) is True
+            assert await store.claim_call_end(guid, ttl=24 * 3600) is True
+            await store.delete_call(guid)
+            clock.now += 0.01  # a busy worker: every entry's ttl is far from over
+
+    await whole_calls(0, 3000)  # past the cap and a few heap compactions
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        await whole_calls(3000, 20_000)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 500_000, f"the store grew by {grown} bytes over 20,000 calls"
+    assert len(store) == 500

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -147,7 +148,7 @@ async def test_an_injected_client_is_used_and_left_open(redis_url: str, prefix: 
 def test_the_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VNS_REDIS_URL", "redis://:hunter2@127.0.0.1:6399/3")
     store = RedisCallStateStore()
-    assert repr(store) == "RedisCallStateStore('redis://127.0.0.1:6399/3', key_prefix='vns:')"
+    assert repr(store) == "RedisCallStateStore('redis://:***@127.0.0.1:6399/3', key_prefix='vns:')"
 
 
 def test_an_invalid_setting_in_the_environment_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -236,6 +237,29 @@ async def test_a_unix_socket_client_is_described_by_its_path() -> None:
     store = RedisCallStateStore(client=client, key_prefix="app:")
     assert repr(store) == "RedisCallStateStore('unix:///run/redis/redis.sock?db=2', key_prefix='app:')"
     await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://{host}/2", "redis://{host}/2"),
+        ("redis://default:pa55-word@{host}/0", "redis://default:***@{host}/0"),
+        ("rediss://:pa55-word@{host}/1", "rediss://:***@{host}/1"),
+        ("redis://{host}?password=pa55-word&db=3", "redis://:***@{host}/3"),
+    ],
+)
+async def test_the_server_is_named_by_host_port_and_db_with_only_the_password_masked(url: str, shown: str) -> None:
+    with socket.socket() as sock:  # a port nothing listens on: every operation is refused at once
+        sock.bind(("127.0.0.1", 0))
+        host = f"127.0.0.1:{sock.getsockname()[1]}"
+    store = RedisCallStateStore(url.format(host=host), socket_timeout=0.5, retries=0)
+    shown = shown.format(host=host)
+    assert repr(store) == f"RedisCallStateStore({shown!r}, key_prefix='vns:')"
+    with pytest.raises(StateStoreError) as caught:
+        await store.load_call("g")
+    assert f"Redis call-state store ({shown}) could not load call 'g'" in str(caught.value)
+    assert "pa55-word" not in str(caught.value)
+    await store.aclose()
 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")

@@ -4,6 +4,7 @@ What it adds to uvicorn:
 
 - ``TCP_NODELAY`` on every accepted connection, whatever the worker count, the event loop or the way the
   listening socket was made (`nodelay`);
+- a request's head (request line and headers) bounded in time and size, which uvicorn leaves open (`head`);
 - the fast HTTP parser and event loop when they are installed (the ``server`` extra), the pure-Python ones
   otherwise, and a listening socket passed as a file descriptor taken for what it really is (`launch`).
 """

@@ -5,7 +5,8 @@ supervisor (several workers sharing one listening socket, a dead worker replaced
 is chosen here:
 
 - the HTTP protocol: uvicorn's httptools or h11 protocol with Nagle's algorithm off
-  (`vns_sdk._server.nodelay`), so every connection gets ``TCP_NODELAY`` however it was accepted;
+  (`vns_sdk._server.nodelay`), so every connection gets ``TCP_NODELAY`` however it was accepted, and a
+  request's head bounded in time and size (`vns_sdk._server.head`);
 - the event loop: uvloop when installed, asyncio otherwise;
 - the listening socket: a host and port, a Unix socket, or an inherited file descriptor, which is opened as
   the socket it really is (uvicorn opens it as a Unix socket, and an event loop then treats a TCP listener
@@ -73,7 +74,8 @@ class ServerOptions:
         forwarded_allow_ips: The addresses (comma-separated IPs or networks, ``*`` for any) whose
             ``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers are believed.
         graceful_timeout: Seconds the requests in progress get to finish at shutdown.
-        keep_alive: Seconds an idle kept-alive connection stays open.
+        keep_alive: Seconds an idle connection (new or kept alive) stays open, and a request's head (its
+            request line and headers) may take to arrive.
         http: The HTTP parser: httptools (C), h11 (pure Python), or the fastest installed.
         loop: The event loop: uvloop, asyncio, or the fastest installed.
         log_level: The level of uvicorn's and the app's loggers.

@@ -16,6 +16,8 @@ import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from vns_sdk._server.head import HeadLimits
+
 __all__ = ["NoDelayH11Protocol", "set_nodelay"]
 
 
@@ -32,8 +34,8 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's h11 (pure-Python) HTTP protocol, with `set_nodelay` on each new connection."""
+class NoDelayH11Protocol(HeadLimits, H11Protocol):
+    """uvicorn's h11 (pure-Python) HTTP protocol, with `set_nodelay` on each new connection and `HeadLimits`."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         set_nodelay(transport)

@@ -1,4 +1,4 @@
-"""The app's logs: one structured line per webhook, and a filter that keeps secrets out of them.
+"""The app's logs: one structured line per webhook, and the filters that keep every line one line and secret-free.
 
 Everything goes through the stdlib logger ``vns_sdk.app``, so any logging setup routes it. Each webhook
 logs one line such as::
@@ -6,18 +6,21 @@ logs one line such as::
     webhook tools session=9e6a... tool=lookup outcome=ok status=200 latency_ms=0.41
 
 with the same values as ``extra`` fields (``vns_endpoint``, ``vns_session_guid``, ``vns_tool``,
-``vns_outcome``, ``vns_status``, ``vns_latency_ms``) for structured handlers.
+``vns_outcome``, ``vns_status``, ``vns_latency_ms``) for structured handlers. Whatever a client sends, a
+record of the package's loggers is one line of printable text (`OneLineFilter`, `printable`) and holds no
+registered secret (`SecretRedactor`).
 """
 
 from __future__ import annotations
 
 import logging
+import reprlib
 import time
 import traceback
 
 from vns_sdk._observe import _events
 
-__all__ = ["SecretRedactor", "log_webhook", "logger", "redactor"]
+__all__ = ["OneLineFilter", "SecretRedactor", "log_webhook", "logger", "printable", "redactor"]
 
 logger = logging.getLogger("vns_sdk.app")
 
@@ -64,21 +67,70 @@ class SecretRedactor(logging.Filter):
         return True
 
 
+def _escaped(text: str) -> str:
+    """``text`` with every character that is not printable (line breaks, controls, lone surrogates) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+def _one_line(arg: object) -> object:
+    if isinstance(arg, str):
+        return _escaped(arg)
+    if isinstance(arg, BaseException):
+        try:
+            return _escaped(str(arg))
+        except Exception:  # an exception whose __str__ fails: logging reports that the way it does
+            return arg
+    return arg
+
+
+class OneLineFilter(logging.Filter):
+    """Keeps every record of the package on one line of printable text, whatever a client put in its values.
+
+    Text arguments (a sessionGuid, a tool name, an exception's message) may come from a request: their line
+    breaks and control characters are escaped, so a caller cannot forge log lines, and their lone surrogates
+    too, so a handler writing UTF-8 never fails on them. A traceback (``exc_info``) is left as it is.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args:
+            record.args = tuple(_one_line(arg) for arg in args)
+        return True
+
+
 redactor = SecretRedactor()
+_one_line_filter = OneLineFilter()
 # A logger's filters see only the records logged on it, not its children's: each of the package's loggers
-# that can carry a secret gets the filter (a tool's exception text is logged by vns_sdk.tools).
+# that can carry a client's value or a secret gets the filters (a tool's exception text is logged by
+# vns_sdk.tools). The line is made safe first, so the redactor sees what is printed.
 for _name in ("vns_sdk.app", "vns_sdk.tools", "vns_sdk.state", "vns_sdk.mcp", "vns_sdk.observe"):
+    logging.getLogger(_name).addFilter(_one_line_filter)
     logging.getLogger(_name).addFilter(redactor)
 
+_repr = reprlib.Repr()
+_repr.maxstring = _repr.maxother = 160
 
-def _printable(value: str | None) -> str:
-    """A client-supplied value made safe for a one-line log: control characters escaped, length capped."""
-    if not value:
+
+def printable(value: object) -> str:
+    """A value made safe for a one-line log: any type, control characters escaped, length capped.
+
+    The usual GUID or tool name is returned as is; ``None`` and ``""`` are ``-``; a value that is not text
+    (a client may send a number or an object where a name belongs) is shown by a bounded ``repr``.
+    """
+    if value is None or (isinstance(value, str) and not value):
         return "-"
-    if len(value) <= 128 and value.isprintable() and " " not in value:
-        return value  # the usual GUID or tool name: as is
+    text = value if isinstance(value, str) else _repr.repr(value)
+    if len(text) <= 128 and text.isprintable() and " " not in text:
+        return text
     # Escape line breaks and other control characters so a caller cannot forge extra log lines.
-    return ascii(value[:128])[1:-1].replace(" ", "\\x20") + ("..." if len(value) > 128 else "")
+    return ascii(text[:128])[1:-1].replace(" ", "\\x20") + ("..." if len(text) > 128 else "")
+
+
+def _text(value: object) -> str | None:
+    """A client's value as the observation holds it: text as it came, anything else shown as in the log."""
+    return value if value is None or isinstance(value, str) else printable(value)
 
 
 def log_webhook(
@@ -87,8 +139,8 @@ def log_webhook(
     status: int,
     outcome: str,
     *,
-    session_guid: str | None = None,
-    tool: str | None = None,
+    session_guid: object = None,
+    tool: object = None,
     level: int = logging.INFO,
 ) -> None:
     """Log the line of one webhook; ``started`` is the `time.perf_counter()` value at its arrival.
@@ -96,7 +148,7 @@ def log_webhook(
     The webhook's observation, if any, is told the same outcome, call and tool.
     """
     if _events.ACTIVE:
-        _events.note_webhook(status, outcome, session_guid, tool)
+        _events.note_webhook(status, outcome, _text(session_guid), _text(tool))
     if not logger.isEnabledFor(level):
         return
     latency_ms = round((time.perf_counter() - started) * 1000, 3)
@@ -104,8 +156,8 @@ def log_webhook(
         level,
         "webhook %s session=%s tool=%s outcome=%s status=%d latency_ms=%.3f",
         endpoint,
-        _printable(session_guid),
-        _printable(tool),
+        printable(session_guid),
+        printable(tool),
         outcome,
         status,
         latency_ms,

@@ -1,4 +1,4 @@
-"""Raw ASGI plumbing: read a request body under a size cap, send a JSON answer.
+"""Raw ASGI plumbing: read a request body under a size cap and a time limit, send a JSON answer.
 
 The webhooks are served on ASGI messages, without a framework's request and response objects, because
 a tool call is dead air on a live phone call and every microsecond of overhead is heard.
@@ -7,11 +7,12 @@ a tool call is dead air on a live phone call and every microsecond of overhead i
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 from vns_sdk.app._access_log import log_webhook
 from vns_sdk.app._errors import WebhookError
+from vns_sdk.tools._deadline import DeadlineExceeded, resume_until, run_until
 
 __all__ = [
     "ClientDisconnected",
@@ -21,8 +22,11 @@ __all__ = [
     "Send",
     "announced_too_large",
     "answer_error",
+    "body_timed_out",
     "body_too_large",
     "read_body",
+    "message_within",
+    "receive_rest",
     "route_path",
     "send_json",
 ]
@@ -46,15 +50,68 @@ def route_path(scope: Scope) -> str:
     return path
 
 
+# The answers given before the whole body is read close the connection: the rest of the body may still come.
+_CLOSE = [(b"connection", b"close")]
+
+
 def body_too_large(session_guid: str | None = None) -> WebhookError:
-    """The 413 answered for a body over the limit (announced or counted)."""
-    return WebhookError(413, "too_large", "The request body is too large.", session_guid=session_guid)
+    """The 413 answered for a body over the limit (announced or counted); the connection is closed after it."""
+    return WebhookError(413, "too_large", "The request body is too large.", headers=_CLOSE, session_guid=session_guid)
+
+
+def body_timed_out(session_guid: str | None = None) -> WebhookError:
+    """The 408 answered for a body that did not arrive in time; the connection is closed after it.
+
+    The rest of the body may still be on its way: the connection cannot carry another request, and closing
+    it frees the server from a client that holds it open.
+    """
+    return WebhookError(
+        408,
+        "request_timeout",
+        "The request body did not arrive in time.",
+        outcome="body_timeout",
+        headers=_CLOSE,
+        session_guid=session_guid,
+    )
+
+
+async def message_within(awaiting: Awaitable[Message], deadline: float) -> Message:
+    """The message ``awaiting`` (a ``receive()``) gives, waited for until ``deadline`` (a `time.monotonic` value).
+
+    A message already there (the usual case: a small body arrives with its headers) costs no timer.
+
+    Raises:
+        WebhookError: 408, the deadline passed first.
+    """
+    try:
+        return await run_until(awaiting, deadline)
+    except DeadlineExceeded:
+        raise body_timed_out() from None
+
+
+async def receive_rest(receiving: Coroutine[Any, Any, Message], step: Any, deadline: float) -> Message:
+    """The message of a ``receive()`` coroutine that suspended at its first step (yielding ``step``), waited for
+    until ``deadline`` at most: `message_within` for a caller that took the first step itself.
+
+    Raises:
+        WebhookError: 408, the deadline passed first.
+    """
+    try:
+        return await resume_until(receiving, step, deadline)
+    except DeadlineExceeded:
+        raise body_timed_out() from None
 
 
 async def read_body(
-    scope: Scope, receive: Receive, limit: int, *, checked_length: bool = False, first: Message | None = None
+    scope: Scope,
+    receive: Receive,
+    limit: int,
+    deadline: float,
+    *,
+    checked_length: bool = False,
+    first: Message | None = None,
 ) -> bytes:
-    """Read the whole request body, refusing more than ``limit`` bytes.
+    """Read the whole request body, refusing more than ``limit`` bytes or a body slower than ``deadline``.
 
     The ``Content-Length`` header is checked first, then the bytes actually received are counted, since
     a chunked request announces no length and a lying client may announce a false one.
@@ -63,11 +120,13 @@ async def read_body(
         scope: The request's scope.
         receive: The request's receive channel.
         limit: The largest body accepted, in bytes.
+        deadline: When the whole body must have arrived (a `time.monotonic` value).
         checked_length: The caller has already checked the ``Content-Length`` header.
         first: The first message, if the caller has already received it.
 
     Raises:
-        WebhookError: 413, the body is (or says it is) over ``limit`` bytes.
+        WebhookError: 413, the body is (or says it is) over ``limit`` bytes; 408, it did not arrive by
+            ``deadline``.
         ClientDisconnected: The client disconnected before the end of the body.
     """
     if not checked_length:
@@ -76,7 +135,7 @@ async def read_body(
                 if announced_too_large(value, limit):
                     raise body_too_large()
                 break
-    message = first if first is not None else await receive()
+    message = first if first is not None else await message_within(receive(), deadline)
     if message["type"] != "http.request":
         raise ClientDisconnected
     body: bytes = message.get("body", b"")
@@ -89,7 +148,7 @@ async def read_body(
     while True:
         if size > limit:
             raise body_too_large()
-        message = await receive()
+        message = await message_within(receive(), deadline)
         if message["type"] != "http.request":
             raise ClientDisconnected
         chunk: bytes = message.get("body", b"")

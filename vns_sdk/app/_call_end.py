@@ -37,8 +37,13 @@ ENDPOINT = "call-end"
 CALL_END_DEDUPE_SECONDS = 24 * 3600
 
 
+_SUCCESS = CallEndResponse.success()
+_SUCCESS_BODY = _SUCCESS.model_dump_json(by_alias=True).encode()  # the usual answer, encoded once
+
+
 async def _answer(send: Send, started: float, guid: str, response: CallEndResponse, outcome: str) -> None:
-    await send_json(send, 200, response.model_dump_json(by_alias=True).encode())
+    body = _SUCCESS_BODY if response is _SUCCESS else response.model_dump_json(by_alias=True).encode()
+    await send_json(send, 200, body)
     log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid)
 
 
@@ -72,7 +77,7 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
     until = time.monotonic() + runtime.tool_timeout
     snapshot = await _take_call(runtime, guid, until)
     if snapshot is not None and snapshot.ended:
-        return await _answer(send, started, guid, CallEndResponse.success(), "duplicate")
+        return await _answer(send, started, guid, _SUCCESS, "duplicate")
     outcome = "ok"
     try:
         # Claimed under the lease's token (when there is a lease): a claim tried again is recognized as its own.
@@ -84,7 +89,7 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
     if not first:
         if snapshot is not None and snapshot.lease is not None:
             await _release(runtime, snapshot, guid)
-        return await _answer(send, started, guid, CallEndResponse.success(), "duplicate")
+        return await _answer(send, started, guid, _SUCCESS, "duplicate")
 
     if snapshot is None:
         runtime.state_faults.call_ends_without_state += 1
@@ -93,14 +98,14 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
         record, state = None, CallState()
     else:
         record, state = snapshot.record, CallState(encoded=snapshot.state)
-    if record is None:
-        # The call is unknown here (stored during an outage, expired, or on a worker sharing no store): the
-        # report says the rest.
-        record = caller_record(report, max_seconds=runtime.max_seconds, started_at=0.0)
-    call = CallContext.from_record(record, state, report=report)
-    call.state_available = snapshot is not None
-
     failed = 0
+    if runtime.end_handlers:  # the context is built for the handlers only
+        if record is None:
+            # The call is unknown here (stored during an outage, expired, or on a worker sharing no store): the
+            # report says the rest.
+            record = caller_record(report, max_seconds=runtime.max_seconds, started_at=0.0)
+        call = CallContext.from_record(record, state, report=report)
+        call.state_available = snapshot is not None
     for handler in runtime.end_handlers:
         try:
             await observe_handler("call_end", handler.name, guid, handler(call))
@@ -115,7 +120,7 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
 
     if failed:
         return await _answer(send, started, guid, CallEndResponse.failure("A CallEnd handler failed."), "handler_error")
-    await _answer(send, started, guid, CallEndResponse.success(), outcome)
+    await _answer(send, started, guid, _SUCCESS, outcome)
 
 
 async def _release(runtime: Runtime, snapshot: CallSnapshot, guid: str) -> None:

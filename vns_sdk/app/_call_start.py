@@ -28,16 +28,12 @@ from vns_sdk.app._errors import WebhookError
 from vns_sdk.app._intake import caller_record, read_webhook
 from vns_sdk.app._public_url import request_base_url
 from vns_sdk.app._runtime import Runtime
+from vns_sdk.app._start_answer import encode_ai_url, encode_answer, encode_session
 from vns_sdk.app._state_io import STORE_PATIENCE, retrying, unsaveable
 from vns_sdk.context import CallContext
 from vns_sdk.endpoint import RealtimeEndpoint
 from vns_sdk.exceptions import CallRefused, StateStoreError
-from vns_sdk.models import (
-    CallStartRequest,
-    CallStartResponse,
-    EndpointConfig,
-    VoiceElementsInstructions,
-)
+from vns_sdk.models import CallStartRequest, RealtimeSession
 from vns_sdk.state.base import CallRecord, CallState
 
 __all__ = ["ENDPOINT", "call_start"]
@@ -60,11 +56,33 @@ class _Answer:
     credentials: bool
 
 
-def _context(runtime: Runtime, request: CallStartRequest, state: CallState) -> CallContext:
-    record = caller_record(request, max_seconds=runtime.max_seconds, started_at=0.0)
-    return CallContext.from_record(
-        record, state, session=runtime.build_session(), request=request, realtime=runtime.realtime
+def _tools_url(runtime: Runtime, scope: Scope) -> str:
+    origin = runtime.public_url or request_base_url(scope, trust_forwarded=runtime.trust_forwarded)
+    return f"{origin}{scope.get('root_path', '')}{runtime.prefix}/tools"  # under the path the app is mounted at
+
+
+def _default_answer(runtime: Runtime, scope: Scope, request: CallStartRequest, state: dict[str, str]) -> _Answer:
+    """The answer in the configured form: no handler ran, or none left an answer that can be sent.
+
+    No session is copied and nothing is validated again: the session and the ``aiUrl`` are the app's own,
+    encoded once (`EncodedParts`), and the rest comes from a request that was validated on arrival.
+    """
+    encoded = runtime.encoded
+    max_seconds = runtime.max_seconds
+    ttl = float(max_seconds + runtime.grace_seconds)
+    guid = request.session_guid
+    body = encode_answer(
+        ai_url=encoded.ai_url(),
+        max_seconds=max_seconds,
+        customer_call_id=request.customer_call_id,
+        tools_url=_tools_url(runtime, scope),
+        token=runtime.tool_tokens.issue(guid, ttl),
+        adapter=runtime.tools_url_adapter,
+        session=encoded.session(),
+        event_id=EVENT_ID,
     )
+    record = caller_record(request, max_seconds=max_seconds, started_at=time.time())
+    return _Answer(body=body, record=record, state=state, ttl=ttl, credentials=bool(runtime.realtime.secrets))
 
 
 def _saveable(initial: dict[str, str], state: CallState) -> dict[str, str]:
@@ -75,45 +93,43 @@ def _saveable(initial: dict[str, str], state: CallState) -> dict[str, str]:
     return kept
 
 
-def _answer(
+def _tailored_answer(
     runtime: Runtime, scope: Scope, request: CallStartRequest, call: CallContext, initial: dict[str, str]
 ) -> _Answer:
-    """Build the CallStart answer for ``call``; raises if a handler left something that cannot be sent."""
+    """The answer the handlers left in ``call``; raises if they left something that cannot be sent."""
     session = call.session
     if session is None:
         raise TypeError("call.session was set to None")
+    if not isinstance(session, RealtimeSession):
+        session = RealtimeSession.model_validate(session)  # what a CallStartResponse would do with it
     max_seconds = call.max_seconds
     if isinstance(max_seconds, bool) or not isinstance(max_seconds, int) or max_seconds <= 0:
         raise ValueError(f"call.max_seconds must be a positive int, got {max_seconds!r}")
     customer_call_id = call.customer_call_id
     if customer_call_id is not None and not isinstance(customer_call_id, str):
         raise TypeError(f"call.customer_call_id must be a str or None, got {type(customer_call_id).__name__}")
-    state = _saveable(initial, call.state)
-    ttl = float(max_seconds + runtime.grace_seconds)
-    token = runtime.tool_tokens.issue(call.session_guid, ttl)
-    origin = runtime.public_url or request_base_url(scope, trust_forwarded=runtime.trust_forwarded)
-    base = origin + scope.get("root_path", "")  # the path the app is mounted at, if any
     endpoint = call.realtime
     if not isinstance(endpoint, RealtimeEndpoint):
         raise TypeError(f"call.realtime must be a RealtimeEndpoint, got {type(endpoint).__name__}")
-    ai_url = endpoint.ai_url(session.model or runtime.model)
+    state = _saveable(initial, call.state)
+    ttl = float(max_seconds + runtime.grace_seconds)
+    model = session.model or runtime.model
+    if endpoint is runtime.realtime and model == runtime.encoded.model:
+        ai_url = runtime.encoded.ai_url()
+    else:
+        ai_url = encode_ai_url(endpoint, model)
+    body = encode_answer(
+        ai_url=ai_url,
+        max_seconds=max_seconds,
+        customer_call_id=customer_call_id,
+        tools_url=_tools_url(runtime, scope),
+        token=runtime.tool_tokens.issue(call.session_guid, ttl),
+        adapter=runtime.tools_url_adapter,
+        session=encode_session(session),
+        event_id=EVENT_ID,
+    )
     if endpoint is not runtime.realtime:
         redactor.add(*endpoint.secrets)  # a key chosen for this call stays out of the logs too
-    response = CallStartResponse(
-        voice_elements_instructions=VoiceElementsInstructions(
-            ai_url=ai_url,
-            max_seconds=max_seconds,
-            customer_call_id=customer_call_id,
-            default_tools_url_base=EndpointConfig(
-                url=f"{base}{runtime.prefix}/tools", headers={"Authorization": f"Bearer {token}"}
-            ),
-            default_tools_url_adapter=runtime.tools_url_adapter,
-        ),
-        event_id=EVENT_ID,
-        type="session.update",
-        session=session,
-    )
-    body = response.model_dump_json(by_alias=True, exclude_unset=True).encode()
     record = replace(
         caller_record(request, max_seconds=max_seconds, started_at=time.time()), customer_call_id=customer_call_id
     )
@@ -151,16 +167,21 @@ async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Sen
             initial = await runtime.store.pop_dial_context(request.customer_call_id) or {}
         except StateStoreError as exc:
             logger.error("CallStart %s: the dial context could not be read: %s", guid, exc)
-    call = _context(runtime, request, CallState(encoded=initial))
     outcome = "ok"
     answer: _Answer | None = None
     if runtime.start_handlers:
+        # Only here is the session copied: the handlers may change it.
+        record = caller_record(request, max_seconds=runtime.max_seconds, started_at=0.0)
+        call = CallContext.from_record(
+            record, CallState(encoded=initial), session=runtime.build_session(), request=request,
+            realtime=runtime.realtime,
+        )  # fmt: skip
         budget = runtime.call_start_timeout
         call.deadline = time.monotonic() + budget
         try:
             await asyncio.wait_for(_run_handlers(runtime, scope, call), timeout=budget)
             call.deadline = None
-            answer = _answer(runtime, scope, request, call, initial)
+            answer = _tailored_answer(runtime, scope, request, call, initial)
         except CallRefused as refused:
             raise WebhookError(403, "call_refused", refused.reason, outcome="refused", session_guid=guid) from None
         except asyncio.TimeoutError:
@@ -172,7 +193,7 @@ async def call_start(runtime: Runtime, scope: Scope, receive: Receive, send: Sen
             logger.exception("CallStart %s: a handler failed; answering the default form", guid)
             outcome = "handler_error"
     if answer is None:
-        answer = _answer(runtime, scope, request, _context(runtime, request, CallState(encoded=initial)), initial)
+        answer = _default_answer(runtime, scope, request, initial)
     if not answer.credentials:  # no key set, or left empty (OPENAI_API_KEY= in .env)
         if "vns_sdk.simulated" in (scope.get("extensions") or {}):  # the test harness, not VNS, is calling
             runtime.warn_once(logger, "no_openai_key_simulated", _NO_KEY_SIMULATED, level=logging.INFO)

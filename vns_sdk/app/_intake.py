@@ -6,6 +6,7 @@ never a 500.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -34,14 +35,14 @@ async def read_webhook(runtime: Runtime, scope: Scope, receive: Receive, model: 
     """Authenticate a CallStart/CallEnd request and parse its body as ``model``.
 
     Raises:
-        WebhookError: The request is refused (401, 413, 400, 422).
+        WebhookError: The request is refused (401, 413, 408, 400, 422).
         ClientDisconnected: The client went away before the end of the body.
     """
     auth = runtime.webhook_auth
     if auth.configured and not auth.check(scope["headers"]):
         challenge = _BASIC_CHALLENGE if runtime.basic_only else _BEARER_CHALLENGE
         raise WebhookError(401, "unauthorized", UNAUTHORIZED, headers=challenge)
-    body = await read_body(scope, receive, runtime.max_body_size)
+    body = await read_body(scope, receive, runtime.max_body_size, time.monotonic() + runtime.body_timeout)
     try:
         data = loads_text(body)
     except JSONError:

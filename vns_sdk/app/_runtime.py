@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import ValidationError
 
@@ -27,6 +27,7 @@ from vns_sdk._problems import problem_summary
 from vns_sdk.app._access_log import redactor
 from vns_sdk.app._auth import ToolTokens, WebhookAuth
 from vns_sdk.app._session import default_session
+from vns_sdk.app._start_answer import EncodedParts
 from vns_sdk.endpoint import OPENAI_REALTIME_URL, RealtimeEndpoint
 from vns_sdk.exceptions import ConfigurationError
 from vns_sdk.models import McpTool, RealtimeSession, ToolsUrlAdapter
@@ -60,11 +61,17 @@ def _secret(value: Any) -> str | None:
     return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
 
 
-def _url_password(url: str | None) -> str | None:
+def _url_passwords(url: str | None) -> list[str]:
+    """The passwords a Redis URL holds: in its user part, and as redis-py also reads it, in ``?password=``."""
+    if not url:
+        return []
     try:
-        return urlsplit(url).password if url else None
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
     except ValueError:
-        return None
+        return []
+    found += [value for key, value in parse_qsl(parts.query) if key == "password" and value]
+    return found
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -131,6 +138,7 @@ class Runtime:
     tool_timeout: float
     call_start_timeout: float
     max_body_size: int
+    body_timeout: float
     trust_forwarded: bool
     public_url: str | None
     tools_url_adapter: str | None
@@ -143,6 +151,8 @@ class Runtime:
     async_client: AsyncVNSClient | None
     secrets: tuple[str, ...]
     """Every secret of the configuration, for the log redactor."""
+    encoded: EncodedParts
+    """The parts of the default CallStart answer, encoded once."""
     tool_sources: list[ToolSource] = field(default_factory=list)
     """Sources of tools refreshed before each CallStart (``app.include_mcp``)."""
     state_faults: StateFaults = field(default_factory=StateFaults)
@@ -286,6 +296,7 @@ def build_runtime(
         realtime = realtime_endpoint(cfg)
     realtime.check(session_template.model or cfg.model)
     api_token = _secret(cfg.api_token)
+    tools = ToolRouter()
     secrets = (
         _secret(cfg.openai_api_key),
         _secret(cfg.azure_openai_api_key),
@@ -293,8 +304,8 @@ def build_runtime(
         *realtime.secrets,
         api_token,
         tool_token_secret,
-        redis_url,
-        _url_password(redis_url),
+        # Only the password of the Redis URL is secret: the log lines keep naming the server.
+        *_url_passwords(redis_url),
         _secret(cfg.redis_sentinel_password),
         *tokens,
         *basic,
@@ -320,12 +331,13 @@ def build_runtime(
         tool_timeout=cfg.tool_timeout,
         call_start_timeout=cfg.call_start_timeout,
         max_body_size=cfg.max_body_size,
+        body_timeout=cfg.body_timeout,
         trust_forwarded=cfg.trust_forwarded_headers,
         public_url=cfg.public_url.rstrip("/") if cfg.public_url else None,
         tools_url_adapter=tools_url_adapter,
         session_template=session_template,
         store=state_store,
-        tools=ToolRouter(),
+        tools=tools,
         start_handlers=[],
         end_handlers=[],
         client=client,
@@ -333,4 +345,5 @@ def build_runtime(
         secrets=tuple(secret for secret in secrets if secret),
         events=events,
         feed=feed,
+        encoded=EncodedParts(session_template, tools, realtime, cfg.model),
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from types import CoroutineType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -34,7 +35,9 @@ from vns_sdk.app._asgi import (
     announced_too_large,
     answer_error,
     body_too_large,
+    message_within,
     read_body,
+    receive_rest,
     send_json,
 )
 from vns_sdk.app._auth import ToolTokenError
@@ -198,7 +201,7 @@ def _tool_name(runtime: Runtime, scope: Scope, rest: str, arguments: dict[str, A
 async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send, rest: str) -> None:
     """Serve one tool call; ``rest`` is the path after ``<prefix>/tools`` (``""``, ``"/lookup"``, ...).
 
-    A refused request (401, 413, 400, 404, 410, 422) is answered here through `answer_error`, as every
+    A refused request (401, 413, 408, 400, 404, 410, 422) is answered here through `answer_error`, as every
     route answers its `WebhookError`: this endpoint is called directly on the hot path, without the
     route wrapper.
     """
@@ -222,17 +225,32 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
 
         if too_large:
             raise body_too_large(guid)
-        message = await receive()
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            body = message.get("body", b"")  # the whole body in one message: the usual case
-            if len(body) > limit:
-                raise body_too_large(guid)
-        else:
-            try:
-                body = await read_body(scope, receive, limit, checked_length=True, first=message)
-            except WebhookError as exc:
-                exc.session_guid = guid
-                raise
+        deadline = 0.0
+        try:
+            # message_within, inlined for the usual case: the body came with the headers, and receive() returns it
+            # in its first step, with no time limit to watch. Only a receive that waits is put under one.
+            receiving = receive()
+            if type(receiving) is CoroutineType:
+                try:
+                    step = receiving.send(None)
+                except StopIteration as done:
+                    message = done.value
+                else:
+                    deadline = time.monotonic() + runtime.body_timeout
+                    message = await receive_rest(receiving, step, deadline)
+            else:
+                deadline = time.monotonic() + runtime.body_timeout
+                message = await message_within(receiving, deadline)
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body = message.get("body", b"")  # the whole body in one message: the usual case
+                if len(body) > limit:
+                    raise body_too_large()
+            else:
+                deadline = deadline or time.monotonic() + runtime.body_timeout
+                body = await read_body(scope, receive, limit, deadline, checked_length=True, first=message)
+        except WebhookError as exc:
+            exc.session_guid = guid
+            raise
         arguments = _arguments(body, guid)
         tool = _tool_name(runtime, scope, rest, arguments, guid)
 

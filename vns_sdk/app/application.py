@@ -117,6 +117,8 @@ class VNSApp(RoutedApp, McpMethods):
         call_start_timeout: Seconds the CallStart handlers may take together (``VNS_CALL_START_TIMEOUT``,
             default 3); past it the call is answered in the default form.
         max_body_size: The largest request body accepted, in bytes (``VNS_MAX_BODY_SIZE``, default 1 MiB).
+        body_timeout: Seconds a request's body may take to arrive (``VNS_BODY_TIMEOUT``, default 5); a slower
+            one is answered 408 and its connection closed, so a slow client cannot hold it.
         insecure_dev: Serve CallStart and CallEnd without credentials when no webhook token is set
             (``VNS_INSECURE_DEV``). Local development only: the CallStart answer carries the OpenAI key.
         trust_forwarded_headers: Build the public URL from ``X-Forwarded-*``/``Forwarded``
@@ -163,6 +165,7 @@ class VNSApp(RoutedApp, McpMethods):
         tool_timeout: float | None = None,
         call_start_timeout: float | None = None,
         max_body_size: int | None = None,
+        body_timeout: float | None = None,
         insecure_dev: bool | None = None,
         trust_forwarded_headers: bool | None = None,
         telemetry: bool | None = None,
@@ -195,6 +198,7 @@ class VNSApp(RoutedApp, McpMethods):
                 "tool_timeout": tool_timeout,
                 "call_start_timeout": call_start_timeout,
                 "max_body_size": max_body_size,
+                "body_timeout": body_timeout,
                 "insecure_dev": insecure_dev,
                 "trust_forwarded_headers": trust_forwarded_headers,
                 "telemetry": telemetry,

@@ -139,7 +139,11 @@ def serve(
     ] = 30,
     keep_alive: Annotated[
         int,
-        typer.Option("--keep-alive", help="Seconds an idle kept-alive connection stays open.", min=1),
+        typer.Option(
+            "--keep-alive",
+            help="Seconds an idle connection stays open, and a request's headers may take to arrive.",
+            min=1,
+        ),
     ] = 5,
     http: Annotated[
         Parser,

@@ -25,11 +25,27 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from vns_sdk.exceptions import ConfigurationError
 
-__all__ = ["Mode", "RedisClient", "RedisTarget"]
+__all__ = ["Mode", "RedisClient", "RedisTarget", "server_name"]
 
 Mode = Literal["standalone", "cluster", "sentinel"]
 RedisClient = aioredis.Redis | RedisCluster
 _MODES = ("standalone", "cluster", "sentinel")
+
+
+def server_name(connection: dict[str, Any], *, tls: bool, port: bool = True) -> str:
+    """A server as an operator reads it, from redis-py's connection settings: the password alone masked.
+
+    Rebuilt from the settings rather than cut from a URL, so the password can never be part of it.
+    """
+    db = connection.get("db", 0)
+    if "path" in connection:
+        return f"unix://{connection['path']}?db={db}"
+    user = connection.get("username") or ""
+    credentials = f"{user}:***@" if connection.get("password") else f"{user}@" if user else ""
+    where = f"{connection.get('host', 'localhost')}"
+    if port:
+        where += f":{connection.get('port', 6379)}"
+    return f"{'rediss' if tls else 'redis'}://{credentials}{where}/{db}"
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -92,20 +108,19 @@ class RedisTarget:
 
     @property
     def password(self) -> str | None:
-        """The password in the URL, if any (for the redactor)."""
-        return urlsplit(self.url).password
+        """The password of the URL (its user part or ``?password=``), if any: the one secret in it."""
+        password: str | None = parse_url(self.url).get("password")
+        return password
 
     def describe(self) -> str:
-        """The deployment in words for messages: never a password."""
-        parts = urlsplit(self.url)
-        if parts.scheme == "unix":
-            return f"unix://{parts.path}"
-        where = f"{parts.scheme}://{parts.hostname or 'localhost'}"
+        """The deployment in words for messages (``redis://user:***@host:port/db``): only the password masked."""
+        parsed: dict[str, Any] = dict(parse_url(self.url))
         if self.mode == "sentinel":
+            named = server_name(parsed, tls=parsed.get("connection_class") is SSLConnection, port=False)
             watched = ",".join(f"{host}:{port}" for host, port in self.sentinels)
-            return f"{where} (master found by the sentinels {watched}){parts.path}"
-        where += f":{parts.port or 6379}{parts.path}"
-        return f"{where} (cluster)" if self.mode == "cluster" else where
+            return f"{named} (master found by the sentinels {watched})"
+        named = server_name(parsed, tls=parsed.get("connection_class") is SSLConnection)
+        return f"{named} (cluster)" if self.mode == "cluster" else named
 
     def factory(self, *, socket_timeout: float, retries: int) -> Callable[[], RedisClient]:
         """A function that opens a new client for this deployment (one per event loop)."""

@@ -7,6 +7,7 @@ import contextlib
 import heapq
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 
 from vns_sdk.exceptions import CallStateBusy
@@ -38,14 +39,23 @@ class MemoryCallStateStore(CallStateStore):
     A call's lease is a field of its entry and a waiting handler sleeps on an event the holder sets when
     it saves, so taking a free lease costs no I/O and no lock object; leases expire as Redis ones do.
 
+    The marker that recognizes a repeated CallEnd is kept for its ttl, but for the ``max_ended_calls`` most
+    recent calls at most, so that the memory of a long-running worker stays flat: the oldest marker goes
+    first. The trade-off: a CallEnd repeated after that many later calls have ended runs the CallEnd
+    handlers again.
+
     Args:
         clock: Source of the current time in seconds (injectable for tests), for entries and leases.
+        max_ended_calls: How many ended calls are remembered, to recognize their repeated CallEnd.
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, max_ended_calls: int = 10_000) -> None:
         self._clock = clock
         self._calls: dict[str, _Call] = {}
-        self._ended: dict[str, str | None] = {}  # sessionGuid -> who claimed its end
+        # sessionGuid -> (when its marker expires, who claimed its end), oldest first; an OrderedDict reaches
+        # its front in O(1), where a dict emptied from the front scans the holes left there.
+        self._ended: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+        self._max_ended = max(1, max_ended_calls)
         self._dial: dict[str, dict[str, str]] = {}
         self._expiry: dict[tuple[str, str], float] = {}
         self._heap: list[tuple[float, str, str]] = []
@@ -53,7 +63,28 @@ class MemoryCallStateStore(CallStateStore):
     def _touch(self, kind: str, key: str, ttl: float) -> None:
         when = self._clock() + ttl
         self._expiry[(kind, key)] = when
-        heapq.heappush(self._heap, (when, kind, key))
+        heap = self._heap
+        if len(heap) > 2 * len(self._expiry) + 1024:
+            # Entries of calls deleted or refreshed since are left in the heap until their time: drop them now
+            # and then (amortized O(1)), or a busy worker would keep one per call for the whole ttl.
+            expiry = self._expiry
+            heap = self._heap = [entry for entry in heap if expiry.get((entry[1], entry[2])) == entry[0]]
+            heapq.heapify(heap)
+        heapq.heappush(heap, (when, kind, key))
+
+    def _forget_ended(self, now: float) -> None:
+        ended = self._ended
+        while len(ended) > self._max_ended:
+            ended.popitem(last=False)
+        while ended:
+            oldest = next(iter(ended))
+            if ended[oldest][0] > now:
+                break
+            del ended[oldest]
+
+    def _has_ended(self, session_guid: str) -> bool:
+        marker = self._ended.get(session_guid)
+        return marker is not None and marker[0] > self._clock()
 
     def _sweep(self) -> None:
         now = self._clock()
@@ -64,14 +95,13 @@ class MemoryCallStateStore(CallStateStore):
             del self._expiry[(kind, key)]
             if kind == "call":
                 self._calls.pop(key, None)
-            elif kind == "ended":
-                self._ended.pop(key, None)
             else:
                 self._dial.pop(key, None)
 
     def __len__(self) -> int:
         """How many live entries (calls, CallEnd markers and dial contexts) the store holds."""
         self._sweep()
+        self._forget_ended(self._clock())
         return len(self._calls) + len(self._ended) + len(self._dial)
 
     async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
@@ -87,7 +117,7 @@ class MemoryCallStateStore(CallStateStore):
         heap = self._heap
         if heap and heap[0][0] <= self._clock():  # the sweep's own test, without its call: every tool call reads
             self._sweep()
-        if session_guid in self._ended:
+        if self._has_ended(session_guid):
             return ENDED
         entry = self._calls.get(session_guid)
         if entry is None:
@@ -98,7 +128,7 @@ class MemoryCallStateStore(CallStateStore):
         give_up = time.monotonic() + wait_seconds
         while True:
             self._sweep()
-            if session_guid in self._ended:
+            if self._has_ended(session_guid):
                 return ENDED
             entry = self._calls.get(session_guid)
             if entry is None:
@@ -150,10 +180,17 @@ class MemoryCallStateStore(CallStateStore):
 
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
         self._sweep()
-        if session_guid in self._ended:
-            return claimant is not None and self._ended[session_guid] == claimant
-        self._ended[session_guid] = claimant
-        self._touch("ended", session_guid, ttl)
+        now = self._clock()
+        ended = self._ended
+        marker = ended.get(session_guid)
+        if marker is not None:
+            if marker[0] > now:
+                return claimant is not None and marker[1] == claimant
+            del ended[session_guid]  # expired: claimed anew, at the back
+        ended[session_guid] = (now + ttl, claimant)
+        # Markers are added with the same ttl, so the expired ones are at the front (a longer ttl in front only
+        # keeps the ones behind it a little longer, within the cap).
+        self._forget_ended(now)
         entry = self._calls.get(session_guid)
         if entry is not None and entry.released is not None:
             entry.released.set()  # the handlers waiting for the lease learn that the call has ended

@@ -57,10 +57,11 @@ from vns_sdk.exceptions import CallStateBusy, ConfigurationError, StateStoreErro
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
 
 try:
+    from redis.asyncio.connection import SSLConnection
     from redis.exceptions import RedisError
 
     from vns_sdk.state import _redis_scripts as scripts
-    from vns_sdk.state._redis_connect import RedisClient, RedisTarget
+    from vns_sdk.state._redis_connect import RedisClient, RedisTarget, server_name
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("RedisCallStateStore needs redis-py: install it with pip install 'vns-sdk[redis]'") from exc
 
@@ -156,6 +157,9 @@ class RedisCallStateStore(CallStateStore):
             client = self._factory()
         else:
             self._server = self._describe(client)
+            pool = getattr(client, "connection_pool", None)
+            if pool is not None:  # from the connection settings, so a password given as ?password= is masked too
+                self._password = pool.connection_kwargs.get("password")
         self._client: RedisClient = client
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: dict[asyncio.AbstractEventLoop, RedisClient] = {}
@@ -190,17 +194,21 @@ class RedisCallStateStore(CallStateStore):
 
     @staticmethod
     def _describe(client: RedisClient) -> str:
-        # Rebuilt from the connection settings, so the password can never be part of it.
+        """The server as an operator reads it (``redis://user:***@host:port/db``): only the password masked."""
         pool = getattr(client, "connection_pool", None)
         if pool is None:  # a RedisCluster
             nodes = client.get_nodes() if hasattr(client, "get_nodes") else []
             named = ",".join(f"{node.host}:{node.port}" for node in nodes[:3])
             return f"redis://{named or 'cluster'} (cluster)"
+        return server_name(dict(pool.connection_kwargs), tls=issubclass(pool.connection_class, SSLConnection))
         kwargs: Mapping[str, Any] = pool.connection_kwargs
         db = kwargs.get("db", 0)
+        user = kwargs.get("username") or ""
+        credentials = f"{user}:***@" if kwargs.get("password") else f"{user}@" if user else ""
         if "path" in kwargs:
             return f"unix://{kwargs['path']}?db={db}"
-        return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{db}"
+        scheme = "rediss" if issubclass(pool.connection_class, SSLConnection) else "redis"
+        return f"{scheme}://{credentials}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{db}"
 
     def _error(self, what: str, exc: Exception) -> StateStoreError:
         detail = f"{type(exc).__name__}: {exc}"

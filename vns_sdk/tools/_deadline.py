@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, TypeVar, cast
 
-__all__ = ["DeadlineExceeded", "run_until"]
+__all__ = ["DeadlineExceeded", "resume_until", "run_until"]
 
 T = TypeVar("T")
 
@@ -120,6 +120,18 @@ async def run_until(awaitable: Awaitable[T], deadline: float) -> T:
         step = coro.send(None)
     except StopIteration as done:
         return cast(T, done.value)
+    return await _watched(_resume(coro, step), deadline)
+
+
+async def resume_until(coro: Coroutine[Any, Any, T], step: Any, deadline: float) -> T:
+    """`run_until` for a coroutine whose first step the caller took itself, and which yielded ``step``.
+
+    For a hot path that takes the first step inline (no call, no frame) and needs the deadline only when the
+    coroutine suspends.
+
+    Raises:
+        DeadlineExceeded: The deadline passed first (the coroutine was cancelled).
+    """
     return await _watched(_resume(coro, step), deadline)
 
 
