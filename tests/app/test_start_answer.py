@@ -151,6 +151,17 @@ async def test_tools_registered_or_removed_while_serving_are_in_the_next_answer(
         assert [tool["name"] for tool in third["session"]["tools"]] == ["end_conversation", "opening_hours"]
 
 
+async def test_an_mcp_server_offered_while_serving_is_in_the_next_answer(make_app: AppFactory) -> None:
+    app = make_app()
+    async with client_for(app) as http:
+        first = await start_call(http)
+        assert all(tool["type"] == "function" for tool in first["session"]["tools"])
+        app.mcp_server("crm", server_url="https://crm.example.com/mcp", allowed_tools=["find_customer"])
+        second = await start_call(http)
+        [mcp] = [tool for tool in second["session"]["tools"] if tool["type"] == "mcp"]
+        assert mcp["server_label"] == "crm"
+
+
 async def test_an_answer_with_handlers_is_the_one_without_when_they_change_nothing(make_app: AppFactory) -> None:
     plain = make_app()
     tailored = make_app()
