@@ -131,7 +131,6 @@ Deploy = Callable[..., tuple[Agent, list[Worker], list[CallStateStore]]]
             "cluster",
             marks=[
                 pytest.mark.redis,
-                pytest.mark.skip(reason="the cluster drops connections under 20 overlapping leases"),
             ],
         ),
     ]

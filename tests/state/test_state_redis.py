@@ -284,3 +284,66 @@ def test_closing_the_store_in_each_loop_leaves_nothing_open(redis_url: str, pref
     for i in range(3):
         asyncio.run(put_and_close(i))
     gc.collect()  # with filterwarnings=error, a connection left open would fail the test here
+
+
+async def test_the_handlers_of_one_worker_queue_in_it_rather_than_asking_redis_over_and_over(
+    redis_server_factory: Callable[..., Any],
+) -> None:
+    server = redis_server_factory()  # its own server: the command counts are this test's alone
+    store = RedisCallStateStore(server.url)
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {}, ttl=60)
+    server.command("CONFIG", "RESETSTAT")
+
+    async def increment() -> None:
+        held = await store.acquire_call(guid, lease_seconds=5, wait_seconds=5)
+        assert held.lease is not None
+        count = int(held.state.get("count", "0"))
+        await asyncio.sleep(0.002)  # the tool's own work, while the others wait
+        assert await store.save_call(held.lease, {"count": str(count + 1)}, [], ttl=60)
+
+    await asyncio.gather(*(increment() for _ in range(20)))
+    assert (await store.read_call(guid)).state == {"count": "20"}
+    stats = await store._redis().info("commandstats")
+    # One script to take the lease and one to save, per handler: none of them asked while another held it.
+    assert stats["cmdstat_evalsha"]["calls"] == 40, stats["cmdstat_evalsha"]
+    await store.aclose()
+
+
+@pytest.mark.parametrize("operation", ["read", "delete"])
+async def test_a_command_lost_in_the_clients_transport_is_sent_again(
+    store: RedisCallStateStore, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
+    # The async cluster client closes every connection when it reloads the slots; a command in flight on one of
+    # them fails with "'NoneType' object has no attribute 'writelines'". Such a read or delete is sent again.
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {"a": "1"}, ttl=60)
+    client = store._redis()
+    command = "mget" if operation == "read" else "delete"
+    real = getattr(client, command)
+    failures = iter([AttributeError("'NoneType' object has no attribute 'writelines'")])
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(client, command, flaky)
+    if operation == "read":
+        assert (await store.read_call(guid)).state == {"a": "1"}
+    else:
+        await store.delete_call(guid)
+        monkeypatch.undo()
+        assert (await store.read_call(guid)).record is None
+
+
+async def test_a_transport_failure_that_persists_is_a_state_store_error(
+    store: RedisCallStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise AttributeError("'NoneType' object has no attribute 'writelines'")
+
+    monkeypatch.setattr(store._redis(), "mget", broken)
+    with pytest.raises(StateStoreError, match="could not load call 'g': AttributeError"):
+        await store.read_call("g")

@@ -29,8 +29,9 @@ One round trip each. `read_call` (a handler that does not change the state) is o
 lease and reading (`acquire_call`) is one script; saving and releasing (`save_call`) is one script, which
 writes only while the lease is still the saver's. Since only the lease holder writes, it writes the state whole
 (what it read, with its diff applied): the scripts only move strings. So a tool call that changes the
-state costs two round trips, and one that does not, one. A handler waiting for the lease asks again
-after a short, growing pause (at most 10 ms, never past what is left of the holder's lease).
+state costs two round trips, and one that does not, one. The handlers of one worker waiting for a call's
+lease queue in the worker (`LocalTurns`), so only the first in line asks Redis; it asks again after a short,
+growing pause (at most 10 ms, never past what is left of the holder's lease).
 
 Failures. Every Redis error (connection refused, timeout, ...) is raised as `StateStoreError`, whose
 message says which operation failed and on which server, never with the URL's password. A refused or
@@ -49,11 +50,12 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any, TypeVar
 
 from vns_sdk._json import dumps_text, loads
 from vns_sdk.exceptions import CallStateBusy, ConfigurationError, StateStoreError
+from vns_sdk.state._turns import LocalTurns
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
 
 try:
@@ -75,6 +77,7 @@ _RECORDS_KEPT = 4096  # calls whose keys and decoded record are kept, so a tool 
 # What a command can fail with: redis-py's errors, the socket's, and (on some Python versions) the transport's
 # AttributeError or TypeError when a pooled connection was closed under it (redis-py issue 4287).
 _CLIENT_ERRORS = (RedisError, OSError, AttributeError, TypeError)
+T = TypeVar("T")
 _RESENDABLE = (AttributeError, TypeError)  # redis-py has resent a refused or reset connection's command already
 
 
@@ -167,6 +170,7 @@ class RedisCallStateStore(CallStateStore):
         self._retries = retries
         self._records: dict[str, CallRecord] = {}
         self._call_keys: dict[str, list[str]] = {}
+        self._turns = LocalTurns()
 
     def __repr__(self) -> str:
         return f"RedisCallStateStore({self._server!r}, key_prefix={self._prefix!r})"
@@ -201,14 +205,6 @@ class RedisCallStateStore(CallStateStore):
             named = ",".join(f"{node.host}:{node.port}" for node in nodes[:3])
             return f"redis://{named or 'cluster'} (cluster)"
         return server_name(dict(pool.connection_kwargs), tls=issubclass(pool.connection_class, SSLConnection))
-        kwargs: Mapping[str, Any] = pool.connection_kwargs
-        db = kwargs.get("db", 0)
-        user = kwargs.get("username") or ""
-        credentials = f"{user}:***@" if kwargs.get("password") else f"{user}@" if user else ""
-        if "path" in kwargs:
-            return f"unix://{kwargs['path']}?db={db}"
-        scheme = "rediss" if issubclass(pool.connection_class, SSLConnection) else "redis"
-        return f"{scheme}://{credentials}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{db}"
 
     def _error(self, what: str, exc: Exception) -> StateStoreError:
         detail = f"{type(exc).__name__}: {exc}"
@@ -247,13 +243,14 @@ class RedisCallStateStore(CallStateStore):
             raise self._error(f"decode call {session_guid!r}", exc) from exc
         return record, state
 
-    async def _run(self, script: scripts.Script, keys: list[str], args: list[Any], what: str) -> Any:
-        """Run a script; one whose command failed in the client's transport is sent again as it is (every script
-        here answers the same to the same arguments sent twice, but for taking a dial context)."""
+    async def _send(self, command: Callable[[], Awaitable[T]], what: str) -> T:
+        """Send a command that answers the same when sent twice; one that failed in the client's transport is sent
+        again as it is (the async cluster client closes every connection when it reloads the slots, and a command
+        in flight on one of them fails so)."""
         failures = 0
         while True:
             try:
-                return await scripts.run(self._redis(), script, keys, args)
+                return await command()
             except _RESENDABLE as exc:
                 failures += 1
                 if failures > self._retries:
@@ -261,6 +258,11 @@ class RedisCallStateStore(CallStateStore):
                 await asyncio.sleep(0.01 * failures)
             except _CLIENT_ERRORS as exc:
                 raise self._error(what, exc) from exc
+
+    async def _run(self, script: scripts.Script, keys: list[str], args: list[Any], what: str) -> Any:
+        """Run a script that answers the same to the same arguments sent twice (every one here but taking a dial
+        context), sending it again after a failure in the client's transport."""
+        return await self._send(lambda: scripts.run(self._redis(), script, keys, args), what)
 
     async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
         """Store a new call's record and initial state (replacing any left from a call with the same id)."""
@@ -271,10 +273,8 @@ class RedisCallStateStore(CallStateStore):
     async def read_call(self, session_guid: str) -> CallSnapshot:
         """The call's record and state, read together in one round trip, without a lease."""
         call, state, ended = self._keys(session_guid)[:3]
-        try:
-            found = await self._redis().mget(ended, call, state)  # keys of one slot: one command on a cluster too
-        except _CLIENT_ERRORS as exc:
-            raise self._error(f"load call {session_guid!r}", exc) from exc
+        # Keys of one slot: one command on a cluster too.
+        found = await self._send(lambda: self._redis().mget(ended, call, state), f"load call {session_guid!r}")
         if found[0] is not None:
             return ENDED
         raw_record, raw_state = (_text(value) if value is not None else "" for value in found[1:])
@@ -287,11 +287,25 @@ class RedisCallStateStore(CallStateStore):
         A try whose answer was lost is sent again with the same token, which gets the lease back if that try
         had taken it (rather than leaving it to expire and hold up the call).
         """
-        keys = self._keys(session_guid)[:4]
         token = _token()
+        give_up = time.monotonic() + wait_seconds
+        # The handlers of this process queue for their turn first: one of them at a time asks Redis.
+        await self._turns.take(session_guid, token, hold=wait_seconds + lease_seconds, give_up=give_up)
+        try:
+            snapshot = await self._acquire(session_guid, token, lease_seconds, give_up)
+        except BaseException:
+            self._turns.give_back(session_guid, token)
+            raise
+        if snapshot.lease is None:
+            self._turns.give_back(session_guid, token)
+        else:
+            self._turns.hold_until(session_guid, token, snapshot.lease.expires)
+        return snapshot
+
+    async def _acquire(self, session_guid: str, token: str, lease_seconds: float, give_up: float) -> CallSnapshot:
+        keys = self._keys(session_guid)[:4]
         args = [token, _ms(lease_seconds)]
         what = f"take the lease of call {session_guid!r}"
-        give_up = time.monotonic() + wait_seconds
         pause = 0.001
         while True:
             reply = _text(await self._run(scripts.ACQUIRE, keys, args, what))
@@ -326,7 +340,12 @@ class RedisCallStateStore(CallStateStore):
             whole = dumps_text(state) if state else "-"
         args = [lease.token, _ms(ttl), whole]
         what = f"save the state of call {lease.session_guid!r}"
-        return bool(await self._run(scripts.SAVE, self._keys(lease.session_guid), args, what))
+        try:
+            return bool(await self._run(scripts.SAVE, self._keys(lease.session_guid), args, what))
+        finally:
+            # Saved, refused or failed, the next handler of this process may ask: the lease, if still held,
+            # expires on its own, and a save tried again does not need the turn.
+            self._turns.give_back(lease.session_guid, lease.token)
 
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
         """``True`` for the first CallEnd of a call across every worker (and to it again), ``False`` for its repeats."""
@@ -337,17 +356,14 @@ class RedisCallStateStore(CallStateStore):
     async def delete_call(self, session_guid: str) -> None:
         """Forget the call: every key but its CallEnd marker, which expires on its own."""
         call, state, _, lease, done = self._keys(session_guid)
-        try:
-            await self._redis().delete(call, state, lease, done)
-        except _CLIENT_ERRORS as exc:
-            raise self._error(f"delete call {session_guid!r}", exc) from exc
+        self._turns.give_back(session_guid)
+        await self._send(lambda: self._redis().delete(call, state, lease, done), f"delete call {session_guid!r}")
 
     async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
         """Keep an outbound call's context until its CallStart takes it."""
-        try:
-            await self._redis().set(self._dial_key(customer_call_id), json.dumps(dict(state)), px=_ms(ttl))
-        except _CLIENT_ERRORS as exc:
-            raise self._error(f"store the dial context of customerCallId {customer_call_id!r}", exc) from exc
+        key, value = self._dial_key(customer_call_id), json.dumps(dict(state))
+        what = f"store the dial context of customerCallId {customer_call_id!r}"
+        await self._send(lambda: self._redis().set(key, value, px=_ms(ttl)), what)
 
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
         """Take an outbound call's context: of concurrent takers, exactly one gets it."""
