@@ -1,11 +1,13 @@
-"""The inspector in a real browser: Chromium, driven by Playwright, watching a call placed against a served app.
+"""The inspector in a real browser: Chromium, driven by Playwright, watching calls placed against a served app.
 
 Debian's Chromium is used (``apt-get install chromium``; ``.ci/run`` installs it), launched by its path:
 Playwright's own browser downloads are never needed. Without Chromium the test is skipped, unless the
 ``CI`` environment variable is set, where it fails.
 
-The test saves its screenshot of the page into ``docs/images/inspector.png`` (the Observability page shows
-it) when ``VNS_UPDATE_SCREENSHOTS=1``; otherwise into a temporary folder, so a test run leaves the tree clean.
+The tests save their screenshots of the page into ``docs/images/inspector.png`` and
+``docs/images/inspector-chat.png`` (the Observability page shows them) when ``VNS_UPDATE_SCREENSHOTS=1``;
+otherwise into a temporary folder, so a test run leaves the tree clean. The chat's test points the app at
+the scripted Realtime model, as an app is pointed at any endpoint (`RealtimeEndpoint`).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from observe_support import OPENAI_KEY, WEBHOOK_TOKEN, ObservedAppFactory, chat_script
 
-from vns_sdk import RealtimeEndpoint, VNSApp
+from vns_sdk import CallContext, RealtimeEndpoint, VNSApp
 from vns_sdk._observe import _chat_room
 from vns_sdk.testing.realtime import ScriptedRealtimeServer
 
@@ -38,9 +39,19 @@ def chat_app(observed_app: ObservedAppFactory, model: ScriptedRealtimeServer) ->
     return observed_app(inspector=True, realtime=RealtimeEndpoint.openai(OPENAI_KEY, url=model.url(model=None)))
 
 
+@contextlib.asynccontextmanager
+async def client_for(app: VNSApp) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app in process; the app is stopped afterwards, which hangs up the chats left open."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent") as client:
+        try:
+            yield client
+        finally:
+            await app.shutdown()
+
+
 @pytest.fixture
 async def http(chat_app: VNSApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=chat_app), base_url="http://agent") as client:
+    async with client_for(chat_app) as client:
         yield client
 
 
@@ -145,7 +156,7 @@ async def test_without_a_key_the_panel_says_so_and_no_call_is_placed(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     app = observed_app(inspector=True, openai_api_key=None)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent") as http:
+    async with client_for(app) as http:
         status = (await http.get(CHAT, headers=AUTH)).json()
         assert status["ready"] is False and status["error"] == "no_key"
         assert status["message"].startswith("No OpenAI key:") and "OPENAI_API_KEY" in status["message"]
@@ -160,7 +171,7 @@ async def test_a_refused_key_is_a_clear_message_and_the_call_ends(
 ) -> None:
     wrong = "sk-not-the-scripted-models-key-0042"
     app = observed_app(inspector=True, realtime=RealtimeEndpoint.openai(wrong, url=model.url(model=None)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent") as http:
+    async with client_for(app) as http:
         refused = await http.post(CHAT, headers=JSON, json={})
         status = (await http.get(CHAT, headers=AUTH)).json()
     assert refused.status_code == 502
@@ -226,7 +237,7 @@ async def test_at_most_a_few_chats_at_once(
 ) -> None:
     monkeypatch.setattr(_chat_room, "MAX_CHATS", 2)
     app = observed_app(inspector=True, realtime=RealtimeEndpoint.openai(OPENAI_KEY, url=model.url(model=None)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent") as http:
+    async with client_for(app) as http:
         first, _ = await start(http), await start(http)
         third = await http.post(CHAT, headers=JSON, json={})
         assert third.status_code == 429 and third.json()["error"] == "too_many_chats"
@@ -240,7 +251,7 @@ async def test_a_chat_nobody_talks_to_hangs_up(
 ) -> None:
     monkeypatch.setattr(_chat_room, "IDLE_SECONDS", 0.2)
     app = observed_app(inspector=True, realtime=RealtimeEndpoint.openai(OPENAI_KEY, url=model.url(model=None)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent") as http:
+    async with client_for(app) as http:
         chat = await start(http)
         for _ in range(200):  # until the chat's own task has hung up
             shown = (await http.get(f"{CHAT}/{chat['chat']}", headers=AUTH)).json()
@@ -280,10 +291,10 @@ async def test_stopping_the_app_hangs_up_its_chats(http: httpx.AsyncClient, chat
 
 
 async def test_behind_the_inspectors_guard(observed_app: ObservedAppFactory) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=observed_app()), base_url="http://a") as http:
+    async with client_for(observed_app()) as http:
         assert (await http.get(CHAT, headers=AUTH)).status_code == 404
     app = observed_app(inspector=True)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://a") as http:
+    async with client_for(app) as http:
         assert (await http.get(CHAT)).status_code == 401
         assert (await http.post(CHAT, headers={"Content-Type": "application/json"}, json={})).status_code == 401
         wrong = {"Authorization": "Basic " + base64.b64encode(b"me:wrong").decode()}
@@ -303,3 +314,17 @@ async def test_without_the_realtime_extra_the_panel_says_what_to_install(
     refused = await http.post(CHAT, headers=JSON, json={})
     assert refused.status_code == 503 and refused.json()["message"] == status["message"]
     assert not records(chat_app)
+
+
+async def test_a_call_the_app_refuses_is_a_clear_message(chat_app: VNSApp, http: httpx.AsyncClient) -> None:
+    @chat_app.on_call_start
+    async def screen(call: CallContext) -> None:
+        if call.caller_id == "9005550000":
+            call.refuse("We do not take calls from this number.")
+
+    refused = await http.post(CHAT, headers=JSON, json={"caller_id": "9005550000"})
+    assert refused.status_code == 502 and refused.json()["error"] == "app_answer"
+    message = refused.json()["message"]
+    assert "HTTP 403 (the app refused the call)" in message and "answer:" not in message
+    assert (await http.get(CHAT, headers=AUTH)).json()["open"] == 0
+    assert (await http.post(CHAT, headers=JSON, json={"caller_id": "3035550142"})).status_code == 201
