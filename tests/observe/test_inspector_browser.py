@@ -231,6 +231,13 @@ def test_the_chat_in_a_browser(served_with_chat: str, model: ScriptedRealtimeSer
         page.locator('.row[data-tool="lookup_name_or_phone"] summary').click()
         screenshot(page, "inspector-chat.png", tmp_path)
 
+        # A reload keeps the call: the panel shows it again, and the timeline is filtered to it.
+        page.reload()
+        expect(page.locator("#chat-say")).to_be_visible()
+        expect(page.locator(".bubble.caller")).to_have_count(2)
+        expect(page.locator(".tool-chip")).to_have_count(2)
+        expect(page.locator("#call-filter")).to_have_value(session)
+
         page.click("#chat-hangup")
         expect(page.locator(".bubble.ended")).to_have_text("You hung up: CallEnd sent.")
         expect(page.locator("#chat-start")).to_be_visible()
@@ -238,7 +245,16 @@ def test_the_chat_in_a_browser(served_with_chat: str, model: ScriptedRealtimeSer
         expect(page.locator(".call .meta").first).to_contain_text("2 tool calls · ended")
         html = page.content()
         assert OPENAI_KEY not in html and WEBHOOK_TOKEN not in html
-    assert model.last.caller_lines == ["Is Ron there?", "And my order?"]
+        assert model.last.caller_lines == ["Is Ron there?", "And my order?"]
+
+        # The model failing: one clear line in the panel, and the call over.
+        page.click("#chat-call")
+        expect(page.locator("#chat-say")).to_be_visible()
+        page.fill("#chat-text", "You hit the limit")
+        page.press("#chat-text", "Enter")
+        expect(page.locator(".bubble.problem")).to_contain_text("OpenAI rate limit reached")
+        expect(page.locator(".bubble.ended")).to_have_text("The call has ended (CallEnd sent).")
+        expect(page.locator("#chat-start")).to_be_visible()
 
 
 def test_the_chat_says_plainly_when_there_is_no_key(

@@ -153,6 +153,10 @@
     chat.busy = false;
     $("chat-send").disabled = false;
     const state = answer.body.chat;
+    if (answer.status === 404 || answer.status === 410) {
+      ended(answer.body.message); // it had ended already (left idle, say): the line was not said
+      return;
+    }
     if (answer.ok) {
       showTurn(answer.body.turn);
       usage(state && state.usage);
@@ -160,8 +164,8 @@
       item("bubble problem", answer.body.message || `The app answered HTTP ${answer.status}.`);
       if (answer.status === 413 || answer.status === 422) $("chat-text").value = text;
     }
-    if (state && !state.live) ended(state.message || (state.error && state.error.message));
-    else if (answer.status === 404 || answer.status === 410) ended(answer.body.message);
+    // A failure's own line is shown above: the end needs no second copy of it.
+    if (state && !state.live) ended(answer.ok ? state.message : "The call has ended (CallEnd sent).");
     else $("chat-text").focus();
   }
 
