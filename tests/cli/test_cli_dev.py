@@ -216,6 +216,7 @@ def test_the_inspector_is_on_and_its_address_printed(
     assert result.exit_code == 0, result.output
     assert "Watch every call: http://127.0.0.1:8000/vns/inspector/" in result.stdout
     assert "any user name, the webhook token as password" in result.stdout
+    assert "talk to the agent there: Chat with the agent" in result.stdout
     # The server process (uvicorn's reloader starts it) reads these from the environment.
     assert os.environ["VNS_INSPECTOR"] == "1"
     assert os.environ["VNS_INSPECTOR_APP"] == f"{lookup_app.resolve()}:app"
@@ -226,5 +227,5 @@ def test_no_inspector(run: Callable[..., Result], lookup_app: Path, served: Call
 
     result = run("dev", "agent/app.py", "--no-inspector")
     assert result.exit_code == 0, result.output
-    assert "inspector" not in result.stdout
+    assert "inspector" not in result.stdout and "Chat with the agent" not in result.stdout
     assert os.environ["VNS_INSPECTOR"] == "0"

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from vns_sdk import ToolError, VNSApp
+from vns_sdk.testing.realtime import RealtimeScript
 
 WEBHOOK_TOKEN = "whk-observe-token-51c9e0a7"
 OPENAI_KEY = "sk-observe-openai-key-7d2f90aa1b"
@@ -96,3 +97,18 @@ class Telemetry:
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
+
+
+def chat_script() -> RealtimeScript:
+    """The scripted model the inspector's chat talks to in these tests."""
+    script = RealtimeScript()
+    script.when("Ron").call("lookup_name_or_phone", name="Ron").say("Ron Tanner is on +1 303 555 1212.")
+    script.when("order").call("check_order", order="A100").say("Your order A100 has shipped.")
+    script.when("bye").end_call("the caller said bye", goodbye="Goodbye!")
+    script.when("slow").wait(30).say("Sorry for the wait.")
+    script.when("limit").error(
+        "Rate limit reached for gpt-realtime.", code="rate_limit_exceeded", type="rate_limit_exceeded"
+    )
+    script.when("drop").drop()
+    script.otherwise().say("Sorry, could you say that again?")
+    return script

@@ -45,6 +45,7 @@ def test_the_page_names_the_conventions_followed() -> None:
     assert SCHEMA_URL in text
 
 
-def test_the_page_shows_the_screenshot_taken_by_the_browser_test() -> None:
-    assert "](images/inspector.png)" in PAGE.read_text(encoding="utf-8")
-    assert (ROOT / "docs" / "images" / "inspector.png").read_bytes()[:4] == b"\x89PNG"
+@pytest.mark.parametrize("image", ["inspector.png", "inspector-chat.png"])
+def test_the_page_shows_the_screenshots_taken_by_the_browser_tests(image: str) -> None:
+    assert f"](images/{image})" in PAGE.read_text(encoding="utf-8")
+    assert (ROOT / "docs" / "images" / image).read_bytes()[:4] == b"\x89PNG"

@@ -6,7 +6,9 @@ Routes, below wherever the app mounts it (``<prefix>/inspector``):
 * ``/events``: the feed as server-sent events; each event's id is its record's, so a page that
   reconnects (``Last-Event-ID``) gets only what it missed (each stream ends after `STREAM_SECONDS`, and
   the page reconnects);
-* ``/calls/{guid}/scenario.vns.yaml`` and ``/calls/{guid}/transcript.jsonl``: one call, written out.
+* ``/calls/{guid}/scenario.vns.yaml`` and ``/calls/{guid}/transcript.jsonl``: one call, written out;
+* ``/chat...``: the chat with the agent through the Realtime model (`vns_sdk._observe._chat_routes`), when
+  the app gives one.
 
 Every answer carries a content security policy that allows nothing from elsewhere. With ``authorized``
 given, a request without the credentials it accepts gets a 401 asking for HTTP Basic credentials, which
@@ -25,6 +27,8 @@ from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vns_sdk._observe._chat_room import ChatRoom
+from vns_sdk._observe._chat_routes import chat_routes
 from vns_sdk._observe._copy import scenario_text, transcript_text
 from vns_sdk._observe._feed import Feed
 
@@ -104,13 +108,16 @@ class _Guarded:
         await self.app(scope, receive, secured)
 
 
-def inspector_app(feed: Feed, *, authorized: Authorize | None, app_reference: str | None = None) -> ASGIApp:
+def inspector_app(
+    feed: Feed, *, authorized: Authorize | None, app_reference: str | None = None, chat: ChatRoom | None = None
+) -> ASGIApp:
     """The inspector's ASGI app, showing ``feed``.
 
     Args:
         feed: The app's feed.
         authorized: Whether a request's headers carry accepted credentials; ``None`` serves everyone.
         app_reference: The app, as a scenario names it (``/path/app.py:app``), for copied scenarios.
+        chat: The app's chats with the agent, served under ``/chat`` behind the same credentials.
     """
 
     async def events(request: Request) -> Response:
@@ -139,6 +146,7 @@ def inspector_app(feed: Feed, *, authorized: Authorize | None, app_reference: st
         Route("/events", events, methods=["GET"]),
         Route("/calls/{guid}/scenario.vns.yaml", scenario, methods=["GET"]),
         Route("/calls/{guid}/transcript.jsonl", transcript, methods=["GET"]),
+        *(chat_routes(chat) if chat is not None else ()),
         Mount("/", StaticFiles(packages=[("vns_sdk._observe", "static")], html=True)),
     ]
     return _Guarded(Router(routes=routes), authorized)

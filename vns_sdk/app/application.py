@@ -30,6 +30,7 @@ from vns_sdk.tools import Tool, ToolRouter
 from vns_sdk.tools._router import ToolDecorator
 
 if TYPE_CHECKING:
+    from vns_sdk._observe._chat_room import ChatRoom
     from vns_sdk.client import AsyncVNSClient, VNSClient
     from vns_sdk.models import OutboundCallResponse
 
@@ -225,11 +226,12 @@ class VNSApp(RoutedApp, McpMethods):
         self.router: ToolRouter = runtime.tools
         """The registry of the app's tools."""
         self._mcp_endpoints = []
+        self._chats: ChatRoom | None = None
         super().__init__(build_router(runtime, routes), middleware)
         if runtime.feed is not None:
             from vns_sdk.app._inspector_mount import mount_inspector
 
-            mount_inspector(self, runtime)
+            self._chats = mount_inspector(self, runtime)
         if end_conversation:
             from vns_sdk.tools import end_conversation as builtin_end_conversation
 
@@ -369,6 +371,9 @@ class VNSApp(RoutedApp, McpMethods):
         await self._start_mcp()
 
     async def shutdown(self) -> None:
-        """Stop serving (the ASGI lifespan calls it): close the MCP sessions and the store's connections."""
+        """Stop serving (the ASGI lifespan calls it): hang up the inspector's chats, close the MCP sessions
+        and the store's connections."""
+        if self._chats is not None:
+            await self._chats.close()
         await self._stop_mcp()
         await self.store.aclose()

@@ -118,6 +118,7 @@ def dev(
         elif settings.webhook_basic_auth:
             sign_in = "   (sign in with the webhook's Basic user and password)"
         typer.echo(f"Watch every call: {base_url}{vns_app.prefix}/inspector/{sign_in}")
+        typer.echo("  and talk to the agent there: Chat with the agent (the real Realtime model, billed to your key)")
         typer.echo("")
     if not public:
         typer.secho(

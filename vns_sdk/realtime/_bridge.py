@@ -126,7 +126,7 @@ class RealtimeBridge:
             "outbound": outbound,
             "customer_call_id": customer_call_id,
         }
-        return CallScope(self.simulator, caller, self.options, on_event)
+        return CallScope(self.simulator.acall, caller, self.options, on_event)
 
     async def __aenter__(self) -> RealtimeBridge:
         await self.simulator.__aenter__()

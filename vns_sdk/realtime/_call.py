@@ -37,10 +37,15 @@ from vns_sdk.realtime._target import RealtimeTarget, connect, resolve_target
 from vns_sdk.realtime._tools import parse_arguments, relay
 
 if TYPE_CHECKING:
+    # The defining modules, not the `vns_sdk.testing` package: the inspector's chat (below the app) uses this.
+    from vns_sdk._exchange import Exchange
     from vns_sdk.models import CallStartResponse, FunctionTool
-    from vns_sdk.testing import AsyncSimulatedCall, Exchange, VNSSimulator
+    from vns_sdk.testing._call import AsyncSimulatedCall
 
-__all__ = ["BridgedCall", "CallOptions", "CallScope"]
+__all__ = ["BridgedCall", "CallOptions", "CallScope", "PlaceCall"]
+
+PlaceCall = Callable[..., AbstractAsyncContextManager["AsyncSimulatedCall"]]
+"""Places the webhook side of a call, given the caller's details: `VNSSimulator.acall`, or the inspector's chat."""
 
 
 @dataclass(frozen=True)
@@ -313,12 +318,12 @@ class CallScope(AbstractAsyncContextManager[BridgedCall]):
 
     def __init__(
         self,
-        simulator: VNSSimulator,
+        place: PlaceCall,
         caller: dict[str, Any],
         options: CallOptions,
         on_event: Callable[[BridgeEvent], None] | None,
     ) -> None:
-        self._simulator = simulator
+        self._place = place
         self._caller = caller
         self._options = options
         self._on_event = on_event
@@ -326,7 +331,7 @@ class CallScope(AbstractAsyncContextManager[BridgedCall]):
         self._call: BridgedCall | None = None
 
     async def __aenter__(self) -> BridgedCall:
-        vns_call = await self._stack.enter_async_context(self._simulator.acall(**self._caller))
+        vns_call = await self._stack.enter_async_context(self._place(**self._caller))
         call = BridgedCall(self._options, vns_call, self._on_event)
         try:
             await call._connect()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from vns_sdk.realtime._events import ToolCall
 
 if TYPE_CHECKING:
-    from vns_sdk.testing import AsyncSimulatedCall
+    from vns_sdk.testing._call import AsyncSimulatedCall
 
 __all__ = ["parse_arguments", "relay"]
 

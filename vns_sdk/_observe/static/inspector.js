@@ -105,7 +105,11 @@
       call.called = record.request.calledNumber || null;
       call.at = record.at;
     }
-    if (record.name === "call-end" && record.phase === "end") call.ended = true;
+    if (record.name === "call-end" && record.phase === "end" && !call.ended) {
+      call.ended = true;
+      // The chat panel listens: its call may have been ended by the agent, or for being left idle.
+      document.dispatchEvent(new CustomEvent("vns:call-ended", { detail: session }));
+    }
     if (record.name === "tools" && tool && !call.counted.has(top.oid)) {
       call.counted.add(top.oid);
       call.tools += 1;
@@ -369,6 +373,8 @@
       setFilter("tool", "");
     });
     $("copy-button").addEventListener("click", () => toClipboard($("copy-text").value));
+    // The chat panel shows its own call's rows: it asks for them by the call's sessionGuid.
+    document.addEventListener("vns:show-call", (event) => setFilter("call", event.detail || ""));
 
     const source = new EventSource("events");
     const connection = $("connection");
