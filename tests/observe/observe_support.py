@@ -7,6 +7,7 @@ the tests never set OpenTelemetry's global providers, which a process can set on
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,3 +113,14 @@ def chat_script() -> RealtimeScript:
     script.when("drop").drop()
     script.otherwise().say("Sorry, could you say that again?")
     return script
+
+
+def records(app: VNSApp) -> list[dict[str, Any]]:
+    """Every record the feed published, and the records nested in them (a webhook's children)."""
+    feed = app._runtime.feed
+    assert feed is not None
+
+    def flat(record: dict[str, Any]) -> list[dict[str, Any]]:
+        return [record, *(item for child in record.get("children") or () for item in flat(child))]
+
+    return [item for _, text in feed.since(0) for item in flat(json.loads(text))]

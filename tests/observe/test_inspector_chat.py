@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from observe_support import OPENAI_KEY, WEBHOOK_TOKEN, ObservedAppFactory, chat_script
+from observe_support import OPENAI_KEY, WEBHOOK_TOKEN, ObservedAppFactory, chat_script, records
 
 from vns_sdk import CallContext, RealtimeEndpoint, VNSApp
 from vns_sdk._observe import _chat_room
@@ -53,17 +53,6 @@ async def client_for(app: VNSApp) -> AsyncIterator[httpx.AsyncClient]:
 async def http(chat_app: VNSApp) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(chat_app) as client:
         yield client
-
-
-def records(app: VNSApp) -> list[dict[str, Any]]:
-    """Every record of the inspector's feed, a webhook's children after it."""
-    feed = app._runtime.feed
-    assert feed is not None
-
-    def flat(record: dict[str, Any]) -> list[dict[str, Any]]:
-        return [record, *(item for child in record.get("children") or () for item in flat(child))]
-
-    return [item for _, text in feed.since(0) for item in flat(json.loads(text))]
 
 
 def webhooks(app: VNSApp, session: str) -> list[tuple[str, str | None]]:

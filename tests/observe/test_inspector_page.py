@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from observe_support import OPENAI_KEY, WEBHOOK_TOKEN, ObservedAppFactory
+from observe_support import OPENAI_KEY, WEBHOOK_TOKEN, ObservedAppFactory, records
 
 from vns_sdk import VNSApp
 from vns_sdk._observe import _copy, _feed, _inspector
@@ -41,17 +41,6 @@ def place_call(app: VNSApp) -> str:
         call.invoke("check_order", order="Z9")
         call.invoke("slow_search", query="invoices")
     return str(token)
-
-
-def records(app: VNSApp) -> list[dict[str, Any]]:
-    """Every record the feed published, and the records nested in them (a webhook's children)."""
-    feed = app._runtime.feed
-    assert feed is not None
-
-    def flat(record: dict[str, Any]) -> list[dict[str, Any]]:
-        return [record, *(item for child in record.get("children") or () for item in flat(child))]
-
-    return [item for _, text in feed.since(0) for item in flat(json.loads(text))]
 
 
 async def test_off_unless_switched_on(observed_app: ObservedAppFactory) -> None:
