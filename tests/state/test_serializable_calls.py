@@ -8,6 +8,7 @@ sends it; each "worker" is an app instance of its own, as a separate process wou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -251,3 +252,20 @@ async def test_a_tool_that_cannot_get_its_turn_in_time_tells_the_model(deploy: D
     assert held.lease is not None
     await stores[1].save_call(held.lease, {}, [], 60)
     assert (await workers[1].tool(answer, guid, "increment")).json() == {"count": 1}
+
+
+async def test_a_tool_cancelled_while_it_holds_the_state_gives_it_back(deploy: Deploy) -> None:
+    # The server cancels a request (it shuts down, or its client went away): the call's next tool does not
+    # wait for the cancelled one's lease to expire (7 s here, more than its own 5 s of patience).
+    agent, workers, _ = deploy(tool_timeout=5)
+    guid = str(uuid.uuid4())
+    answer = await workers[0].call_start(guid)
+    holder = asyncio.ensure_future(workers[0].tool(answer, guid, "hold"))
+    await agent.first_running.wait()
+    holder.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await holder
+    reply = await workers[1].tool(answer, guid, "increment")
+    assert reply.status_code == 200 and reply.json() == {"count": 1}
+    await workers[0].call_end(guid)
+    assert agent.ended_with == [{"count": 1}]  # what the cancelled tool had changed was not saved

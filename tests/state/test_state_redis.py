@@ -287,8 +287,9 @@ def test_closing_the_store_in_each_loop_leaves_nothing_open(redis_url: str, pref
 
 
 async def test_the_handlers_of_one_worker_queue_in_it_rather_than_asking_redis_over_and_over(
-    redis_server_factory: Callable[..., Any],
+    redis_server_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("vns_sdk.state.redis._PEEK", 3600.0)  # a slow machine's waiters do not look past the queue
     server = redis_server_factory()  # its own server: the command counts are this test's alone
     store = RedisCallStateStore(server.url)
     guid = str(uuid.uuid4())
@@ -347,3 +348,20 @@ async def test_a_transport_failure_that_persists_is_a_state_store_error(
     monkeypatch.setattr(store._redis(), "mget", broken)
     with pytest.raises(StateStoreError, match="could not load call 'g': AttributeError"):
         await store.read_call("g")
+
+
+async def test_a_handler_waiting_behind_a_dead_holder_of_its_worker_hears_of_the_end_at_once(
+    redis_url: str, prefix: str
+) -> None:
+    # A handler of this worker took the lease and its task died (no save, no release); the call then ended on
+    # another worker. The next handler here waits behind the dead one's turn, but still asks Redis now and then.
+    here, there = (RedisCallStateStore(redis_url, key_prefix=prefix) for _ in range(2))
+    guid = str(uuid.uuid4())
+    await here.start_call(CallRecord(guid), {}, ttl=60)
+    await here.acquire_call(guid, lease_seconds=60, wait_seconds=0)
+    assert await there.claim_call_end(guid, ttl=60)
+    # Without asking, it would wait out the dead turn's minute (its own patience) before it heard.
+    waiting = here.acquire_call(guid, lease_seconds=5, wait_seconds=60)
+    assert (await asyncio.wait_for(waiting, timeout=20)).ended
+    await here.aclose()
+    await there.aclose()

@@ -32,6 +32,7 @@ __all__ = [
     "STORE_PATIENCE",
     "call_ttl",
     "dropped_changes",
+    "give_back",
     "lease_seconds",
     "retrying",
     "save",
@@ -111,6 +112,29 @@ async def save(
     # Nothing to save: the lease expires on its own.
     logger.warning("%s: the call's lease could not be released (%s); it expires on its own", who, reason)
     return True
+
+
+async def give_back(
+    runtime: Runtime,
+    lease: Lease,
+    updates: Mapping[str, str],
+    deleted: Collection[str],
+    record: CallRecord | None,
+    *,
+    who: str,
+) -> None:
+    """Release the lease of a handler that did not finish (it was cancelled), with the changes it had made final.
+
+    Shielded from a second cancellation and bounded by `STORE_PATIENCE`, so the handlers of the call after it
+    do not wait for the lease to expire. A save already applied under this lease is recognized by the store.
+    """
+    store = runtime.store
+    try:
+        await asyncio.wait_for(
+            asyncio.shield(store.save_call(lease, updates, deleted, call_ttl(runtime, record))), STORE_PATIENCE
+        )
+    except (StateStoreError, asyncio.TimeoutError) as exc:
+        logger.warning("%s: the call's lease could not be given back (%s); it expires on its own", who, exc)
 
 
 def unsaveable(scope: MutableMapping[str, Any], who: str, state: CallState, keys: Collection[str]) -> None:

@@ -48,6 +48,7 @@ from vns_sdk.app._state_io import (
     STORE_PATIENCE,
     call_ttl,
     dropped_changes,
+    give_back,
     lease_seconds,
     retrying,
     save,
@@ -287,24 +288,31 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
             record = _unknown_call(runtime, guid)
         state = CallState._from_store(snapshot.state)  # a fresh copy from the store: no need to copy it again
         call = CallContext.from_record(record, state, tool_name=tool)
-        body_out, tool_outcome = await invoke_tool_body(
-            runtime.tools, tool, arguments, call, runtime.tool_timeout, deadline
-        )
-        outcome: str = tool_outcome
-        try:
-            updates, deleted = state.diff()
-        except TypeError:  # the tool stored what JSON (or UTF-8) cannot hold: the rest is saved, its answer goes out
-            updates, deleted, bad = state.saveable_diff()
-            unsaveable(scope, _who(tool, entry), state, bad)
-            outcome = "state_not_saved"
         lease = snapshot.lease
-        if lease is not None:
-            ttl = call_ttl(runtime, snapshot.record)
-            until = max(deadline, time.monotonic() + STORE_PATIENCE)
-            # The tool has already acted: the model hears its answer whatever happens to the save.
-            if not await save(runtime, lease, updates, deleted, ttl, until=until, who=f"tool call {tool}"):
+        updates: dict[str, str] = {}
+        deleted: list[str] = []
+        try:
+            body_out, tool_outcome = await invoke_tool_body(
+                runtime.tools, tool, arguments, call, runtime.tool_timeout, deadline
+            )
+            outcome: str = tool_outcome
+            try:
+                updates, deleted = state.diff()
+            except TypeError:  # the tool stored what JSON (or UTF-8) cannot hold: the rest is saved, it is answered
+                updates, deleted, bad = state.saveable_diff()
+                unsaveable(scope, _who(tool, entry), state, bad)
                 outcome = "state_not_saved"
-        elif updates or deleted:
+            if lease is not None:
+                ttl = call_ttl(runtime, snapshot.record)
+                until = max(deadline, time.monotonic() + STORE_PATIENCE)
+                # The tool has already acted: the model hears its answer whatever happens to the save.
+                if not await save(runtime, lease, updates, deleted, ttl, until=until, who=f"tool call {tool}"):
+                    outcome = "state_not_saved"
+        except BaseException:
+            if lease is not None:  # cancelled (the server shutting down, ...): the call's next handler need not wait
+                await give_back(runtime, lease, updates, deleted, snapshot.record, who=f"tool call {tool}")
+            raise
+        if lease is None and (updates or deleted):
             dropped_changes(scope, _who(tool, entry), [*updates, *deleted])
             outcome = "state_not_saved"
         try:

@@ -25,7 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from vns_sdk.exceptions import ConfigurationError
 
-__all__ = ["Mode", "RedisClient", "RedisTarget", "server_name"]
+__all__ = ["Mode", "RedisClient", "RedisTarget", "describe_client", "server_name"]
 
 Mode = Literal["standalone", "cluster", "sentinel"]
 RedisClient = aioredis.Redis | RedisCluster
@@ -46,6 +46,16 @@ def server_name(connection: dict[str, Any], *, tls: bool, port: bool = True) -> 
     if port:
         where += f":{connection.get('port', 6379)}"
     return f"{'rediss' if tls else 'redis'}://{credentials}{where}/{db}"
+
+
+def describe_client(client: RedisClient) -> str:
+    """A client's server as an operator reads it (``redis://user:***@host:port/db``): only the password masked."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is None:  # a RedisCluster
+        nodes = client.get_nodes() if hasattr(client, "get_nodes") else []
+        named = ",".join(f"{node.host}:{node.port}" for node in nodes[:3])
+        return f"redis://{named or 'cluster'} (cluster)"
+    return server_name(dict(pool.connection_kwargs), tls=issubclass(pool.connection_class, SSLConnection))
 
 
 def _host_port(text: str) -> tuple[str, int]:

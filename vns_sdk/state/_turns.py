@@ -7,8 +7,9 @@ handlers of one process first queue here, on an asyncio event, and only the firs
 a worker has at most one request per call asking for the lease, and a turn handed over inside the process
 costs no round trip of waiting.
 
-A turn expires as the lease does, so a handler that never gives its turn back (it was cancelled, its
-task died) holds up the others no longer than its lease.
+A turn expires as the lease does, so a handler that never gives its turn back (its task died) holds up the
+others no longer than its lease. Redis stays the authority: a handler waiting here still asks it now and
+then (a call that ended on another worker is answered at once, a lease that expired is taken over).
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ import contextlib
 import time
 import weakref
 
-from vns_sdk.exceptions import CallStateBusy
-
 __all__ = ["LocalTurns"]
+
+
+_SWEEP_AT = 256  # entries of a loop before the expired ones are looked for
 
 
 class _Call:
     __slots__ = ("expires", "holder", "released")
 
     def __init__(self, holder: str, expires: float) -> None:
-        self.holder: str | None = holder
+        self.holder = holder
         self.expires = expires
         # Set when the holder gives its turn back, for the handlers waiting; made when the first one waits.
         self.released: asyncio.Event | None = None
@@ -36,12 +38,13 @@ class _Call:
 class LocalTurns:
     """One turn at a time per call among this process's handlers (per event loop: asyncio events are bound to one)."""
 
-    __slots__ = ("_loops",)
+    __slots__ = ("_loops", "_sweep_at")
 
     def __init__(self) -> None:
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Call]] = (
             weakref.WeakKeyDictionary()
         )
+        self._sweep_at = _SWEEP_AT
 
     def _calls(self) -> dict[str, _Call]:
         loop = asyncio.get_running_loop()
@@ -50,37 +53,50 @@ class LocalTurns:
             calls = self._loops[loop] = {}
         return calls
 
-    async def take(self, session_guid: str, holder: str, *, hold: float, give_up: float) -> None:
-        """Wait for the call's turn until ``give_up`` (`time.monotonic`), then hold it for ``hold`` seconds.
-
-        Raises:
-            CallStateBusy: Another handler of this process held the turn until ``give_up``.
+    async def take(self, session_guid: str, holder: str, *, hold: float, until: float) -> bool:
+        """Wait for the call's turn until ``until`` (`time.monotonic`): ``True`` once ``holder`` has it (for ``hold``
+        seconds), ``False`` when another handler still had it then.
         """
         calls = self._calls()
         while True:
             now = time.monotonic()
             call = calls.get(session_guid)
             if call is None:
+                if len(calls) >= self._sweep_at:
+                    self._sweep(calls, now)
                 calls[session_guid] = _Call(holder, now + hold)
-                return
-            if call.holder is None or call.expires <= now:
+                return True
+            if call.expires <= now:  # its holder never gave it back (its task died): the turn ended with its lease
                 call.holder, call.expires = holder, now + hold
-                return
-            wait = min(call.expires, give_up) - now
+                return True
+            wait = min(call.expires, until) - now
             if wait <= 0:
-                raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
+                return False
             if call.released is None:
                 call.released = asyncio.Event()
             released = call.released
-            # Woken by the holder giving its turn back, or by the end of its turn or of this handler's patience.
+            # Woken by the holder giving its turn back, or by the end of its turn or of this wait.
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(released.wait(), wait)
 
+    def _sweep(self, calls: dict[str, _Call], now: float) -> None:
+        """Forget the turns that ended unreturned with nobody waiting (amortized: when the entries have doubled)."""
+        for guid in [guid for guid, call in calls.items() if call.expires <= now and call.released is None]:
+            del calls[guid]
+        self._sweep_at = max(_SWEEP_AT, 2 * len(calls))
+
     def hold_until(self, session_guid: str, holder: str, expires: float) -> None:
-        """Make the turn of ``holder`` last until ``expires`` (when it got the shared lease, which ends then)."""
-        call = self._calls().get(session_guid)
-        if call is not None and call.holder == holder:
-            call.expires = expires
+        """Make ``holder``'s turn last until ``expires``, taking it over if another handler had it.
+
+        Called when ``holder`` got the shared lease, which ends then: whoever held the turn here had lost the
+        lease (it expired), and gives nothing back when it finds out.
+        """
+        calls = self._calls()
+        call = calls.get(session_guid)
+        if call is None:
+            calls[session_guid] = _Call(holder, expires)
+        else:
+            call.holder, call.expires = holder, expires
 
     def give_back(self, session_guid: str, holder: str | None = None) -> None:
         """End the turn of ``holder`` (of whoever holds it, with ``None``: the call was forgotten)."""

@@ -25,21 +25,16 @@ Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in
 
 Every key carries an expiry, so nothing outlives its call.
 
-One round trip each. `read_call` (a handler that does not change the state) is one ``MGET``; taking the
-lease and reading (`acquire_call`) is one script; saving and releasing (`save_call`) is one script, which
-writes only while the lease is still the saver's. Since only the lease holder writes, it writes the state whole
-(what it read, with its diff applied): the scripts only move strings. So a tool call that changes the
-state costs two round trips, and one that does not, one. The handlers of one worker waiting for a call's
-lease queue in the worker (`LocalTurns`), so only the first in line asks Redis; it asks again after a short,
-growing pause (at most 10 ms, never past what is left of the holder's lease).
+One round trip each: `read_call` is one ``MGET``, `acquire_call` (take the lease and read) one script,
+`save_call` (write the state whole, as only the lease holder writes, and release) one script. The handlers
+of one worker waiting for a call's lease queue in it (`LocalTurns`): the first in line asks Redis again after
+short pauses (1 to 10 ms), the others now and then.
 
-Failures. Every Redis error (connection refused, timeout, ...) is raised as `StateStoreError`, whose
-message says which operation failed and on which server, never with the URL's password. A refused or
-reset connection is retried twice, tens of milliseconds apart (enough to replace a pooled connection that
-Redis closed); a timeout is not retried. So a store that is down fails within about ``socket_timeout``
-(a refused connection at once) rather than hanging a tool call. Every script may be retried after a lost
-reply: a save under the same lease applies once, and a CallEnd claim is recognized as its own, except
-taking a dial context, which a reply lost after it ran drops.
+Failures. Every Redis error is raised as `StateStoreError`, naming the operation and the server, never the
+password. A refused or reset connection is retried twice, tens of milliseconds apart; a timeout is not, so
+a store that is down fails within about ``socket_timeout``. Every command may be sent again after a lost
+reply (a save under the same lease applies once, a CallEnd claim is recognized as its own), but taking a
+dial context, which a reply lost after it ran drops.
 """
 
 from __future__ import annotations
@@ -59,11 +54,10 @@ from vns_sdk.state._turns import LocalTurns
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
 
 try:
-    from redis.asyncio.connection import SSLConnection
     from redis.exceptions import RedisError
 
     from vns_sdk.state import _redis_scripts as scripts
-    from vns_sdk.state._redis_connect import RedisClient, RedisTarget, server_name
+    from vns_sdk.state._redis_connect import RedisClient, RedisTarget, describe_client
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("RedisCallStateStore needs redis-py: install it with pip install 'vns-sdk[redis]'") from exc
 
@@ -73,6 +67,9 @@ logger = logging.getLogger("vns_sdk.state")
 
 _KINDS = ("call", "state", "ended", "lease", "done")
 _MAX_PAUSE = 0.01  # the longest pause between two tries for a busy lease
+_PEEK = 0.25  # how often a handler waiting for its turn in the worker asks Redis all the same
+
+
 _RECORDS_KEPT = 4096  # calls whose keys and decoded record are kept, so a tool call builds neither
 # What a command can fail with: redis-py's errors, the socket's, and (on some Python versions) the transport's
 # AttributeError or TypeError when a pooled connection was closed under it (redis-py issue 4287).
@@ -159,7 +156,7 @@ class RedisCallStateStore(CallStateStore):
             self._factory = target.factory(socket_timeout=socket_timeout, retries=retries)
             client = self._factory()
         else:
-            self._server = self._describe(client)
+            self._server = describe_client(client)
             pool = getattr(client, "connection_pool", None)
             if pool is not None:  # from the connection settings, so a password given as ?password= is masked too
                 self._password = pool.connection_kwargs.get("password")
@@ -195,16 +192,6 @@ class RedisCallStateStore(CallStateStore):
             self._client = self._clients[loop]
         self._loop = loop
         return self._client
-
-    @staticmethod
-    def _describe(client: RedisClient) -> str:
-        """The server as an operator reads it (``redis://user:***@host:port/db``): only the password masked."""
-        pool = getattr(client, "connection_pool", None)
-        if pool is None:  # a RedisCluster
-            nodes = client.get_nodes() if hasattr(client, "get_nodes") else []
-            named = ",".join(f"{node.host}:{node.port}" for node in nodes[:3])
-            return f"redis://{named or 'cluster'} (cluster)"
-        return server_name(dict(pool.connection_kwargs), tls=issubclass(pool.connection_class, SSLConnection))
 
     def _error(self, what: str, exc: Exception) -> StateStoreError:
         detail = f"{type(exc).__name__}: {exc}"
@@ -289,41 +276,55 @@ class RedisCallStateStore(CallStateStore):
         """
         token = _token()
         give_up = time.monotonic() + wait_seconds
-        # The handlers of this process queue for their turn first: one of them at a time asks Redis.
-        await self._turns.take(session_guid, token, hold=wait_seconds + lease_seconds, give_up=give_up)
+        hold = wait_seconds + lease_seconds
         try:
-            snapshot = await self._acquire(session_guid, token, lease_seconds, give_up)
+            # The handlers of this process queue for their turn first, so one of them at a time asks Redis; a
+            # waiting one still asks now and then, for a call that ended on another worker.
+            while not await self._turns.take(session_guid, token, hold=hold, until=min(give_up, self._peek())):
+                found = await self._try(session_guid, token, lease_seconds)
+                if isinstance(found, CallSnapshot):
+                    return self._taken(session_guid, token, found)
+                if time.monotonic() >= give_up:
+                    raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
+            pause = 0.001
+            while True:
+                found = await self._try(session_guid, token, lease_seconds)
+                if isinstance(found, CallSnapshot):
+                    return self._taken(session_guid, token, found)
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
+                await asyncio.sleep(min(pause * (0.5 + random.random()), found, left))
+                pause = min(pause * 2, _MAX_PAUSE)
         except BaseException:
             self._turns.give_back(session_guid, token)
             raise
-        if snapshot.lease is None:
+
+    @staticmethod
+    def _peek() -> float:
+        return time.monotonic() + _PEEK * (0.5 + random.random())
+
+    def _taken(self, session_guid: str, token: str, snapshot: CallSnapshot) -> CallSnapshot:
+        if snapshot.lease is None:  # the call has ended
             self._turns.give_back(session_guid, token)
         else:
             self._turns.hold_until(session_guid, token, snapshot.lease.expires)
         return snapshot
 
-    async def _acquire(self, session_guid: str, token: str, lease_seconds: float, give_up: float) -> CallSnapshot:
-        keys = self._keys(session_guid)[:4]
+    async def _try(self, session_guid: str, token: str, lease_seconds: float) -> CallSnapshot | float:
+        """One try for the lease: the call with it (or `ENDED`), else the seconds left of its holder's lease."""
         args = [token, _ms(lease_seconds)]
         what = f"take the lease of call {session_guid!r}"
-        pause = 0.001
-        while True:
-            reply = _text(await self._run(scripts.ACQUIRE, keys, args, what))
-            head = reply[:1]
-            if head == "E":
-                return ENDED
-            if head != "B":
-                taken = time.monotonic()
-                raw_record, _, raw_state = reply.partition("\n")
-                record, state = self._decode(session_guid, raw_record, raw_state)
-                lease = Lease(session_guid, token, taken + lease_seconds, state)
-                return CallSnapshot(record, state, lease=lease)
-            left = give_up - time.monotonic()
-            if left <= 0:
-                raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
-            holder_left = max(int(reply[1:]), 1) / 1000  # PTTL: -2 when it was released in between
-            await asyncio.sleep(min(pause * (0.5 + random.random()), holder_left, left))
-            pause = min(pause * 2, _MAX_PAUSE)
+        reply = _text(await self._run(scripts.ACQUIRE, self._keys(session_guid)[:4], args, what))
+        head = reply[:1]
+        if head == "E":
+            return ENDED
+        if head == "B":
+            return max(int(reply[1:]), 1) / 1000  # PTTL: -2 when it was released in between
+        taken = time.monotonic()
+        raw_record, _, raw_state = reply.partition("\n")
+        record, state = self._decode(session_guid, raw_record, raw_state)
+        return CallSnapshot(record, state, lease=Lease(session_guid, token, taken + lease_seconds, state))
 
     async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
         """Apply the diff and release the lease in one round trip, unless a later lease was taken.
