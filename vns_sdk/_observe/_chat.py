@@ -8,7 +8,9 @@ show in the inspector's timeline like any call's, under the chat's sessionGuid.
 It runs in a task of its own, which holds the call from CallStart to CallEnd (a call's Realtime connection
 and its webhook client are opened and closed in one task); the page's requests hand it what the caller
 says and wait for the turn to end. It hangs up when asked, after ``idle_seconds`` without a line, or at
-the call's ``maxSeconds``. Every failure is a `ChatError`: an HTTP status, a code, and one line fit to show.
+the call's ``maxSeconds``. A hang-up cuts the wait on the model short, never the app's own work: a tool
+request in flight and CallEnd are sent to their end (`vns_sdk.realtime`). Every failure is a `ChatError`: an
+HTTP status, a code, and one line fit to show.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ if TYPE_CHECKING:
     from vns_sdk.realtime._call import BridgedCall
     from vns_sdk.realtime._events import Turn
 
-__all__ = ["Chat", "ChatError", "turn_json"]
+__all__ = ["HANG_UP_PATIENCE", "Chat", "ChatError", "turn_json"]
+
+HANG_UP_PATIENCE = 10.0
+"""Seconds a hang-up waits for the chat's task to end before cancelling it (which spares the app's requests)."""
 
 
 class ChatError(Exception):
@@ -120,8 +125,14 @@ class Chat:
         finally:
             self._busy = False
 
-    async def hang_up(self, *, patience: float = 10.0) -> None:
-        """Hang up (a turn running is cut short) and wait for CallEnd to be sent."""
+    async def hang_up(self, *, patience: float | None = None) -> None:
+        """Hang up (a turn running is cut short, a tool request to the app once answered) and wait for CallEnd.
+
+        Args:
+            patience: Seconds to wait for the chat's task before cancelling it (default `HANG_UP_PATIENCE`);
+                CallEnd, once begun, is sent to its end all the same.
+        """
+        patience = HANG_UP_PATIENCE if patience is None else patience
         if not self.ended:
             if self._turn is not None:
                 self._turn.cancel()
@@ -220,7 +231,7 @@ class Chat:
         try:
             await asyncio.wait({turn})
         finally:
-            if not turn.done():  # this task is being cancelled (the app stops): the turn goes with it
+            if not turn.done():  # this task is cancelled (the app stops): the turn goes too, its tool request answered
                 turn.cancel()
                 await asyncio.wait({turn})
             self._turn = None
