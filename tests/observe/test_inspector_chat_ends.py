@@ -1,4 +1,4 @@
-"""How an inspector chat ends: hung up mid-tool, or at the app's shutdown.
+"""How an inspector chat ends: hung up mid-tool, at the app's shutdown, left without a first line.
 
 A hang-up cuts the wait on the model short, never the app's own work: a tool request in flight is answered
 (its state saved) and CallEnd is sent to its end, so the call's CallEnd handlers run and see that state.
@@ -10,11 +10,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
-from observe_support import CHAT, JSON, OPENAI_KEY, ObservedAppFactory, client_for, records, start
+from observe_support import AUTH, CHAT, JSON, OPENAI_KEY, ObservedAppFactory, client_for, records, start, webhooks
 
 from vns_sdk import CallContext, RealtimeEndpoint, VNSApp
-from vns_sdk._observe import _chat
+from vns_sdk._observe import _chat, _chat_room
 from vns_sdk.testing.realtime import RealtimeScript, ScriptedRealtimeServer
 
 TOOL_TIMEOUT = 10.0  # as an app sets it: longer than the hang-up's patience once its lease's grace is added
@@ -103,3 +104,48 @@ async def test_call_end_is_not_cut_short_by_the_hang_ups_patience(
         assert ended.status_code == 200 and ended.json()["live"] is False
     assert notes.ended == [None]
     assert webhook_statuses(notes.app, chat["session"]) == [("call-start", 200), ("call-end", 200)]
+
+
+async def test_once_the_app_is_stopping_no_chat_starts(http: httpx.AsyncClient, chat_app: VNSApp) -> None:
+    await chat_app.shutdown()
+    refused = await http.post(CHAT, headers=JSON, json={})
+    assert refused.status_code == 503 and refused.json()["error"] == "stopping"
+    status = (await http.get(CHAT, headers=AUTH)).json()
+    assert status["ready"] is False and status["error"] == "stopping" and status["open"] == 0
+    assert not [record for record in records(chat_app) if record["kind"] == "webhook"]
+    # Served again (a test client used twice), it takes chats again.
+    await chat_app.startup()
+    await start(http)
+
+
+async def wait_until_ended(http: httpx.AsyncClient, chat: dict[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for _ in range(200):  # until the chat's own task has hung up
+        shown = (await http.get(f"{CHAT}/{chat['chat']}", headers=AUTH)).json()
+        if not shown["live"]:
+            break
+        await asyncio.sleep(0.05)
+    return shown
+
+
+async def test_a_chat_without_a_first_line_hangs_up_sooner(
+    observed_app: ObservedAppFactory, model: ScriptedRealtimeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page that started it lost its answer (a reload mid-request): the chat would hold a slot for long.
+    monkeypatch.setattr(_chat_room, "FIRST_LINE_SECONDS", 0.2)
+    app = observed_app(inspector=True, realtime=RealtimeEndpoint.openai(OPENAI_KEY, url=model.url(model=None)))
+    async with client_for(app) as http:
+        status = (await http.get(CHAT, headers=AUTH)).json()
+        assert status["limits"]["first_line_seconds"] == 0.2 and status["limits"]["idle_seconds"] == 300
+        lost = await start(http)
+        shown = await wait_until_ended(http, lost)
+        assert shown["live"] is False
+        assert shown["message"] == "This chat has ended because nothing was said for 0.2 s: start another one."
+        assert webhooks(app, lost["session"]) == [("call-start", None), ("call-end", None)]
+
+        # Once a line has come, the chat waits the whole idle limit for the next one.
+        talked = await start(http)
+        said = await http.post(f"{CHAT}/{talked['chat']}/say", headers=JSON, json={"text": "Is Ron there?"})
+        assert said.status_code == 200
+        await asyncio.sleep(0.6)
+        assert (await http.get(f"{CHAT}/{talked['chat']}", headers=AUTH)).json()["live"] is True

@@ -7,8 +7,9 @@ show in the inspector's timeline like any call's, under the chat's sessionGuid.
 
 It runs in a task of its own, which holds the call from CallStart to CallEnd (a call's Realtime connection
 and its webhook client are opened and closed in one task); the page's requests hand it what the caller
-says and wait for the turn to end. It hangs up when asked, after ``idle_seconds`` without a line, or at
-the call's ``maxSeconds``. A hang-up cuts the wait on the model short, never the app's own work: a tool
+says and wait for the turn to end. It hangs up when asked, after ``idle_seconds`` without a line (sooner,
+``first_line_seconds``, while no line has come: a page that lost the chat's id cannot hold a slot long),
+or at the call's ``maxSeconds``. A hang-up cuts the wait on the model short, never the app's own work: a tool
 request in flight and CallEnd are sent to their end (`vns_sdk.realtime`). Every failure is a `ChatError`: an
 HTTP status, a code, and one line fit to show.
 """
@@ -71,6 +72,7 @@ class Chat:
         session_guid: str,
         *,
         idle_seconds: float,
+        first_line_seconds: float,
         explain: Callable[[BaseException], ChatError],
         on_end: Callable[[Chat], None],
     ) -> None:
@@ -82,6 +84,8 @@ class Chat:
         self.idle = False
         self.failure: ChatError | None = None
         self.idle_seconds = idle_seconds
+        self.first_line_seconds = min(first_line_seconds, idle_seconds)
+        self._heard = False  # whether a line has come
         self._explain = explain
         self._on_end = on_end
         loop = asyncio.get_running_loop()
@@ -125,6 +129,11 @@ class Chat:
         finally:
             self._busy = False
 
+    @property
+    def idle_limit(self) -> float:
+        """Seconds without a line after which the chat hangs up: shorter until the first line."""
+        return self.idle_seconds if self._heard else self.first_line_seconds
+
     async def hang_up(self, *, patience: float | None = None) -> None:
         """Hang up (a turn running is cut short, a tool request to the app once answered) and wait for CallEnd.
 
@@ -154,7 +163,7 @@ class Chat:
             "error": "of an error",
         }.get(self.end_reason or "", "you hung up")
         if self.idle:
-            why = f"nothing was said for {self.idle_seconds:g} s"
+            why = f"nothing was said for {self.idle_limit:g} s"
         return ChatError(410, "ended", f"This chat has ended because {why}: start another one.")
 
     def summary(self, *, turns: bool = True) -> dict[str, Any]:
@@ -211,7 +220,7 @@ class Chat:
     async def _serve(self, call: BridgedCall) -> None:
         """Play the page's lines until the call ends: hung up, by the agent, idle, or at ``maxSeconds``."""
         while not call.ended:
-            wait = min(self._active + self.idle_seconds - time.monotonic(), call.time_left)
+            wait = min(self._active + self.idle_limit - time.monotonic(), call.time_left)
             try:
                 command = await asyncio.wait_for(self._inbox.get(), max(wait, 0.001))
             except asyncio.TimeoutError:
@@ -224,6 +233,7 @@ class Chat:
             if command is None:
                 await call.hang_up()
                 return
+            self._heard = True
             await self._play(call, command)
 
     async def _play(self, call: BridgedCall, command: _Say) -> None:
