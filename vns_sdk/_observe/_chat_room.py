@@ -64,12 +64,21 @@ class ChatRoom:
         calls: Places the chats' calls on the app.
         endpoint: The app's Realtime endpoint (what the chat needs to reach the model).
         scrub: Masks the app's secrets in a text.
+        body_timeout: Seconds a request's body may take to arrive (the app's ``VNS_BODY_TIMEOUT``).
     """
 
-    def __init__(self, calls: InProcessCalls, *, endpoint: RealtimeEndpoint, scrub: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        calls: InProcessCalls,
+        *,
+        endpoint: RealtimeEndpoint,
+        scrub: Callable[[str], str],
+        body_timeout: float,
+    ) -> None:
         self.calls = calls
         self.endpoint = endpoint
         self.scrub = scrub
+        self.body_timeout = body_timeout
         self.max_chats = MAX_CHATS
         self.idle_seconds = IDLE_SECONDS
         self.first_line_seconds = FIRST_LINE_SECONDS
