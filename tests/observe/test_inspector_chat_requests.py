@@ -1,16 +1,17 @@
 """The inspector chat's requests and answers at their edges: text UTF-8 cannot carry, bodies cut off or too
-slow, and secrets that JSON escapes."""
+slow, secrets that JSON escapes, and a Realtime URL that holds a password."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from observe_support import AUTH, CHAT, JSON, OPENAI_KEY, ObservedAppFactory, client_for, start
+from observe_support import AUTH, CHAT, JSON, OPENAI_KEY, ObservedAppFactory, client_for, records, start
 
 from vns_sdk import RealtimeEndpoint, VNSApp
 from vns_sdk.testing.realtime import RealtimeScript, ScriptedRealtimeServer
@@ -153,3 +154,27 @@ async def test_a_secret_that_json_escapes_is_masked_in_every_answer(observed_app
         assert answer.status_code == 200
         assert "quote" not in answer.text and "0042" not in answer.text
     assert said.json()["turn"]["text"] == "Your key is [redacted], keep it safe."
+
+
+async def test_a_password_in_the_realtime_url_is_never_shown(observed_app: ObservedAppFactory) -> None:
+    async with ScriptedRealtimeServer(RealtimeScript()) as model:
+        port = model.url(model=None).split(":")[2].split("/")[0]
+        url = f"ws://agent-user:pass-7f3e2a@127.0.0.1:{port}/v1/realtime"
+        app = observed_app(inspector=True, realtime=RealtimeEndpoint.openai(OPENAI_KEY, url=url))
+        async with client_for(app) as http:
+            status = await http.get(CHAT, headers=AUTH)
+            chat = await start(http)
+            shown = await http.get(f"{CHAT}/{chat['chat']}", headers=AUTH)
+            ended = await http.post(f"{CHAT}/{chat['chat']}/hang-up", headers=JSON, json={})
+        assert status.json()["where"] == f"ws://127.0.0.1:{port}/v1/realtime"
+        assert chat["where"] == shown.json()["where"] == f"ws://127.0.0.1:{port}/v1/realtime"
+        # Nor in the timeline, whose CallStart answer holds the aiUrl.
+        assert records(app) and "pass-7f3e2a" not in json.dumps(records(app))
+    # The model gone, the chat cannot connect: the failure names the host, not the password.
+    app = observed_app(inspector=True, realtime=RealtimeEndpoint.openai(OPENAI_KEY, url=url))
+    async with client_for(app) as http:
+        failed = await http.post(CHAT, headers=JSON, json={})
+    assert failed.status_code == 502 and failed.json()["error"] == "unreachable"
+    assert f"ws://127.0.0.1:{port}/v1/realtime" in failed.json()["message"]
+    for answer in (status, shown, ended, failed):
+        assert "pass-7f3e2a" not in answer.text and "agent-user" not in answer.text
