@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from observe_support import (
     OPENAI_KEY,
     WEBHOOK_TOKEN,
     ObservedAppFactory,
     Telemetry,
+    chat_script,
     check_order,
+    client_for,
     crm_lookup,
     slow_search,
 )
 from support import lookup_tool
 
-from vns_sdk import CallContext, VNSApp
+from vns_sdk import CallContext, RealtimeEndpoint, VNSApp
 from vns_sdk.app import VNSSettings
+from vns_sdk.testing.realtime import ScriptedRealtimeServer
 
 
 @pytest.fixture
@@ -64,3 +68,23 @@ def observed_app(telemetry: Telemetry, settings: VNSSettings) -> ObservedAppFact
         return app
 
     return make
+
+
+@pytest.fixture
+async def model() -> AsyncIterator[ScriptedRealtimeServer]:
+    """The scripted Realtime model of `chat_script`, on loopback."""
+    async with ScriptedRealtimeServer(chat_script(), api_key=OPENAI_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def chat_app(observed_app: ObservedAppFactory, model: ScriptedRealtimeServer) -> VNSApp:
+    """An app with its inspector, whose Realtime endpoint is the scripted model."""
+    return observed_app(inspector=True, realtime=RealtimeEndpoint.openai(OPENAI_KEY, url=model.url(model=None)))
+
+
+@pytest.fixture
+async def http(chat_app: VNSApp) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``chat_app`` in process (the app is stopped afterwards)."""
+    async with client_for(chat_app) as client:
+        yield client

@@ -7,11 +7,14 @@ the tests never set OpenTelemetry's global providers, which a process can set on
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -26,6 +29,11 @@ OPENAI_KEY = "sk-observe-openai-key-7d2f90aa1b"
 
 ObservedAppFactory = Callable[..., VNSApp]
 """Builds an app observed by the test's `Telemetry` (the ``observed_app`` fixture)."""
+
+CHAT = "/vns/inspector/chat"
+"""The inspector chat's routes."""
+AUTH = {"Authorization": "Basic " + base64.b64encode(f"developer:{WEBHOOK_TOKEN}".encode()).decode()}
+JSON = {**AUTH, "Content-Type": "application/json"}
 
 
 class CRMDown(Exception):
@@ -124,3 +132,30 @@ def records(app: VNSApp) -> list[dict[str, Any]]:
         return [record, *(item for child in record.get("children") or () for item in flat(child))]
 
     return [item for _, text in feed.since(0) for item in flat(json.loads(text))]
+
+
+@contextlib.asynccontextmanager
+async def client_for(app: VNSApp) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app in process; the app is stopped afterwards, which hangs up the chats left open."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent") as client:
+        try:
+            yield client
+        finally:
+            await app.shutdown()
+
+
+def webhooks(app: VNSApp, session: str) -> list[tuple[str, str | None]]:
+    """The call's webhooks the feed shows, as (route name, tool), in order."""
+    return [
+        (record["name"], record.get("tool"))
+        for record in records(app)
+        if record["kind"] == "webhook" and record["phase"] == "end" and record.get("session") == session
+    ]
+
+
+async def start(http: httpx.AsyncClient, **caller: Any) -> dict[str, Any]:
+    """Start a chat (POST chat); its summary."""
+    started = await http.post(CHAT, headers=JSON, json=caller)
+    assert started.status_code == 201, started.text
+    body: dict[str, Any] = started.json()
+    return body

@@ -9,66 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
-from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
-from observe_support import OPENAI_KEY, WEBHOOK_TOKEN, ObservedAppFactory, chat_script, records
+from observe_support import (
+    AUTH,
+    CHAT,
+    JSON,
+    OPENAI_KEY,
+    WEBHOOK_TOKEN,
+    ObservedAppFactory,
+    client_for,
+    records,
+    start,
+    webhooks,
+)
 
 from vns_sdk import CallContext, RealtimeEndpoint, VNSApp
 from vns_sdk._observe import _chat_room
 from vns_sdk.testing.realtime import ScriptedRealtimeServer
-
-CHAT = "/vns/inspector/chat"
-AUTH = {"Authorization": "Basic " + base64.b64encode(f"developer:{WEBHOOK_TOKEN}".encode()).decode()}
-JSON = {**AUTH, "Content-Type": "application/json"}
-
-
-@pytest.fixture
-async def model() -> AsyncIterator[ScriptedRealtimeServer]:
-    async with ScriptedRealtimeServer(chat_script(), api_key=OPENAI_KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def chat_app(observed_app: ObservedAppFactory, model: ScriptedRealtimeServer) -> VNSApp:
-    """An app with its inspector, whose Realtime endpoint is the scripted model."""
-    return observed_app(inspector=True, realtime=RealtimeEndpoint.openai(OPENAI_KEY, url=model.url(model=None)))
-
-
-@contextlib.asynccontextmanager
-async def client_for(app: VNSApp) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app in process; the app is stopped afterwards, which hangs up the chats left open."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent") as client:
-        try:
-            yield client
-        finally:
-            await app.shutdown()
-
-
-@pytest.fixture
-async def http(chat_app: VNSApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(chat_app) as client:
-        yield client
-
-
-def webhooks(app: VNSApp, session: str) -> list[tuple[str, str | None]]:
-    """The call's webhooks the feed shows, as (route name, tool), in order."""
-    return [
-        (record["name"], record.get("tool"))
-        for record in records(app)
-        if record["kind"] == "webhook" and record["phase"] == "end" and record.get("session") == session
-    ]
-
-
-async def start(http: httpx.AsyncClient, **caller: Any) -> dict[str, Any]:
-    started = await http.post(CHAT, headers=JSON, json=caller)
-    assert started.status_code == 201, started.text
-    body: dict[str, Any] = started.json()
-    return body
 
 
 async def test_a_whole_chat_shows_in_the_timeline_under_its_call(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vns_sdk.realtime import BridgeError, resolve_target
+from vns_sdk.realtime._target import connect
 
 OPENAI = "wss://api.openai.com/v1/realtime?model=gpt-realtime"
 
@@ -51,3 +52,29 @@ def test_a_url_that_is_not_a_websocket_url_is_refused(url: str) -> None:
     with pytest.raises(BridgeError, match=r"must be a ws:// or wss:// URL") as failed:
         resolve_target(url, {"Authorization": "Bearer sk-0123456789"})
     assert failed.value.reason == "unreachable"
+
+
+@pytest.mark.parametrize(
+    ("url", "where"),
+    [
+        ("wss://agent:pass-4d2e@gw.example.com:8443/rt?model=m", "wss://gw.example.com:8443/rt"),
+        ("wss://agent@gw.example.com/rt", "wss://gw.example.com/rt"),
+        ("ws://:pass-4d2e@[::1]:9000/v1/realtime", "ws://[::1]:9000/v1/realtime"),
+    ],
+)
+def test_a_user_and_password_in_the_url_are_not_shown(url: str, where: str) -> None:
+    assert resolve_target(url, {"API-Key": "x"}).where == where
+
+
+def test_a_refused_url_is_named_without_its_password() -> None:
+    with pytest.raises(BridgeError) as failed:
+        resolve_target("https://agent:pass-4d2e@gw.example.com/rt", {"API-Key": "x"})
+    assert failed.value.message == "The Realtime URL must be a ws:// or wss:// URL, got https://gw.example.com/rt"
+
+
+async def test_a_connection_that_fails_is_named_without_the_urls_password() -> None:
+    target = resolve_target("ws://agent:pass-4d2e@127.0.0.1:9/v1/realtime?model=m", {"API-Key": "x"})
+    with pytest.raises(BridgeError) as failed:
+        await connect(target, timeout=5)
+    assert "ws://127.0.0.1:9/v1/realtime" in failed.value.message
+    assert "pass-4d2e" not in failed.value.message and "agent" not in failed.value.message

@@ -7,8 +7,11 @@ show in the inspector's timeline like any call's, under the chat's sessionGuid.
 
 It runs in a task of its own, which holds the call from CallStart to CallEnd (a call's Realtime connection
 and its webhook client are opened and closed in one task); the page's requests hand it what the caller
-says and wait for the turn to end. It hangs up when asked, after ``idle_seconds`` without a line, or at
-the call's ``maxSeconds``. Every failure is a `ChatError`: an HTTP status, a code, and one line fit to show.
+says and wait for the turn to end. It hangs up when asked, after ``idle_seconds`` without a line (sooner,
+``first_line_seconds``, while no line has come: a page that lost the chat's id cannot hold a slot long),
+or at the call's ``maxSeconds``. A hang-up cuts the wait on the model short, never the app's own work: a tool
+request in flight and CallEnd are sent to their end (`vns_sdk.realtime`). Every failure is a `ChatError`: an
+HTTP status, a code, and one line fit to show.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ if TYPE_CHECKING:
     from vns_sdk.realtime._call import BridgedCall
     from vns_sdk.realtime._events import Turn
 
-__all__ = ["Chat", "ChatError", "turn_json"]
+__all__ = ["HANG_UP_PATIENCE", "Chat", "ChatError", "turn_json"]
+
+HANG_UP_PATIENCE = 10.0
+"""Seconds a hang-up waits for the chat's task to end before cancelling it (which spares the app's requests)."""
 
 
 class ChatError(Exception):
@@ -66,6 +72,7 @@ class Chat:
         session_guid: str,
         *,
         idle_seconds: float,
+        first_line_seconds: float,
         explain: Callable[[BaseException], ChatError],
         on_end: Callable[[Chat], None],
     ) -> None:
@@ -77,6 +84,8 @@ class Chat:
         self.idle = False
         self.failure: ChatError | None = None
         self.idle_seconds = idle_seconds
+        self.first_line_seconds = min(first_line_seconds, idle_seconds)
+        self._heard = False  # whether a line has come
         self._explain = explain
         self._on_end = on_end
         loop = asyncio.get_running_loop()
@@ -120,8 +129,19 @@ class Chat:
         finally:
             self._busy = False
 
-    async def hang_up(self, *, patience: float = 10.0) -> None:
-        """Hang up (a turn running is cut short) and wait for CallEnd to be sent."""
+    @property
+    def idle_limit(self) -> float:
+        """Seconds without a line after which the chat hangs up: shorter until the first line."""
+        return self.idle_seconds if self._heard else self.first_line_seconds
+
+    async def hang_up(self, *, patience: float | None = None) -> None:
+        """Hang up (a turn running is cut short, a tool request to the app once answered) and wait for CallEnd.
+
+        Args:
+            patience: Seconds to wait for the chat's task before cancelling it (default `HANG_UP_PATIENCE`);
+                CallEnd, once begun, is sent to its end all the same.
+        """
+        patience = HANG_UP_PATIENCE if patience is None else patience
         if not self.ended:
             if self._turn is not None:
                 self._turn.cancel()
@@ -143,7 +163,7 @@ class Chat:
             "error": "of an error",
         }.get(self.end_reason or "", "you hung up")
         if self.idle:
-            why = f"nothing was said for {self.idle_seconds:g} s"
+            why = f"nothing was said for {self.idle_limit:g} s"
         return ChatError(410, "ended", f"This chat has ended because {why}: start another one.")
 
     def summary(self, *, turns: bool = True) -> dict[str, Any]:
@@ -200,7 +220,7 @@ class Chat:
     async def _serve(self, call: BridgedCall) -> None:
         """Play the page's lines until the call ends: hung up, by the agent, idle, or at ``maxSeconds``."""
         while not call.ended:
-            wait = min(self._active + self.idle_seconds - time.monotonic(), call.time_left)
+            wait = min(self._active + self.idle_limit - time.monotonic(), call.time_left)
             try:
                 command = await asyncio.wait_for(self._inbox.get(), max(wait, 0.001))
             except asyncio.TimeoutError:
@@ -213,6 +233,7 @@ class Chat:
             if command is None:
                 await call.hang_up()
                 return
+            self._heard = True
             await self._play(call, command)
 
     async def _play(self, call: BridgedCall, command: _Say) -> None:
@@ -220,7 +241,7 @@ class Chat:
         try:
             await asyncio.wait({turn})
         finally:
-            if not turn.done():  # this task is being cancelled (the app stops): the turn goes with it
+            if not turn.done():  # this task is cancelled (the app stops): the turn goes too, its tool request answered
                 turn.cancel()
                 await asyncio.wait({turn})
             self._turn = None

@@ -3,7 +3,8 @@
 A chat needs the ``realtime`` extra and a key for the app's Realtime endpoint (its own, or
 ``OPENAI_API_KEY``, as the bridge finds it); without them the page is told so, and no call is placed.
 Bounded: at most `MAX_CHATS` open at once (each one is a live Realtime session, billed), each hung up
-after `IDLE_SECONDS` without a line, a line at most `MAX_TEXT` characters.
+after `IDLE_SECONDS` without a line (`FIRST_LINE_SECONDS` before its first), a line at most `MAX_TEXT`
+characters. Once the app is stopping (`ChatRoom.close`), no chat starts.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ if TYPE_CHECKING:
     from vns_sdk.endpoint import RealtimeEndpoint
     from vns_sdk.testing._call import AsyncSimulatedCall
 
-__all__ = ["CONNECT_SECONDS", "IDLE_SECONDS", "MAX_CHATS", "MAX_TEXT", "RESPONSE_SECONDS", "ChatRoom"]
+__all__ = [
+    "CONNECT_SECONDS",
+    "FIRST_LINE_SECONDS",
+    "IDLE_SECONDS",
+    "MAX_CHATS",
+    "MAX_TEXT",
+    "RESPONSE_SECONDS",
+    "ChatRoom",
+]
 
 logger = logging.getLogger("vns_sdk.observe")
 
@@ -31,6 +40,8 @@ MAX_CHATS = 3
 """Chats open at once in one process (each one is a live Realtime session, billed)."""
 IDLE_SECONDS = 300.0
 """A chat with no line from the page for this long is hung up (a page closed without hanging up)."""
+FIRST_LINE_SECONDS = 60.0
+"""A chat whose first line has not come this long after it started is hung up (a page that lost its answer)."""
 MAX_TEXT = 2000
 """The longest line the caller may type, in characters."""
 RESPONSE_SECONDS = 60.0
@@ -53,14 +64,25 @@ class ChatRoom:
         calls: Places the chats' calls on the app.
         endpoint: The app's Realtime endpoint (what the chat needs to reach the model).
         scrub: Masks the app's secrets in a text.
+        body_timeout: Seconds a request's body may take to arrive (the app's ``VNS_BODY_TIMEOUT``).
     """
 
-    def __init__(self, calls: InProcessCalls, *, endpoint: RealtimeEndpoint, scrub: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        calls: InProcessCalls,
+        *,
+        endpoint: RealtimeEndpoint,
+        scrub: Callable[[str], str],
+        body_timeout: float,
+    ) -> None:
         self.calls = calls
         self.endpoint = endpoint
         self.scrub = scrub
+        self.body_timeout = body_timeout
         self.max_chats = MAX_CHATS
         self.idle_seconds = IDLE_SECONDS
+        self.first_line_seconds = FIRST_LINE_SECONDS
+        self.closed = False
         self.max_text = MAX_TEXT
         self.response_seconds = RESPONSE_SECONDS
         self._chats: dict[str, Chat] = {}
@@ -71,13 +93,24 @@ class ChatRoom:
         found: dict[str, Any] = {
             "ready": True,
             "open": len(self._chats),
-            "limits": {"chats": self.max_chats, "idle_seconds": self.idle_seconds, "text": self.max_text},
+            "limits": {
+                "chats": self.max_chats,
+                "idle_seconds": self.idle_seconds,
+                "first_line_seconds": self.first_line_seconds,
+                "text": self.max_text,
+            },
         }
         try:
+            self._open()
             found["where"] = self._model_endpoint()
         except ChatError as problem:
             found.update(ready=False, error=problem.error, message=problem.message)
         return found
+
+    def _open(self) -> None:
+        """Raises ChatError (503) once the app is stopping."""
+        if self.closed:
+            raise ChatError(503, "stopping", "The app is stopping: no chat can start.")
 
     def _model_endpoint(self) -> str:
         """Where a chat would reach the model (the URL without its query), if it can.
@@ -112,13 +145,15 @@ class ChatRoom:
         from vns_sdk.realtime._call import CallOptions, CallScope
         from vns_sdk.testing._fakes import call_start_body
 
+        self._open()
         self._model_endpoint()
         if len(self._chats) >= self.max_chats:
             raise ChatError(
                 429,
                 "too_many_chats",
                 f"{len(self._chats)} chats are open, the most at once: hang one up first "
-                f"(a chat nobody talks to hangs up after {self.idle_seconds:g} s).",
+                f"(a chat nobody talks to hangs up after {min(self.first_line_seconds, self.idle_seconds):g} s, "
+                f"{self.idle_seconds:g} s once it has had a line).",
             )
         try:
             body = call_start_body(**caller)
@@ -138,7 +173,13 @@ class ChatRoom:
         def place(**_: Any) -> AbstractAsyncContextManager[AsyncSimulatedCall]:
             return calls.call(body, base_url=base_url, state=state)
 
-        chat = Chat(str(body["sessionGuid"]), idle_seconds=self.idle_seconds, explain=self.explain, on_end=self.forget)
+        chat = Chat(
+            str(body["sessionGuid"]),
+            idle_seconds=self.idle_seconds,
+            first_line_seconds=self.first_line_seconds,
+            explain=self.explain,
+            on_end=self.forget,
+        )
         self._chats[chat.id] = chat
         chat.begin(CallScope(place, {}, options, None))
         await chat.ready()
@@ -161,7 +202,8 @@ class ChatRoom:
             self._ended.append(chat)
 
     async def close(self) -> None:
-        """Hang up every chat (the app is stopping)."""
+        """Hang up every chat, and start no other (the app is stopping)."""
+        self.closed = True
         chats = list(self._chats.values())
         if chats:
             await asyncio.gather(*(chat.hang_up() for chat in chats), return_exceptions=True)

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from vns_sdk._observe._events import observe_handler
 from vns_sdk.app._access_log import log_webhook, logger, redactor
@@ -129,7 +130,8 @@ def _tailored_answer(
         event_id=EVENT_ID,
     )
     if endpoint is not runtime.realtime:
-        redactor.add(*endpoint.secrets)  # a key chosen for this call stays out of the logs too
+        # A key chosen for this call (or a password in its URL) stays out of the logs and the inspector too.
+        redactor.add(*endpoint.secrets, urlsplit(endpoint.url).password)
     record = replace(
         caller_record(request, max_seconds=max_seconds, started_at=time.time()), customer_call_id=customer_call_id
     )

@@ -31,7 +31,9 @@ def mount_inspector(app: RoutedApp, runtime: Runtime) -> ChatRoom | None:
         return None
     path = f"{runtime.prefix}/inspector"
     authorized = None if runtime.insecure else runtime.webhook_auth.check_browser
-    chat = ChatRoom(InProcessCalls(app), endpoint=runtime.realtime, scrub=redactor.scrub)
+    chat = ChatRoom(
+        InProcessCalls(app), endpoint=runtime.realtime, scrub=redactor.scrub, body_timeout=runtime.body_timeout
+    )
     app.add_route(path, _with_slash, methods=["GET", "HEAD"], include_in_schema=False)
     app.mount(
         path,

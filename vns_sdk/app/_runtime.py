@@ -62,7 +62,8 @@ def _secret(value: Any) -> str | None:
 
 
 def _url_passwords(url: str | None) -> list[str]:
-    """The passwords a Redis URL holds: in its user part, and as redis-py also reads it, in ``?password=``."""
+    """The passwords a URL (Redis's, the Realtime endpoint's) holds: in its user part, and as redis-py also reads
+    it, in ``?password=``."""
     if not url:
         return []
     try:
@@ -302,6 +303,7 @@ def build_runtime(
         _secret(cfg.azure_openai_api_key),
         _secret(cfg.realtime_headers),
         *realtime.secrets,
+        *_url_passwords(realtime.url),  # wss://user:password@host
         api_token,
         tool_token_secret,
         # Only the password of the Redis URL is secret: the log lines keep naming the server.

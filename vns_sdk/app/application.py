@@ -363,6 +363,8 @@ class VNSApp(RoutedApp, McpMethods):
     async def startup(self) -> None:
         """Start serving (the ASGI lifespan calls it): warn about an insecure setup or an unreachable store,
         and connect to the MCP servers whose tools the app serves."""
+        if self._chats is not None:
+            self._chats.closed = False  # served again after a shutdown (a test client used twice)
         if self._runtime.insecure:
             logger.warning(_INSECURE)
         if not await store_reachable(self.store):

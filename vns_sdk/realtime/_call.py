@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, suppress
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from vns_sdk.testing._call import AsyncSimulatedCall
 
 __all__ = ["BridgedCall", "CallOptions", "CallScope", "PlaceCall"]
+
+T = TypeVar("T")
 
 PlaceCall = Callable[..., AbstractAsyncContextManager["AsyncSimulatedCall"]]
 """Places the webhook side of a call, given the caller's details: `VNSSimulator.acall`, or the inspector's chat."""
@@ -223,7 +225,7 @@ class BridgedCall:
                 turn.tool_calls.append(call)
                 self._emit(ToolCallStarted(call), turn)
                 if self.tool_override is None or not await self.tool_override(call):
-                    await relay(self.vns_call, call)
+                    await _to_the_end(relay(self.vns_call, call))
                 await conversation.send_output(call.call_id, call.output or "")
                 call.bridge_ms = max(0.0, (time.perf_counter() - seen.received_at) * 1000 - call.tool_ms)
                 self._settle_call(turn, call)
@@ -277,10 +279,17 @@ class BridgedCall:
     # -- the end -------------------------------------------------------------------------------------------
 
     async def _finish(self, reason: EndReason, fault: BridgeError | None = None) -> None:
-        """Close the Realtime session and send CallEnd, once: status 1 and the fault's line after a failure."""
+        """Close the Realtime session and send CallEnd, once: status 1 and the fault's line after a failure.
+
+        Marked ended first, so CallEnd is never sent twice; then sent to its end whatever cancels this task
+        (a hang-up's patience, the app stopping): a CallEnd cut short would never be sent again.
+        """
         if self.ended:
             return
         self.ended, self.end_reason, self.error = True, reason, fault
+        await _to_the_end(self._end(reason, fault, self._turn))
+
+    async def _end(self, reason: EndReason, fault: BridgeError | None, turn: Turn | None) -> None:
         status = 1 if fault is not None else 0
         message = fault.message if fault is not None else None
         connected = self._connected_at is not None
@@ -293,7 +302,6 @@ class BridgedCall:
             duration=time.monotonic() - since,
             log_information={"endedBy": reason},
         )
-        turn = self._turn
         if turn is not None:
             turn.ended, turn.end_reason = True, reason
         event = CallEnded(reason, status, message, acknowledgement)
@@ -306,6 +314,26 @@ class BridgedCall:
         if conversation is not None:
             with suppress(Exception):
                 await conversation.close()
+
+
+async def _to_the_end(operation: Awaitable[T]) -> T:
+    """Await ``operation`` to its end even when this task is cancelled meanwhile; then the cancellation goes on.
+
+    For the requests to the app: a tool handler cut short would stop half-way, holding the call's state until
+    its lease expires, and a CallEnd cut short would never be sent again. Each is bounded by the app's own
+    deadlines (the tool's timeout, CallEnd's wait for the longest tool lease).
+    """
+    task = asyncio.ensure_future(operation)
+    cancelled: asyncio.CancelledError | None = None
+    with anyio.CancelScope(shield=True):  # the call's time limit (an anyio scope) waits for it too
+        while not task.done():
+            try:
+                await asyncio.wait({task})
+            except asyncio.CancelledError as exc:  # a hang-up, the app stopping: after the request
+                cancelled = exc
+    if cancelled is not None:
+        raise cancelled
+    return task.result()
 
 
 def _model_of(call: BridgedCall) -> str | None:

@@ -13,14 +13,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from vns_sdk.realtime._errors import BridgeError, from_handshake
 
 if TYPE_CHECKING:
     from openai.resources.realtime.realtime import AsyncRealtimeConnection
 
-__all__ = ["OpenConnection", "RealtimeTarget", "connect", "resolve_target"]
+__all__ = ["OpenConnection", "RealtimeTarget", "connect", "resolve_target", "shown_url"]
 
 _AUTH_HEADERS = ("authorization", "api-key")
 # Headers the openai client adds from the environment (OPENAI_ORG_ID, OPENAI_PROJECT_ID): VNS would not.
@@ -46,9 +46,25 @@ class RealtimeTarget:
 
     @property
     def where(self) -> str:
-        """The URL without its query string (which may hold a key): safe to show."""
-        parts = urlsplit(self.url)
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        """The URL without its user, password and query string (which may hold a key): safe to show."""
+        return shown_url(self.url)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown: its scheme, host, port and path only (no user, password, query or fragment)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, _host_port(parts), parts.path, "", ""))
+
+
+def _host_port(parts: SplitResult) -> str:
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a number: shown without it
+        port = None
+    return f"{host}:{port}" if port is not None else host
 
 
 def resolve_target(
@@ -69,7 +85,7 @@ def resolve_target(
     parts = urlsplit(target)
     if parts.scheme not in ("ws", "wss") or not parts.netloc:
         raise BridgeError(
-            f"The Realtime URL must be a ws:// or wss:// URL, got {parts.scheme or '?'}://{parts.netloc}{parts.path}",
+            f"The Realtime URL must be a ws:// or wss:// URL, got {parts.scheme or '?'}://{_host_port(parts)}{parts.path}",
             reason="unreachable",
         )
     headers = dict(ai_headers)
@@ -118,7 +134,16 @@ async def connect(target: RealtimeTarget, *, timeout: float) -> OpenConnection:
     except BridgeError:
         raise
     except Exception as exc:
-        raise from_handshake(exc, where=target.where, model=target.model) from None
+        fault = from_handshake(exc, where=target.where, model=target.model)
+    password = urlsplit(target.url).password
+    if password and password in fault.message:  # the library's own words may quote the URL
+        fault = BridgeError(
+            fault.message.replace(password, "***"),
+            reason=fault.reason,
+            status=fault.status,
+            code=fault.code,
+        )
+    raise fault
 
 
 async def _open(target: RealtimeTarget, timeout: float) -> OpenConnection:
