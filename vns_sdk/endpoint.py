@@ -53,7 +53,8 @@ class RealtimeEndpoint:
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
         if parts.scheme not in ("ws", "wss") or not parts.netloc:
-            shown = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+            # Without the user part: a password there must not reach a log or a traceback.
+            shown = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
             raise ConfigurationError(
                 f"The Realtime endpoint must be a ws:// or wss:// URL, got {shown!r} (VNS opens a WebSocket to it)"
             )

@@ -207,6 +207,13 @@ def test_a_url_that_is_not_a_websocket_is_refused(build: Any, message: str) -> N
         build()
 
 
+def test_a_refused_url_is_named_without_its_password() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        RealtimeEndpoint.gateway("https://user:pa55-word@gw.example.com/realtime?key=also-secret")
+    assert "'https://gw.example.com/realtime'" in str(refused.value)
+    assert "pa55-word" not in str(refused.value) and "also-secret" not in str(refused.value)
+
+
 def test_start_up_refuses_what_the_url_cannot_carry(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigurationError, match="names the model 'a-model'.*session's model is 'gpt-realtime'"):
         make_app(realtime=RealtimeEndpoint.gateway("wss://gw.example.com/realtime?model=a-model"))
