@@ -13,14 +13,11 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
+from state_support import WEBHOOK_TOKEN, Worker
 
 from vns_sdk import CallContext, ToolError, VNSApp
 from vns_sdk.state import CallStateStore, MemoryCallStateStore
-
-WEBHOOK_TOKEN = "webhook-token-shared-by-every-worker"
-WEBHOOKS = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 
 
 class Agent:
@@ -90,32 +87,6 @@ class Agent:
             self.ended_with.append(call.state.to_dict())
 
         return app
-
-
-class Worker:
-    """One app instance reached over ASGI."""
-
-    def __init__(self, app: VNSApp) -> None:
-        self.app = app
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://agent.test")
-
-    async def call_start(self, guid: str) -> dict[str, Any]:
-        body = {"sessionGuid": guid, "callerId": "3032639999", "calledNumber": "7206999999"}
-        response = await self.http.post("/vns/call-start", json=body, headers=WEBHOOKS)
-        assert response.status_code == 200, response.text
-        answer: dict[str, Any] = response.json()
-        return answer
-
-    async def tool(self, answer: dict[str, Any], guid: str, tool: str, **arguments: Any) -> httpx.Response:
-        base = answer["VoiceElements_Instructions"]["defaultToolsUrlBase"]
-        body = {"VoiceElements_InvokeTool": {"toolName": tool, "sessionGuid": guid}, **arguments}
-        return await self.http.post(base["url"], json=body, headers=base["headers"])
-
-    async def call_end(self, guid: str) -> dict[str, Any]:
-        response = await self.http.post("/vns/call-end", json={"sessionGuid": guid, "status": 0}, headers=WEBHOOKS)
-        assert response.status_code == 200, response.text
-        answer: dict[str, Any] = response.json()
-        return answer
 
 
 Deploy = Callable[..., tuple[Agent, list[Worker], list[CallStateStore]]]
