@@ -28,7 +28,6 @@ acknowledgement (default: ``{"status": 0}``, partially). pytest collects files n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
@@ -37,6 +36,7 @@ from typing import Any
 
 from vns_sdk._loading import load_app
 from vns_sdk.exceptions import ConfigurationError
+from vns_sdk.testing._data_file import as_mapping, only_keys, read_data_file
 
 __all__ = [
     "SCENARIO_SUFFIXES",
@@ -125,25 +125,25 @@ class Scenario:
             ConfigurationError: A key is unknown or a value has the wrong shape (the message says where).
         """
         where = str(path) if path else "scenario"
-        _only(data, _TOP_KEYS, where)
-        caller = dict(_mapping(data.get("caller"), f"{where}: caller"))
-        _only(caller, _CALLER_KEYS, f"{where}: caller")
-        end = dict(_mapping(data.get("end"), f"{where}: end"))
+        only_keys(data, _TOP_KEYS, where)
+        caller = dict(as_mapping(data.get("caller"), f"{where}: caller"))
+        only_keys(caller, _CALLER_KEYS, f"{where}: caller")
+        end = dict(as_mapping(data.get("end"), f"{where}: end"))
         end_expect = end.pop("expect", {"status": 0})
-        _only(end, _END_KEYS, f"{where}: end")
+        only_keys(end, _END_KEYS, f"{where}: end")
         steps = []
         raw_steps = data.get("steps") or []
         if not isinstance(raw_steps, list):
             raise ConfigurationError(f"{where}: steps must be a list")
         for index, raw in enumerate(raw_steps, start=1):
-            step = _mapping(raw, f"{where}: step {index}")
-            _only(step, _STEP_KEYS, f"{where}: step {index}")
+            step = as_mapping(raw, f"{where}: step {index}")
+            only_keys(step, _STEP_KEYS, f"{where}: step {index}")
             if not isinstance(step.get("tool"), str):
                 raise ConfigurationError(f"{where}: step {index} needs `tool: <name>`")
             steps.append(
                 ScenarioStep(
                     tool=step["tool"],
-                    arguments=dict(_mapping(step.get("arguments"), f"{where}: step {index}: arguments")),
+                    arguments=dict(as_mapping(step.get("arguments"), f"{where}: step {index}: arguments")),
                     expect=_optional_mapping(step.get("expect"), f"{where}: step {index}: expect"),
                     expect_partial=_optional_mapping(step.get("expect_partial"), f"{where}: step {index}"),
                     description=step.get("description"),
@@ -161,7 +161,7 @@ class Scenario:
             tools=tools,
             steps=steps,
             end=end,
-            end_expect=dict(_mapping(end_expect, f"{where}: end: expect")),
+            end_expect=dict(as_mapping(end_expect, f"{where}: end: expect")),
             description=data.get("description"),
         )
 
@@ -199,38 +199,8 @@ def load_scenario(path: str | PathLike[str]) -> Scenario:
     Raises:
         ConfigurationError: The file does not parse or is not a scenario.
     """
-    source = Path(path)
-    text = source.read_text(encoding="utf-8")
-    if source.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(f"{source}: not valid JSON: {exc}") from exc
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"{source}: not valid YAML: {exc}") from exc
-    return Scenario.from_dict(_mapping(data, str(source)), path=source)
-
-
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(f"{where} must be a mapping, got {type(value).__name__}")
-    return value
+    return Scenario.from_dict(read_data_file(path), path=Path(path))
 
 
 def _optional_mapping(value: Any, where: str) -> dict[str, Any] | None:
-    return None if value is None else dict(_mapping(value, where))
-
-
-def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigurationError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; expected: {', '.join(sorted(allowed))}"
-        )
+    return None if value is None else dict(as_mapping(value, where))

@@ -26,7 +26,6 @@ Files named ``*.behaviour.yaml``, ``*.behaviour.yml`` or ``*.behaviour.json`` ar
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from vns_sdk.exceptions import ConfigurationError
+from vns_sdk.testing._data_file import as_list, as_mapping, only_keys, read_data_file
 from vns_sdk.testing.behaviour._mocks import ToolMocks
 
 __all__ = [
@@ -100,18 +100,18 @@ class PersonaScenario:
             ConfigurationError: A key is unknown or missing, or a value has the wrong shape.
         """
         where = str(path) if path else "persona scenario"
-        _only(data, _TOP, where)
+        only_keys(data, _TOP, where)
         for key in ("persona", "goal"):
             if not isinstance(data.get(key), str) or not data[key].strip():
                 raise ConfigurationError(f"{where}: `{key}:` is required (a sentence or two)")
         max_turns = data.get("max_turns", 8)
         if not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns < 1:
             raise ConfigurationError(f"{where}: max_turns must be a whole number of at least 1")
-        expect = _mapping(data.get("expect"), f"{where}: expect")
-        _only(expect, _EXPECT, f"{where}: expect")
+        expect = as_mapping(data.get("expect"), f"{where}: expect")
+        only_keys(expect, _EXPECT, f"{where}: expect")
         mocks = {
-            str(name): dict(_mapping(how, f"{where}: mocks: {name}"))
-            for name, how in _mapping(data.get("mocks"), f"{where}: mocks").items()
+            str(name): dict(as_mapping(how, f"{where}: mocks: {name}"))
+            for name, how in as_mapping(data.get("mocks"), f"{where}: mocks").items()
         }
         scenario = cls(
             name=str(data.get("name") or (path.name.split(".behaviour.")[0] if path else "persona scenario")),
@@ -120,11 +120,11 @@ class PersonaScenario:
             max_turns=max_turns,
             path=path,
             app=data.get("app"),
-            caller=dict(_mapping(data.get("caller"), f"{where}: caller")),
+            caller=dict(as_mapping(data.get("caller"), f"{where}: caller")),
             mocks=mocks,
-            tools=[_expected_tool(item, f"{where}: expect: tools") for item in _list(expect.get("tools"), where)],
-            not_called=[str(name) for name in _list(expect.get("not_called"), where)],
-            judge=[str(criterion) for criterion in _list(expect.get("judge"), where)],
+            tools=[_expected_tool(item, f"{where}: expect: tools") for item in as_list(expect.get("tools"), where)],
+            not_called=[str(name) for name in as_list(expect.get("not_called"), where)],
+            judge=[str(criterion) for criterion in as_list(expect.get("judge"), where)],
             ended=expect.get("ended"),
             description=data.get("description"),
         )
@@ -184,52 +184,15 @@ def load_persona_scenario(path: str | PathLike[str]) -> PersonaScenario:
     Raises:
         ConfigurationError: The file does not parse or is not a persona scenario.
     """
-    source = Path(path)
-    text = source.read_text(encoding="utf-8")
-    if source.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(f"{source}: not valid JSON: {exc}") from exc
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"{source}: not valid YAML: {exc}") from exc
-    return PersonaScenario.from_dict(_mapping(data, str(source)), path=source)
+    return PersonaScenario.from_dict(read_data_file(path), path=Path(path))
 
 
 def _expected_tool(item: Any, where: str) -> ExpectedTool:
     if isinstance(item, str):
         return ExpectedTool(item)
-    entry = _mapping(item, where)
-    _only(entry, {"name", "arguments"}, where)
+    entry = as_mapping(item, where)
+    only_keys(entry, {"name", "arguments"}, where)
     if not isinstance(entry.get("name"), str):
         raise ConfigurationError(f"{where}: each tool needs `name:`")
     arguments = entry.get("arguments")
-    return ExpectedTool(entry["name"], dict(_mapping(arguments, where)) if arguments is not None else None)
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConfigurationError(f"{where}: expected a list, got {type(value).__name__}")
-    return value
-
-
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(f"{where} must be a mapping, got {type(value).__name__}")
-    return value
-
-
-def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        expected = ", ".join(sorted(allowed))
-        raise ConfigurationError(f"{where}: unknown key(s) {', '.join(unknown)}; expected: {expected}")
+    return ExpectedTool(entry["name"], dict(as_mapping(arguments, where)) if arguments is not None else None)
