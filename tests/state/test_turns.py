@@ -15,7 +15,7 @@ async def test_one_holder_at_a_time() -> None:
 
     async def handler(i: int) -> None:
         nonlocal holding
-        await turns.take("call", f"h{i}", hold=5, until=time.monotonic() + 5)
+        assert await turns.take("call", f"h{i}", hold=5, until=time.monotonic() + 5)
         holding += 1
         assert holding == 1
         order.append(i)
@@ -29,8 +29,8 @@ async def test_one_holder_at_a_time() -> None:
 
 async def test_calls_do_not_wait_for_each_other() -> None:
     turns = LocalTurns()
-    await turns.take("a", "x", hold=5, until=time.monotonic() + 5)
-    await asyncio.wait_for(turns.take("b", "y", hold=5, until=time.monotonic() + 5), timeout=1)
+    assert await turns.take("a", "x", hold=5, until=time.monotonic() + 5)
+    assert await asyncio.wait_for(turns.take("b", "y", hold=5, until=time.monotonic() + 5), timeout=1)
 
 
 async def test_a_turn_never_given_back_ends_with_its_hold() -> None:
@@ -47,26 +47,26 @@ async def test_a_handler_whose_wait_ends_first_is_told_so() -> None:
 
 async def test_only_the_holder_gives_its_turn_back() -> None:
     turns = LocalTurns()
-    await turns.take("call", "first", hold=0.01, until=time.monotonic())
+    assert await turns.take("call", "first", hold=0.01, until=time.monotonic())
     await asyncio.sleep(0.02)  # the first one's turn ran out...
-    await turns.take("call", "second", hold=5, until=time.monotonic() + 1)
+    assert await turns.take("call", "second", hold=5, until=time.monotonic() + 1)
     turns.give_back("call", "first")  # ...so its late give-back leaves the second one's turn alone
     assert await turns.take("call", "third", hold=5, until=time.monotonic() + 0.05) is False
 
 
 async def test_forgetting_the_call_wakes_every_waiter() -> None:
     turns = LocalTurns()
-    await turns.take("call", "holder", hold=60, until=time.monotonic())
+    assert await turns.take("call", "holder", hold=60, until=time.monotonic())
     waiter = asyncio.ensure_future(turns.take("call", "waiter", hold=5, until=time.monotonic() + 30))
     await asyncio.sleep(0.01)
     assert not waiter.done()
     turns.give_back("call")  # the call ended: whoever held it
-    await asyncio.wait_for(waiter, timeout=1)
+    assert await asyncio.wait_for(waiter, timeout=1)  # woken, and the turn is its own
 
 
 async def test_hold_until_moves_the_end_of_the_holders_turn_only() -> None:
     turns = LocalTurns()
-    await turns.take("call", "holder", hold=60, until=time.monotonic())
+    assert await turns.take("call", "holder", hold=60, until=time.monotonic())
     turns.hold_until("call", "holder", time.monotonic())  # the shared lease ends now: so does the turn
     assert await turns.take("call", "next", hold=60, until=time.monotonic() + 1)
     # A handler that got the shared lease although the turn here was another's (that one's lease had expired)
