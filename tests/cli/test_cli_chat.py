@@ -290,3 +290,39 @@ def test_ctrl_c_hangs_up_and_says_so_in_one_line(lookup_app: Path, server: Scrip
     assert process.returncode == 130, (output, err)
     assert err.decode() == "error: interrupted (Ctrl-C): the call was hung up and CallEnd sent\n"
     assert "you> \nCall ended: you hung up.\nCallEnd sent (status 0)" in output
+
+
+def test_lines_typed_after_the_call_ended_go_nowhere_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The call can end (a refused key, the agent hanging up) while stdin is still being read on its thread:
+    # the lines that come after must not raise in that thread once the call's loop is closed.
+    import asyncio
+    import io
+
+    from vns_sdk.cli import chat as chat_module
+
+    typed = threading.Event()
+    released = threading.Event()
+
+    def lines() -> Iterator[str]:
+        yield "hello"
+        typed.set()
+        released.wait(5)
+        yield "anyone there?"
+
+    monkeypatch.setattr(chat_module, "_stdin_lines", lines)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    failures: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+
+    async def the_call() -> str | None:
+        reader = chat_module._Lines()
+        return await reader.next(timeout=5)
+
+    before = set(threading.enumerate())
+    assert asyncio.run(the_call()) == "hello"  # the call ends, its loop is closed...
+    assert typed.wait(5)
+    [reader_thread] = [t for t in set(threading.enumerate()) - before if t.name == "vns-chat-stdin"]
+    released.set()  # ...and the caller types on
+    reader_thread.join(5)
+    assert not reader_thread.is_alive()
+    assert failures == []

@@ -57,8 +57,18 @@ class _Lines:
 
     def _read(self) -> None:
         for line in _stdin_lines():
+            if not self._post(line):
+                return
+        self._post(None)
+
+    def _post(self, line: str | None) -> bool:
+        # The call may be over (a refused key, the agent hanging up) and its loop closed while this thread
+        # still reads: what comes after is nobody's.
+        try:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+        except RuntimeError:  # the loop is closed
+            return False
+        return True
 
     async def next(self, timeout: float) -> str | None:
         """The next line, or None at the end of input.
