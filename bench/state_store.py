@@ -7,7 +7,10 @@ Each row does what the app does around a tool, on a call whose state holds ``--k
 * a tool that never touches the state: read the call without a lease (one step);
 * a Redis ``PING`` on the store's own connections (the same client settings, its socket timeout among
   them): one round trip, the floor the network and the client set. The ratios are to this row;
-* a ``PING`` from a redis-py client with its defaults (no socket timeout), for comparison.
+* a ``PING`` from a redis-py client with its defaults (no socket timeout), for comparison;
+* a ``PING`` sent the way the store sends its scripts (on the connections it keeps for them, without
+  redis-py's per-command layers): the floor of the store's own path, to show what of the cost is the
+  scripts' and what is the client's.
 
 Every call is timed on its own and the table shows the median; the rows alternate in rounds, so a slow
 moment of the machine costs each the same.
@@ -38,6 +41,7 @@ import redis.asyncio as aioredis
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vns_sdk.state import CallRecord, CallState, CallStateStore, MemoryCallStateStore, RedisCallStateStore
+from vns_sdk.state._redis_wire import Command, send
 
 TTL = 600.0
 LEASE = 12.0
@@ -102,6 +106,11 @@ async def measure(url: str, calls: int, keys: int, rounds: int) -> dict[str, flo
     async def store_ping() -> None:
         assert await redis_store.ping()
 
+    ping_command = Command(("PING",), 0)
+
+    async def wire_ping() -> None:
+        assert await send(redis_store._redis(), ping_command, ()) == "PONG"
+
     rows: dict[str, Callable[[], Awaitable[object]]] = {
         "memory: tool writing the state": writing_tool(memory, guid),
         "memory: tool not touching it": reading_tool(memory, guid),
@@ -109,6 +118,7 @@ async def measure(url: str, calls: int, keys: int, rounds: int) -> dict[str, flo
         "redis: tool not touching it": reading_tool(redis_store, guid),
         "redis: PING (one round trip)": store_ping,
         "redis: PING, redis-py defaults": raw.ping,
+        "redis: PING, the store's script path": wire_ping,
     }
     samples: dict[str, list[float]] = {name: [] for name in rows}
     try:
@@ -149,9 +159,9 @@ def main() -> None:
 
     ping = medians["redis: PING (one round trip)"]
     print(f"redis-py {redis.__version__}; state of {options.keys} keys; median of {options.calls} calls per row")
-    print(f"{'':34} {'median':>10} {'vs PING':>8}")
+    print(f"{'':38} {'median':>10} {'vs PING':>8}")
     for name, value in medians.items():
-        print(f"{name:34} {value:7.1f} us {value / ping:7.2f}x")
+        print(f"{name:38} {value:7.1f} us {value / ping:7.2f}x")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from vns_sdk.exceptions import ConfigurationError, StateStoreError
-from vns_sdk.state import CallRecord, CallState, RedisCallStateStore
+from vns_sdk.state import CallRecord, CallState, RedisCallStateStore, _redis_wire
 
 pytestmark = pytest.mark.redis
 
@@ -89,13 +89,15 @@ async def test_a_lease_expires_with_its_holder_s_time(
     assert all(6_000 < left <= 7_000 for left in found.values()), found
 
 
-async def test_a_state_emptied_by_deletes_leaves_no_key_behind(
+async def test_a_state_emptied_by_deletes_keeps_only_its_version(
     store: RedisCallStateStore, raw: aioredis.Redis, prefix: str
 ) -> None:
     guid = str(uuid.uuid4())
     await store.start_call(CallRecord(guid), {"only": "1"}, ttl=60)
     assert await save(store, guid, {}, ["only"], ttl=60) is True
-    assert f"{prefix}state:{{{guid}}}" not in await ttls(raw, prefix)
+    version, _, text = (await raw.get(f"{prefix}state:{{{guid}}}")).partition("\n")
+    assert len(version) == 16 and text == ""  # the version of the save, so a worker knows its copy is current
+    assert 50_000 < (await ttls(raw, prefix))[f"{prefix}state:{{{guid}}}"] <= 60_000
     assert await store.load_call(guid) == (CallRecord(guid), {})
 
 
@@ -319,9 +321,7 @@ async def test_a_command_lost_in_the_clients_transport_is_sent_again(
     # them fails with "'NoneType' object has no attribute 'writelines'". Such a read or delete is sent again.
     guid = str(uuid.uuid4())
     await store.start_call(CallRecord(guid), {"a": "1"}, ttl=60)
-    client = store._redis()
-    command = "mget" if operation == "read" else "delete"
-    real = getattr(client, command)
+    real = _redis_wire.send
     failures = iter([AttributeError("'NoneType' object has no attribute 'writelines'")])
 
     async def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -330,7 +330,7 @@ async def test_a_command_lost_in_the_clients_transport_is_sent_again(
             raise failure
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(client, command, flaky)
+    monkeypatch.setattr(_redis_wire, "send", flaky)
     if operation == "read":
         assert (await store.read_call(guid)).state == {"a": "1"}
     else:
@@ -345,7 +345,7 @@ async def test_a_transport_failure_that_persists_is_a_state_store_error(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise AttributeError("'NoneType' object has no attribute 'writelines'")
 
-    monkeypatch.setattr(store._redis(), "mget", broken)
+    monkeypatch.setattr(_redis_wire, "send", broken)
     with pytest.raises(StateStoreError, match="could not load call 'g': AttributeError"):
         await store.read_call("g")
 

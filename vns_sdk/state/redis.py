@@ -17,7 +17,8 @@ Redis 5.0 or later.
 Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in one Redis Cluster slot):
 
 - ``<p>call:{<sessionGuid>}``: the `CallRecord`, a JSON string.
-- ``<p>state:{<sessionGuid>}``: the call's state, a JSON object of each key's value as JSON text.
+- ``<p>state:{<sessionGuid>}``: the call's state, a JSON object of each key's value as JSON text, after its
+  version (the token of the lease that wrote it) and a newline.
 - ``<p>lease:{<sessionGuid>}`` and ``<p>done:{<sessionGuid>}``: the lease (its holder's token) and the tokens
   of the saves applied (so that a save sent again after a lost reply is known).
 - ``<p>ended:{<sessionGuid>}``: the CallEnd marker, ``SET NX`` (see `claim_call_end`).
@@ -26,9 +27,10 @@ Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in
 Every key carries an expiry, so nothing outlives its call.
 
 One round trip each: `read_call` is one ``MGET``, `acquire_call` (take the lease and read) one script,
-`save_call` (write the state whole, as only the lease holder writes, and release) one script. The handlers
-of one worker waiting for a call's lease queue in it (`LocalTurns`): the first in line asks Redis again after
-short pauses (1 to 10 ms), the others now and then.
+`save_call` (write the state whole, as only the lease holder writes, and release) one script. A worker keeps
+the state it last read or wrote for each call with its version: Redis sends the state with the lease only when
+another worker wrote it since. The handlers of one worker waiting for a call's lease queue in it (`LocalTurns`):
+the first in line asks Redis again after short pauses (1 to 10 ms), the others now and then.
 
 Failures. Every Redis error is raised as `StateStoreError`, naming the operation and the server, never the
 password. A refused or reset connection is retried twice, tens of milliseconds apart; a timeout is not, so
@@ -48,7 +50,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
 
-from vns_sdk._json import dumps_text, loads
+from vns_sdk._json import dumps_text
 from vns_sdk.exceptions import CallStateBusy, ConfigurationError, StateStoreError
 from vns_sdk.state._turns import LocalTurns
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
@@ -57,7 +59,10 @@ try:
     from redis.exceptions import RedisError
 
     from vns_sdk.state import _redis_scripts as scripts
+    from vns_sdk.state import _redis_wire
+    from vns_sdk.state._redis_calls import Calls, Decoded
     from vns_sdk.state._redis_connect import RedisClient, RedisTarget, describe_client
+    from vns_sdk.state._redis_wire import Command
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("RedisCallStateStore needs redis-py: install it with pip install 'vns-sdk[redis]'") from exc
 
@@ -65,12 +70,9 @@ __all__ = ["RedisCallStateStore"]
 
 logger = logging.getLogger("vns_sdk.state")
 
-_KINDS = ("call", "state", "ended", "lease", "done")
 _MAX_PAUSE = 0.01  # the longest pause between two tries for a busy lease
 _PEEK = 0.25  # how often a handler waiting for its turn in the worker asks Redis all the same
 
-
-_RECORDS_KEPT = 4096  # calls whose keys and decoded record are kept, so a tool call builds neither
 # What a command can fail with: redis-py's errors, the socket's, and (on some Python versions) the transport's
 # AttributeError or TypeError when a pooled connection was closed under it (redis-py issue 4287).
 _CLIENT_ERRORS = (RedisError, OSError, AttributeError, TypeError)
@@ -165,8 +167,7 @@ class RedisCallStateStore(CallStateStore):
         self._clients: dict[asyncio.AbstractEventLoop, RedisClient] = {}
         self._prefix = key_prefix
         self._retries = retries
-        self._records: dict[str, CallRecord] = {}
-        self._call_keys: dict[str, list[str]] = {}
+        self._calls = Calls(key_prefix)
         self._turns = LocalTurns()
 
     def __repr__(self) -> str:
@@ -199,36 +200,17 @@ class RedisCallStateStore(CallStateStore):
             detail = detail.replace(self._password, "***")
         return StateStoreError(f"Redis call-state store ({self._server}) could not {what}: {detail}")
 
-    def _keys(self, session_guid: str) -> list[str]:
-        """The call's keys, in the order the scripts name them: call, state, ended, lease, done."""
-        keys = self._call_keys.get(session_guid)
-        if keys is None:
-            tag = f"{{{session_guid}}}"
-            p = self._prefix
-            keys = [f"{p}{kind}:{tag}" for kind in _KINDS]
-            if len(self._call_keys) >= _RECORDS_KEPT:
-                self._call_keys.clear()
-            self._call_keys[session_guid] = keys
-        return keys
+    def _call_keys(self, session_guid: str) -> list[str]:  # in the scripts' order: call, state, ended, lease, done
+        return self._calls.keys(session_guid).keys
 
     def _dial_key(self, customer_call_id: str) -> str:
         return f"{self._prefix}dial:{customer_call_id}"
 
-    def _decode(self, session_guid: str, raw_record: str, raw_state: str) -> tuple[CallRecord | None, dict[str, str]]:
+    def _decode(self, session_guid: str, raw_record: str, raw_state: str) -> Decoded:
         try:
-            record = self._records.get(raw_record)
-            if record is None and raw_record:
-                # A call's record never changes after CallStart: decoded once per worker, not on every tool call.
-                record = CallRecord.from_json(raw_record)
-                if len(self._records) >= _RECORDS_KEPT:
-                    self._records.clear()
-                self._records[raw_record] = record
-            state: dict[str, str] = loads(raw_state) if raw_state else {}
-            if not isinstance(state, dict):
-                raise TypeError(f"the state is a {type(state).__name__}, not an object")
+            return self._calls.decode(raw_record, raw_state)
         except (ValueError, TypeError) as exc:
             raise self._error(f"decode call {session_guid!r}", exc) from exc
-        return record, state
 
     async def _send(self, command: Callable[[], Awaitable[T]], what: str) -> T:
         """Send a command that answers the same when sent twice; one that failed in the client's transport is sent
@@ -246,26 +228,27 @@ class RedisCallStateStore(CallStateStore):
             except _CLIENT_ERRORS as exc:
                 raise self._error(what, exc) from exc
 
-    async def _run(self, script: scripts.Script, keys: list[str], args: list[Any], what: str) -> Any:
+    async def _run(self, script: scripts.Script, command: Command, args: list[Any], what: str) -> Any:
         """Run a script that answers the same to the same arguments sent twice (every one here but taking a dial
         context), sending it again after a failure in the client's transport."""
-        return await self._send(lambda: scripts.run(self._redis(), script, keys, args), what)
+        return await self._send(lambda: scripts.run(self._redis(), script, command, args), what)
 
     async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
         """Store a new call's record and initial state (replacing any left from a call with the same id)."""
-        args = [record.to_json(), _ms(ttl), dumps_text(dict(state)) if state else ""]
-        keys = self._keys(record.session_guid)[:2]
-        await self._run(scripts.START, keys, args, f"store the start of call {record.session_guid!r}")
+        guid, version, initial = record.session_guid, _token(), dict(state)
+        args = [record.to_json(), _ms(ttl), f"{version}\n{dumps_text(initial) if initial else ''}"]
+        command = scripts.START.on(self._call_keys(guid)[:2])
+        await self._run(scripts.START, command, args, f"store the start of call {guid!r}")
+        self._calls.remember(guid, version, record, initial)
 
     async def read_call(self, session_guid: str) -> CallSnapshot:
         """The call's record and state, read together in one round trip, without a lease."""
-        call, state, ended = self._keys(session_guid)[:3]
-        # Keys of one slot: one command on a cluster too.
-        found = await self._send(lambda: self._redis().mget(ended, call, state), f"load call {session_guid!r}")
+        command = self._calls.keys(session_guid).read  # keys of one slot: one command on a cluster too
+        found = await self._send(lambda: _redis_wire.send(self._redis(), command, ()), f"load call {session_guid!r}")
         if found[0] is not None:
             return ENDED
         raw_record, raw_state = (_text(value) if value is not None else "" for value in found[1:])
-        record, decoded = self._decode(session_guid, raw_record, raw_state)
+        record, _, decoded = self._decode(session_guid, raw_record, raw_state)
         return CallSnapshot(record, decoded)
 
     async def acquire_call(self, session_guid: str, *, lease_seconds: float, wait_seconds: float) -> CallSnapshot:
@@ -313,18 +296,25 @@ class RedisCallStateStore(CallStateStore):
 
     async def _try(self, session_guid: str, token: str, lease_seconds: float) -> CallSnapshot | float:
         """One try for the lease: the call with it (or `ENDED`), else the seconds left of its holder's lease."""
-        args = [token, _ms(lease_seconds)]
+        seen = self._calls.seen(session_guid)
+        args = [token, _ms(lease_seconds), seen.version if seen is not None else ""]
         what = f"take the lease of call {session_guid!r}"
-        reply = _text(await self._run(scripts.ACQUIRE, self._keys(session_guid)[:4], args, what))
+        reply = _text(await self._run(scripts.ACQUIRE, self._calls.keys(session_guid).acquire, args, what))
         head = reply[:1]
         if head == "E":
+            self._calls.forget(session_guid)
             return ENDED
         if head == "B":
             return max(int(reply[1:]), 1) / 1000  # PTTL: -2 when it was released in between
         taken = time.monotonic()
-        raw_record, _, raw_state = reply.partition("\n")
-        record, state = self._decode(session_guid, raw_record, raw_state)
-        return CallSnapshot(record, state, lease=Lease(session_guid, token, taken + lease_seconds, state))
+        if reply == "=" and seen is not None:  # the state is still the one this worker last saw
+            record, state = seen.record, seen.state
+        else:
+            raw_record, _, raw_state = reply.partition("\n")
+            record, version, state = self._decode(session_guid, raw_record, raw_state)
+            self._calls.remember(session_guid, version, record, state)
+        mine = dict(state)  # the handler's own: what this worker keeps must not change under it
+        return CallSnapshot(record, mine, lease=Lease(session_guid, token, taken + lease_seconds, mine))
 
     async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
         """Apply the diff and release the lease in one round trip, unless a later lease was taken.
@@ -332,17 +322,23 @@ class RedisCallStateStore(CallStateStore):
         The holder of the lease is the only writer, so the state is written whole: what was read with the lease,
         with the diff applied.
         """
+        guid = lease.session_guid
+        state: dict[str, str] | None = None
         whole = ""
         if updates or deleted:
             state = dict(lease.state)
             state.update(updates)
             for key in deleted:
                 state.pop(key, None)
-            whole = dumps_text(state) if state else "-"
+            whole = f"{lease.token}\n{dumps_text(state) if state else ''}"
         args = [lease.token, _ms(ttl), whole]
-        what = f"save the state of call {lease.session_guid!r}"
+        what = f"save the state of call {guid!r}"
+        seen = self._calls.seen(guid)  # kept only once the save is known to be applied (Redis checks the version)
         try:
-            return bool(await self._run(scripts.SAVE, self._keys(lease.session_guid), args, what))
+            saved = bool(await self._run(scripts.SAVE, self._calls.keys(guid).save, args, what))
+            if saved:
+                self._calls.saved(guid, seen, lease.token, state)
+            return saved
         finally:
             # Saved, refused or failed, the next handler of this process may ask: the lease, if still held,
             # expires on its own, and a save tried again does not need the turn.
@@ -350,15 +346,17 @@ class RedisCallStateStore(CallStateStore):
 
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
         """``True`` for the first CallEnd of a call across every worker (and to it again), ``False`` for its repeats."""
-        ended = self._keys(session_guid)[2]
+        command = scripts.CLAIM_END.on(self._call_keys(session_guid)[2:3])
         args = [claimant or secrets.token_hex(8), _ms(ttl)]
-        return bool(await self._run(scripts.CLAIM_END, [ended], args, f"claim the CallEnd of call {session_guid!r}"))
+        return bool(await self._run(scripts.CLAIM_END, command, args, f"claim the CallEnd of call {session_guid!r}"))
 
     async def delete_call(self, session_guid: str) -> None:
         """Forget the call: every key but its CallEnd marker, which expires on its own."""
-        call, state, _, lease, done = self._keys(session_guid)
+        call, state, _, lease, done = self._call_keys(session_guid)
         self._turns.give_back(session_guid)
-        await self._send(lambda: self._redis().delete(call, state, lease, done), f"delete call {session_guid!r}")
+        self._calls.drop(session_guid)
+        command = _redis_wire.Command(("DEL", call, state, lease, done), 0)
+        await self._send(lambda: _redis_wire.send(self._redis(), command, ()), f"delete call {session_guid!r}")
 
     async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
         """Keep an outbound call's context until its CallStart takes it."""
@@ -369,7 +367,8 @@ class RedisCallStateStore(CallStateStore):
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
         """Take an outbound call's context: of concurrent takers, exactly one gets it."""
         try:
-            raw = await scripts.run(self._redis(), scripts.POP_DIAL, [self._dial_key(customer_call_id)], [])
+            command = scripts.POP_DIAL.on([self._dial_key(customer_call_id)])
+            raw = await scripts.run(self._redis(), scripts.POP_DIAL, command, [])
         except _CLIENT_ERRORS as exc:
             raise self._error(f"take the dial context of customerCallId {customer_call_id!r}", exc) from exc
         if raw is None:
@@ -390,9 +389,10 @@ class RedisCallStateStore(CallStateStore):
 
     async def aclose(self) -> None:
         """Close the connections the store opened in this event loop; a client it was given is left open."""
+        client = self._redis()
+        await _redis_wire.close(client)  # the connections kept for the scripts are the store's own
         if self._factory is None:
             return
-        client = self._redis()
         await client.aclose()
         # A Sentinel master's pool asks the sentinels for the master through clients of its own.
         manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)

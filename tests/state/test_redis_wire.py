@@ -1,0 +1,173 @@
+"""How RedisCallStateStore sends its scripts, on a real redis-server: the state a worker remembers, the
+connections it keeps for the scripts, and scripts cut short by a deadline or a cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from vns_sdk.exceptions import StateStoreError
+from vns_sdk.state import CallRecord, RedisCallStateStore
+from vns_sdk.state._redis_wire import IDLE_KEPT
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture
+async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+async def add_one(store: RedisCallStateStore, guid: str, key: str = "count") -> dict[str, str]:
+    """A handler that adds one to a counter; answers the state it read."""
+    held = await store.acquire_call(guid, lease_seconds=5, wait_seconds=5)
+    assert held.lease is not None
+    read = dict(held.state)
+    assert await store.save_call(held.lease, {key: str(int(read.get(key, "0")) + 1)}, [], ttl=60)
+    return read
+
+
+async def sent_by(raw: aioredis.Redis, operation: Callable[[], Any]) -> int:
+    """Bytes Redis sent to its clients while ``operation`` ran (the INFO reply read in between included)."""
+    before = (await raw.info("stats"))["total_net_output_bytes"]
+    await operation()
+    return int((await raw.info("stats"))["total_net_output_bytes"]) - int(before)
+
+
+async def test_a_worker_whose_copy_is_current_is_not_sent_the_state_again(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    here, there = (RedisCallStateStore(redis_url, key_prefix=prefix) for _ in range(2))
+    guid = str(uuid.uuid4())
+    big = json.dumps("x" * 200_000)
+    await here.start_call(CallRecord(guid), {"big": big}, ttl=60)
+
+    # The state this worker wrote (at CallStart, then with each save) is the call's: Redis says so in a byte.
+    assert await sent_by(raw, lambda: add_one(here, guid)) < 50_000
+    assert await sent_by(raw, lambda: add_one(here, guid)) < 50_000
+    # Another worker has no copy: it gets the whole state, and its save makes this worker's copy stale.
+    assert await sent_by(raw, lambda: add_one(there, guid)) > 200_000
+    read_here: dict[str, str] = {}
+
+    async def read_again() -> None:
+        read_here.update(await add_one(here, guid))
+
+    assert await sent_by(raw, read_again) > 200_000
+    assert read_here == {"big": big, "count": "3"}
+    assert (await here.read_call(guid)).state == {"big": big, "count": "4"}
+    for store in (here, there):
+        await store.aclose()
+
+
+async def test_workers_taking_turns_each_see_the_others_writes(redis_url: str, prefix: str) -> None:
+    workers = [RedisCallStateStore(redis_url, key_prefix=prefix) for _ in range(3)]
+    guid = str(uuid.uuid4())
+    await workers[0].start_call(CallRecord(guid), {}, ttl=60)
+    for turn in range(30):
+        read = await add_one(workers[turn % 3] if turn % 4 else workers[0], guid)
+        assert read.get("count", "0") == str(turn)
+    assert (await workers[1].read_call(guid)).state == {"count": "30"}
+    for store in workers:
+        await store.aclose()
+
+
+async def test_a_state_an_earlier_release_wrote_is_read_and_then_written_with_its_version(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    store = RedisCallStateStore(redis_url, key_prefix=prefix)
+    guid = str(uuid.uuid4())
+    await raw.set(f"{prefix}call:{{{guid}}}", CallRecord(guid).to_json(), ex=60)
+    await raw.set(f"{prefix}state:{{{guid}}}", json.dumps({"count": "5"}), ex=60)  # plain JSON, no version
+    assert (await store.read_call(guid)).state == {"count": "5"}
+    assert await add_one(store, guid) == {"count": "5"}
+    version, _, text = (await raw.get(f"{prefix}state:{{{guid}}}")).partition("\n")
+    assert len(version) == 16 and json.loads(text) == {"count": "6"}
+    await store.aclose()
+
+
+async def test_scripts_unknown_to_a_server_are_loaded_again(redis_url: str, prefix: str, raw: aioredis.Redis) -> None:
+    store = RedisCallStateStore(redis_url, key_prefix=prefix)
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {}, ttl=60)
+    await add_one(store, guid)
+    await raw.script_flush()  # as after a restart or a failover
+    assert await add_one(store, guid) == {"count": "1"}
+    assert await store.claim_call_end(guid, ttl=60)
+    await store.aclose()
+
+
+@pytest.fixture
+def slow_server(redis_server_factory: Callable[..., Any]) -> Any:
+    """A private redis-server that can be put to sleep (``DEBUG SLEEP``) to stand for a server that hangs."""
+    return redis_server_factory("--enable-debug-command", "local")
+
+
+async def test_a_script_past_its_deadline_fails_and_leaves_no_reply_for_the_next(slow_server: Any) -> None:
+    store = RedisCallStateStore(slow_server.url, socket_timeout=0.3, retries=0)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    await store.start_call(CallRecord(first), {"who": '"first"'}, ttl=60)
+    await store.start_call(CallRecord(second), {"who": '"second"'}, ttl=60)
+    sleeper = asyncio.create_task(asyncio.to_thread(slow_server.command, "DEBUG", "SLEEP", "1"))
+    await asyncio.sleep(0.1)
+    with pytest.raises(StateStoreError, match=r"could not take the lease of .*TimeoutError: no answer within 0.3 s"):
+        await store.acquire_call(first, lease_seconds=5, wait_seconds=0)
+    await sleeper  # the server answers the script that timed out now, on a connection since closed
+    held = await store.acquire_call(second, lease_seconds=5, wait_seconds=0)
+    assert held.state == {"who": '"second"'}
+    await store.aclose()
+
+
+async def test_a_cancelled_script_leaves_no_reply_for_the_next(slow_server: Any) -> None:
+    store = RedisCallStateStore(slow_server.url, socket_timeout=5)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    await store.start_call(CallRecord(first), {"who": '"first"'}, ttl=60)
+    await store.start_call(CallRecord(second), {"who": '"second"'}, ttl=60)
+    sleeper = asyncio.create_task(asyncio.to_thread(slow_server.command, "DEBUG", "SLEEP", "0.5"))
+    await asyncio.sleep(0.1)
+    taking = asyncio.create_task(store.acquire_call(first, lease_seconds=5, wait_seconds=0))
+    await asyncio.sleep(0.1)
+    taking.cancel()  # the tool's deadline, or the client going away
+    with pytest.raises(asyncio.CancelledError):
+        await taking
+    await sleeper
+    held = await store.acquire_call(second, lease_seconds=5, wait_seconds=0)
+    assert held.state == {"who": '"second"'}
+    await store.aclose()
+
+
+async def clients(raw: aioredis.Redis) -> int:
+    return len(await raw.client_list())
+
+
+async def test_the_connections_kept_for_scripts_are_bounded_and_closed_with_the_store(
+    redis_server_factory: Callable[..., Any],
+) -> None:
+    server = redis_server_factory()  # its own server: the connections counted are this test's alone
+    raw = aioredis.Redis.from_url(server.url)
+    before = await clients(raw)
+    given = aioredis.Redis.from_url(server.url, decode_responses=True)
+    store = RedisCallStateStore(client=given)
+    guids = [str(uuid.uuid4()) for _ in range(IDLE_KEPT + 40)]
+    for guid in guids:
+        await store.start_call(CallRecord(guid), {}, ttl=60)
+    await asyncio.gather(*(add_one(store, guid) for guid in guids))  # one connection each, at once
+    assert before < await clients(raw) <= before + IDLE_KEPT + 1  # the kept ones, and the client's own
+    await store.aclose()
+    assert await clients(raw) <= before + 1  # a client the store was given is left open
+    assert await given.ping()
+    await given.aclose()
+    assert await clients(raw) == before
+    await raw.aclose()
