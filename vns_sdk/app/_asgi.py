@@ -10,9 +10,9 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
+from vns_sdk._deadline import DeadlineExceeded, resume_until, run_until
 from vns_sdk.app._access_log import log_webhook
 from vns_sdk.app._errors import WebhookError
-from vns_sdk.tools._deadline import DeadlineExceeded, resume_until, run_until
 
 __all__ = [
     "ClientDisconnected",

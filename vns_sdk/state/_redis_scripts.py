@@ -26,18 +26,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
-from redis.exceptions import NoScriptError
+from vns_sdk.state._redis_wire import Command
 
-from vns_sdk.state._redis_connect import RedisClient
-from vns_sdk.state._redis_wire import Command, send
-
-__all__ = ["ACQUIRE", "CLAIM_END", "POP_DIAL", "SAVE", "START", "Script", "run"]
+__all__ = ["ACQUIRE", "CLAIM_END", "POP_DIAL", "SAVE", "START", "Script"]
 
 
 class Script:
-    """A Lua script, run by its SHA1 and loaded into a server the first time that server does not know it.
+    """A Lua script, run by its SHA1 (`Script.on`) and loaded into a server the first time that server does not know it.
 
     Args:
         source: The Lua source.
@@ -53,17 +49,7 @@ class Script:
 
     def on(self, keys: Sequence[str]) -> Command:
         """The script's command on ``keys``, encoded once to be run many times."""
-        return Command(("EVALSHA", self.sha, len(keys), *keys), self.args)
-
-
-async def run(client: RedisClient, script: Script, command: Command, args: Sequence[str | int]) -> Any:
-    """Run ``script`` as ``command`` (from `Script.on`) with ``args``: one round trip, two the first time a server
-    meets it."""
-    try:
-        return await send(client, command, args)
-    except NoScriptError:
-        # A new server (a restart, a failover, another cluster node): EVAL loads the script there.
-        return await send(client, Command(("EVAL", script.source, *command.args[2:]), script.args), args)
+        return Command(("EVALSHA", self.sha, len(keys), *keys), self.args, self.source)
 
 
 # KEYS: call, state, ended, lease. ARGV: token, lease (ms), the version of the state the asker remembers (or "").

@@ -6,29 +6,25 @@ argument, and (on Python 3.11) a task per write to bound it in time. So for a `r
 server, or a master found through Sentinel) the store sends its scripts, and its reads and deletions of a
 call, through a `Wire`: redis-py connections made as the client's pool makes them (same class, server,
 credentials, TLS and ``Retry``), kept idle between commands, each command encoded with its call's keys
-encoded once (`Command`), and one deadline (the client's ``socket_timeout``) for the whole exchange. A
-Redis Cluster client, or a client that keeps one connection of its own, goes through redis-py's
-``execute_command``.
+encoded once (`Command`), and one deadline (the client's ``socket_timeout``, on the loop's one deadline
+timer) for the whole exchange. A Redis Cluster client, or a client that keeps one connection of its own,
+goes through redis-py's ``execute_command``.
 """
 
 from __future__ import annotations
 
-import sys
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from vns_sdk._deadline import DeadlineExceeded, run_until
 from vns_sdk.state._redis_connect import RedisClient
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout as deadline
-else:  # pragma: no cover - redis-py installs async-timeout on these versions, and uses it the same way
-    from async_timeout import timeout as deadline  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = ["IDLE_KEPT", "Command", "Wire", "bulk", "close", "send", "wire_of"]
 
@@ -47,17 +43,25 @@ class Command:
     Args:
         head: The leading arguments, such as ``("EVALSHA", sha, 2, key1, key2)``.
         tail: How many arguments each call adds after them.
+        source: For an ``EVALSHA``, the script's source, sent with ``EVAL`` to a server that does not know it.
     """
 
-    __slots__ = ("args", "packed")
+    __slots__ = ("args", "packed", "source", "tail")
 
-    def __init__(self, head: Sequence[str | int], tail: int) -> None:
+    def __init__(self, head: Sequence[str | int], tail: int, source: str | None = None) -> None:
         self.args = tuple(head)
+        self.tail = tail
+        self.source = source
         self.packed = b"*%d\r\n" % (len(head) + tail) + b"".join(bulk(part) for part in head)
 
     def pack(self, tail: Sequence[str | int]) -> bytes:
         """The whole command, with ``tail`` after the leading arguments."""
         return self.packed + b"".join([bulk(part) for part in tail])
+
+    def loading(self) -> Command:
+        """The ``EVAL`` form of an ``EVALSHA``: the same script, given whole."""
+        assert self.source is not None
+        return Command(("EVAL", self.source, *self.args[2:]), self.tail)
 
 
 class Wire:
@@ -88,24 +92,17 @@ class Wire:
             redis.exceptions.TimeoutError: No answer within the client's ``socket_timeout``.
         """
         connection = self._idle.pop() if self._idle else self._make()
-
-        async def once() -> Any:
-            if not connection.is_connected:
-                await connection.connect()  # type: ignore[no-untyped-call]  # as the pool does (Sentinel asks for the master)
-            await connection.send_packed_command(packed, check_health=False)
-            return await connection.read_response()
-
-        async def closed(error: Exception) -> None:
-            await connection.disconnect()
-
+        retry = connection.retry
+        exchange = retry.call_with_retry(lambda: _exchange(connection, packed), lambda _: connection.disconnect())
         try:
-            async with deadline(self._timeout):
-                return await connection.retry.call_with_retry(once, closed)
+            if self._timeout is None:
+                return await exchange
+            return await run_until(exchange, time.monotonic() + self._timeout)
         except ResponseError:
             raise  # the whole reply was read: the connection is sound
         except BaseException as exc:
             await connection.disconnect(nowait=True)
-            if isinstance(exc, TimeoutError):
+            if isinstance(exc, DeadlineExceeded):
                 raise RedisTimeoutError(f"no answer within {self._timeout} s") from None
             raise
         finally:
@@ -119,6 +116,13 @@ class Wire:
         idle, self._idle = self._idle, []
         for connection in idle:
             await connection.disconnect()
+
+
+async def _exchange(connection: AbstractConnection, packed: bytes) -> Any:
+    if not connection.is_connected:
+        await connection.connect()  # type: ignore[no-untyped-call]  # as the pool does (Sentinel asks for the master)
+    await connection.send_packed_command(packed, check_health=False)
+    return await connection.read_response()
 
 
 _wires: weakref.WeakKeyDictionary[aioredis.Redis, Wire] = weakref.WeakKeyDictionary()
@@ -140,11 +144,20 @@ def wire_of(client: RedisClient) -> Wire | None:
 
 
 async def send(client: RedisClient, command: Command, tail: Sequence[str | int]) -> Any:
-    """Send ``command`` with ``tail`` on the client's wire, or through redis-py's command path where it has none."""
+    """Send ``command`` with ``tail`` on the client's wire, or through redis-py's command path where it has none.
+
+    A script a server does not know (a restart, a failover, another cluster node) is sent again whole, which
+    loads it there: one round trip, two the first time a server meets a script.
+    """
     wire = wire_of(client)
-    if wire is None:
-        return await client.execute_command(*command.args, *tail)
-    return await wire.send(command.pack(tail))
+    try:
+        if wire is None:
+            return await client.execute_command(*command.args, *tail)
+        return await wire.send(command.pack(tail))
+    except NoScriptError:
+        if command.source is None:
+            raise
+        return await send(client, command.loading(), tail)
 
 
 async def close(client: RedisClient) -> None:

@@ -47,8 +47,8 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
 
 from vns_sdk._json import dumps_text
 from vns_sdk.exceptions import CallStateBusy, ConfigurationError, StateStoreError
@@ -76,7 +76,6 @@ _PEEK = 0.25  # how often a handler waiting for its turn in the worker asks Redi
 # What a command can fail with: redis-py's errors, the socket's, and (on some Python versions) the transport's
 # AttributeError or TypeError when a pooled connection was closed under it (redis-py issue 4287).
 _CLIENT_ERRORS = (RedisError, OSError, AttributeError, TypeError)
-T = TypeVar("T")
 _RESENDABLE = (AttributeError, TypeError)  # redis-py has resent a refused or reset connection's command already
 
 
@@ -212,39 +211,35 @@ class RedisCallStateStore(CallStateStore):
         except (ValueError, TypeError) as exc:
             raise self._error(f"decode call {session_guid!r}", exc) from exc
 
-    async def _send(self, command: Callable[[], Awaitable[T]], what: str) -> T:
-        """Send a command that answers the same when sent twice; one that failed in the client's transport is sent
-        again as it is (the async cluster client closes every connection when it reloads the slots, and a command
-        in flight on one of them fails so)."""
+    async def _send(self, command: Command, tail: Sequence[str | int], what: str, subject: str) -> Any:
+        """Send a command that answers the same when sent twice (every one here but taking a dial context); one
+        that failed in the client's transport is sent again as it is (the async cluster client closes every
+        connection when it reloads the slots, and a command in flight on one of them fails so). Its failure is
+        a `StateStoreError` saying it could not ``what`` ``subject``."""
         failures = 0
         while True:
             try:
-                return await command()
+                return await _redis_wire.send(self._redis(), command, tail)
             except _RESENDABLE as exc:
                 failures += 1
                 if failures > self._retries:
-                    raise self._error(what, exc) from exc
+                    raise self._error(f"{what} {subject!r}", exc) from exc
                 await asyncio.sleep(0.01 * failures)
             except _CLIENT_ERRORS as exc:
-                raise self._error(what, exc) from exc
-
-    async def _run(self, script: scripts.Script, command: Command, args: list[Any], what: str) -> Any:
-        """Run a script that answers the same to the same arguments sent twice (every one here but taking a dial
-        context), sending it again after a failure in the client's transport."""
-        return await self._send(lambda: scripts.run(self._redis(), script, command, args), what)
+                raise self._error(f"{what} {subject!r}", exc) from exc
 
     async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
         """Store a new call's record and initial state (replacing any left from a call with the same id)."""
         guid, version, initial = record.session_guid, _token(), dict(state)
-        args = [record.to_json(), _ms(ttl), f"{version}\n{dumps_text(initial) if initial else ''}"]
+        args = (record.to_json(), _ms(ttl), f"{version}\n{dumps_text(initial) if initial else ''}")
         command = scripts.START.on(self._call_keys(guid)[:2])
-        await self._run(scripts.START, command, args, f"store the start of call {guid!r}")
+        await self._send(command, args, "store the start of call", guid)
         self._calls.remember(guid, version, record, initial)
 
     async def read_call(self, session_guid: str) -> CallSnapshot:
         """The call's record and state, read together in one round trip, without a lease."""
         command = self._calls.keys(session_guid).read  # keys of one slot: one command on a cluster too
-        found = await self._send(lambda: _redis_wire.send(self._redis(), command, ()), f"load call {session_guid!r}")
+        found = await self._send(command, (), "load call", session_guid)
         if found[0] is not None:
             return ENDED
         raw_record, raw_state = (_text(value) if value is not None else "" for value in found[1:])
@@ -297,9 +292,9 @@ class RedisCallStateStore(CallStateStore):
     async def _try(self, session_guid: str, token: str, lease_seconds: float) -> CallSnapshot | float:
         """One try for the lease: the call with it (or `ENDED`), else the seconds left of its holder's lease."""
         seen = self._calls.seen(session_guid)
-        args = [token, _ms(lease_seconds), seen.version if seen is not None else ""]
-        what = f"take the lease of call {session_guid!r}"
-        reply = _text(await self._run(scripts.ACQUIRE, self._calls.keys(session_guid).acquire, args, what))
+        args = (token, _ms(lease_seconds), seen.version if seen is not None else "")
+        command = self._calls.keys(session_guid).acquire
+        reply = _text(await self._send(command, args, "take the lease of call", session_guid))
         head = reply[:1]
         if head == "E":
             self._calls.forget(session_guid)
@@ -331,11 +326,10 @@ class RedisCallStateStore(CallStateStore):
             for key in deleted:
                 state.pop(key, None)
             whole = f"{lease.token}\n{dumps_text(state) if state else ''}"
-        args = [lease.token, _ms(ttl), whole]
-        what = f"save the state of call {guid!r}"
+        args = (lease.token, _ms(ttl), whole)
         seen = self._calls.seen(guid)  # kept only once the save is known to be applied (Redis checks the version)
         try:
-            saved = bool(await self._run(scripts.SAVE, self._calls.keys(guid).save, args, what))
+            saved = bool(await self._send(self._calls.keys(guid).save, args, "save the state of call", guid))
             if saved:
                 self._calls.saved(guid, seen, lease.token, state)
             return saved
@@ -347,8 +341,8 @@ class RedisCallStateStore(CallStateStore):
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
         """``True`` for the first CallEnd of a call across every worker (and to it again), ``False`` for its repeats."""
         command = scripts.CLAIM_END.on(self._call_keys(session_guid)[2:3])
-        args = [claimant or secrets.token_hex(8), _ms(ttl)]
-        return bool(await self._run(scripts.CLAIM_END, command, args, f"claim the CallEnd of call {session_guid!r}"))
+        args = (claimant or secrets.token_hex(8), _ms(ttl))
+        return bool(await self._send(command, args, "claim the CallEnd of call", session_guid))
 
     async def delete_call(self, session_guid: str) -> None:
         """Forget the call: every key but its CallEnd marker, which expires on its own."""
@@ -356,19 +350,18 @@ class RedisCallStateStore(CallStateStore):
         self._turns.give_back(session_guid)
         self._calls.drop(session_guid)
         command = _redis_wire.Command(("DEL", call, state, lease, done), 0)
-        await self._send(lambda: _redis_wire.send(self._redis(), command, ()), f"delete call {session_guid!r}")
+        await self._send(command, (), "delete call", session_guid)
 
     async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
         """Keep an outbound call's context until its CallStart takes it."""
-        key, value = self._dial_key(customer_call_id), json.dumps(dict(state))
-        what = f"store the dial context of customerCallId {customer_call_id!r}"
-        await self._send(lambda: self._redis().set(key, value, px=_ms(ttl)), what)
+        command = _redis_wire.Command(("SET", self._dial_key(customer_call_id), json.dumps(dict(state))), 2)
+        await self._send(command, ("PX", _ms(ttl)), "store the dial context of customerCallId", customer_call_id)
 
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
         """Take an outbound call's context: of concurrent takers, exactly one gets it."""
         try:
             command = scripts.POP_DIAL.on([self._dial_key(customer_call_id)])
-            raw = await scripts.run(self._redis(), scripts.POP_DIAL, command, [])
+            raw = await _redis_wire.send(self._redis(), command, ())
         except _CLIENT_ERRORS as exc:
             raise self._error(f"take the dial context of customerCallId {customer_call_id!r}", exc) from exc
         if raw is None:

@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from vns_sdk._deadline import DeadlineExceeded, run_until
 from vns_sdk._observe import _events
 from vns_sdk.exceptions import ToolArgumentsError, ToolError
-from vns_sdk.tools._deadline import DeadlineExceeded, run_until
 from vns_sdk.tools._results import is_plain, to_jsonable
 
 if TYPE_CHECKING:
