@@ -118,7 +118,7 @@ async def measure(url: str, calls: int, keys: int, rounds: int) -> dict[str, flo
         "redis: tool not touching it": reading_tool(redis_store, guid),
         "redis: PING (one round trip)": store_ping,
         "redis: PING, redis-py defaults": raw.ping,
-        "redis: PING, the store's script path": wire_ping,
+        "redis: PING, the store's own path": wire_ping,
     }
     samples: dict[str, list[float]] = {name: [] for name in rows}
     try:
