@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,18 +17,6 @@ from vns_sdk.state import CallRecord, RedisCallStateStore
 from vns_sdk.state._redis_wire import IDLE_KEPT
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"test:{uuid.uuid4().hex}:"
-
-
-@pytest.fixture
-async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 async def add_one(store: RedisCallStateStore, guid: str, key: str = "count") -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -108,3 +109,78 @@ def test_settings_that_describe_no_deployment_are_refused(settings: dict[str, An
     with pytest.raises(ConfigurationError, match=message) as caught:
         RedisCallStateStore(url, **settings)
     assert "secret" not in str(caught.value)
+
+
+def _ask(port: int, *lines: str) -> bytes:
+    """Send inline commands to a server or sentinel and return what it answered (nothing if it is not up)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall("".join(f"{line}\r\n" for line in lines).encode())
+            time.sleep(0.1)
+            return sock.recv(65536)
+    except OSError:
+        return b""
+
+
+def _until(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {seconds} s")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def replicated(redis_server_factory: Callable[..., Any]) -> Iterator[tuple[int, int, int]]:
+    """``(master port, replica port, sentinel port)``: a master, its replica, and a sentinel that knows both."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        _unavailable("redis-server is not installed")
+    auth = ("--requirepass", "pass", "--masterauth", "pass")
+    master = redis_server_factory(*auth)
+    replica = redis_server_factory(*auth, "--replicaof", "127.0.0.1", str(master.port))
+    _until(lambda: b"master_link_status:up" in _ask(replica.port, "AUTH pass", "INFO replication"), "replication")
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="vns-sentinel-") as workdir:
+        config = Path(workdir, "sentinel.conf")
+        config.write_text(
+            f"port {port}\nbind 127.0.0.1\ndir {workdir}\n"
+            f"sentinel monitor failing 127.0.0.1 {master.port} 1\nsentinel auth-pass failing pass\n"
+        )
+        with Path(workdir, "sentinel.log").open("wb") as log:
+            process = subprocess.Popen([executable, str(config), "--sentinel"], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _until(lambda: str(replica.port).encode() in _ask(port, "SENTINEL replicas failing"), "replica discovery")
+            yield master.port, replica.port, port
+        finally:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _fail_over(master: int, replica: int, sentinel: int) -> None:
+    """Make the replica the master, once the master's writes have reached it, and wait for the old one's demotion."""
+    assert b":1" in _ask(master, "AUTH pass", "WAIT 1 2000")  # the replica has every write so far
+    assert _ask(sentinel, "SENTINEL FAILOVER failing").startswith(b"+OK")
+    _until(lambda: str(replica).encode() in _ask(sentinel, "SENTINEL get-master-addr-by-name failing"), "failover")
+    _until(lambda: b"role:slave" in _ask(master, "AUTH pass", "INFO replication"), "the old master's demotion")
+
+
+async def test_after_a_failover_the_store_writes_to_the_new_master(replicated: tuple[int, int, int]) -> None:
+    # The store's connections to the old master find it demoted (a read-only replica) and ask the sentinel again.
+    master, replica, sentinel = replicated
+    store = RedisCallStateStore("redis://:pass@failing/0", mode="sentinel", sentinels=f"127.0.0.1:{sentinel}")
+    try:
+        guid = str(uuid.uuid4())
+        await store.start_call(CallRecord(guid), {"n": "1"}, 60)
+        held = await store.acquire_call(guid, lease_seconds=5, wait_seconds=5)
+        assert held.lease is not None and await store.save_call(held.lease, {"n": "2"}, [], 60)
+
+        await asyncio.to_thread(_fail_over, master, replica, sentinel)
+
+        held = await store.acquire_call(guid, lease_seconds=5, wait_seconds=5)
+        assert held.state == {"n": "2"}
+        assert held.lease is not None and await store.save_call(held.lease, {"n": "3"}, [], 60)
+        assert (await store.read_call(guid)).state == {"n": "3"}
+        assert b"role:master" in _ask(replica, "AUTH pass", "INFO replication")
+    finally:
+        await store.aclose()

@@ -19,19 +19,6 @@ pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
-def prefix() -> str:
-    return f"test:{uuid.uuid4().hex}:"
-
-
-@pytest.fixture
-async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    """A plain redis-py client, to look at what the store wrote."""
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def store(redis_url: str, prefix: str) -> AsyncIterator[RedisCallStateStore]:
     store = RedisCallStateStore(redis_url, key_prefix=prefix)
     yield store
