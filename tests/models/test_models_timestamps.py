@@ -5,11 +5,14 @@ from __future__ import annotations
 import copy
 import pickle
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from vns_sdk.models import CallEndRequest, CallStartRequest, DotNetDateTime, format_dotnet, parse_dotnet
+from vns_sdk.models import CallEndRequest, CallStartRequest, DotNetDateTime, format_dotnet, parse_dotnet, timestamps
 
 
 @pytest.mark.parametrize(
@@ -87,3 +90,32 @@ def test_arithmetic_gives_a_plain_seven_digit_timestamp() -> None:
     assert value is not None
     later = value + timedelta(seconds=1)
     assert format_dotnet(later) == "2026-03-20T02:43:40.0000000Z"
+
+
+def _outcome(parse: Any, text: str) -> object:
+    """What reading ``text`` gives, comparable field by field (a ValueError included)."""
+    try:
+        value = parse(text)
+    except ValueError:
+        return ValueError
+    if value is None:
+        return None
+    return (value, value.utcoffset(), value.extra_ticks, value.fraction_digits, format_dotnet(value), type(value))
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)), st.integers(0, 9))
+def test_the_usual_form_is_read_as_the_pattern_reads_it(moment: datetime, tick: int) -> None:
+    text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond:06d}{tick}Z"
+    assert _outcome(parse_dotnet, text) == _outcome(timestamps._read, text)
+    assert format_dotnet(parse_dotnet(text)) == text  # type: ignore[arg-type]
+
+
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.integers(0, 27),
+    st.sampled_from("0123456789-:.,TtZz +\u0663"),
+)
+def test_forms_one_character_away_are_read_as_the_pattern_reads_them(moment: datetime, at: int, other: str) -> None:
+    usual = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond:06d}5Z"
+    text = usual[:at] + other + usual[at + 1 :]
+    assert _outcome(parse_dotnet, text) == _outcome(timestamps._read, text.strip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import secrets
+import itertools
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
@@ -57,6 +57,7 @@ class MemoryCallStateStore(CallStateStore):
         self._ended: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
         self._max_ended = max(1, max_ended_calls)
         self._dial: dict[str, dict[str, str]] = {}
+        self._tokens = itertools.count(1)  # names each lease: unique within the store is all it needs
         self._expiry: dict[tuple[str, str], float] = {}
         self._heap: list[tuple[float, str, str]] = []
 
@@ -139,7 +140,7 @@ class MemoryCallStateStore(CallStateStore):
             now = self._clock()
             if holder is None or holder.expires <= now:
                 state = dict(entry.state)
-                lease = Lease(session_guid, secrets.token_hex(8), now + lease_seconds, state)
+                lease = Lease(session_guid, f"{next(self._tokens):x}", now + lease_seconds, state)
                 entry.holder = lease
                 return CallSnapshot(entry.record, state, lease=lease)
             wait = min(holder.expires - now, give_up - time.monotonic())
