@@ -1,12 +1,15 @@
-"""How RedisCallStateStore sends its scripts, on a real redis-server: the state a worker remembers, the
-connections it keeps for the scripts, and scripts cut short by a deadline or a cancellation."""
+"""How RedisCallStateStore sends its commands, on a real redis-server: the state a worker remembers, the
+connections it keeps for its commands, and scripts cut short by a deadline or a cancellation."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -103,16 +106,40 @@ def slow_server(redis_server_factory: Callable[..., Any]) -> Any:
     return redis_server_factory("--enable-debug-command", "local")
 
 
+def _until_asleep(port: int) -> None:
+    """Return once the server on ``port`` no longer answers a PING within 50 ms."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.05) as sock:
+                sock.sendall(b"PING\r\n")
+                sock.recv(16)
+        except OSError:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the server never went to sleep")
+
+
+@asynccontextmanager
+async def asleep(server: Any, seconds: float) -> AsyncIterator[None]:
+    """The server asleep (it answers nobody) for ``seconds``, from the moment this is entered."""
+    sleeper = asyncio.create_task(asyncio.to_thread(server.command, "DEBUG", "SLEEP", str(seconds)))
+    await asyncio.to_thread(_until_asleep, server.port)
+    try:
+        yield
+    finally:
+        await sleeper
+
+
 async def test_a_script_past_its_deadline_fails_and_leaves_no_reply_for_the_next(slow_server: Any) -> None:
     store = RedisCallStateStore(slow_server.url, socket_timeout=0.3, retries=0)
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     await store.start_call(CallRecord(first), {"who": '"first"'}, ttl=60)
     await store.start_call(CallRecord(second), {"who": '"second"'}, ttl=60)
-    sleeper = asyncio.create_task(asyncio.to_thread(slow_server.command, "DEBUG", "SLEEP", "1"))
-    await asyncio.sleep(0.1)
-    with pytest.raises(StateStoreError, match=r"could not take the lease of .*TimeoutError: no answer within 0.3 s"):
-        await store.acquire_call(first, lease_seconds=5, wait_seconds=0)
-    await sleeper  # the server answers the script that timed out now, on a connection since closed
+    async with asleep(slow_server, 1.5):
+        with pytest.raises(StateStoreError, match=r"take the lease of .*TimeoutError: no answer within 0.3 s"):
+            await store.acquire_call(first, lease_seconds=5, wait_seconds=0)
+    # The server has answered the script that timed out, on a connection closed since.
     held = await store.acquire_call(second, lease_seconds=5, wait_seconds=0)
     assert held.state == {"who": '"second"'}
     await store.aclose()
@@ -123,14 +150,12 @@ async def test_a_cancelled_script_leaves_no_reply_for_the_next(slow_server: Any)
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     await store.start_call(CallRecord(first), {"who": '"first"'}, ttl=60)
     await store.start_call(CallRecord(second), {"who": '"second"'}, ttl=60)
-    sleeper = asyncio.create_task(asyncio.to_thread(slow_server.command, "DEBUG", "SLEEP", "0.5"))
-    await asyncio.sleep(0.1)
-    taking = asyncio.create_task(store.acquire_call(first, lease_seconds=5, wait_seconds=0))
-    await asyncio.sleep(0.1)
-    taking.cancel()  # the tool's deadline, or the client going away
-    with pytest.raises(asyncio.CancelledError):
-        await taking
-    await sleeper
+    async with asleep(slow_server, 1):
+        taking = asyncio.create_task(store.acquire_call(first, lease_seconds=5, wait_seconds=0))
+        await asyncio.sleep(0.2)  # sent, and waiting for its answer
+        taking.cancel()  # the tool's deadline, or the client going away
+        with pytest.raises(asyncio.CancelledError):
+            await taking
     held = await store.acquire_call(second, lease_seconds=5, wait_seconds=0)
     assert held.state == {"who": '"second"'}
     await store.aclose()
