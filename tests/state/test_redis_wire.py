@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.connection import BlockingConnectionPool, Connection, ConnectionPool
 
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.state import CallRecord, RedisCallStateStore
+from vns_sdk.state._redis_calls import KEPT_TEXT, Calls
 from vns_sdk.state._redis_wire import IDLE_KEPT
 
 pytestmark = pytest.mark.redis
@@ -184,3 +186,82 @@ async def test_the_connections_kept_for_scripts_are_bounded_and_closed_with_the_
     await given.aclose()
     assert await clients(raw) == before
     await raw.aclose()
+
+
+class QuickConnection(Connection):
+    """A connection class whose own default socket timeout is 0.3 s (redis-py's classes have one of theirs)."""
+
+    def __init__(self, **settings: Any) -> None:
+        settings.setdefault("socket_timeout", 0.3)
+        super().__init__(**settings)
+
+
+async def test_a_given_client_s_default_socket_timeout_bounds_the_store(slow_server: Any) -> None:
+    client = aioredis.Redis(connection_pool=ConnectionPool(connection_class=QuickConnection, port=slow_server.port))
+    store = RedisCallStateStore(client=client, retries=0)
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {}, ttl=60)
+    async with asleep(slow_server, 1.5):
+        with pytest.raises(StateStoreError, match=r"TimeoutError: no answer within 0.3 s"):
+            await store.read_call(guid)
+    await store.aclose()
+    await client.aclose()
+
+
+async def test_a_given_pool_s_connection_limit_holds(redis_server_factory: Callable[..., Any]) -> None:
+    server = redis_server_factory()
+    raw = aioredis.Redis.from_url(server.url)
+    before = await clients(raw)
+    client = aioredis.Redis(connection_pool=BlockingConnectionPool(max_connections=4, port=server.port))
+    store = RedisCallStateStore(client=client)
+    guids = [str(uuid.uuid4()) for _ in range(100)]
+    await asyncio.gather(*(store.start_call(CallRecord(guid), {}, ttl=60) for guid in guids))
+    await asyncio.gather(*(add_one(store, guid) for guid in guids))  # 100 at once, four at a time
+    assert await clients(raw) <= before + 4
+    assert [(await store.read_call(guid)).state for guid in guids] == [{"count": "1"}] * 100
+    await store.aclose()
+    await client.aclose()
+    await raw.aclose()
+
+
+async def test_a_single_connection_client_keeps_to_its_connection(redis_server_factory: Callable[..., Any]) -> None:
+    server = redis_server_factory()
+    raw = aioredis.Redis.from_url(server.url)
+    before = await clients(raw)
+    client = aioredis.Redis.from_url(server.url, single_connection_client=True)
+    store = RedisCallStateStore(client=client)
+    guids = [str(uuid.uuid4()) for _ in range(30)]
+    await asyncio.gather(*(store.start_call(CallRecord(guid), {}, ttl=60) for guid in guids))
+    await asyncio.gather(*(add_one(store, guid) for guid in guids))
+    assert await clients(raw) == before + 1
+    await store.aclose()
+    await client.aclose()
+    await raw.aclose()
+
+
+async def test_a_command_in_flight_when_the_store_closes_closes_its_connection(slow_server: Any) -> None:
+    raw = aioredis.Redis.from_url(slow_server.url)
+    before = await clients(raw)
+    store = RedisCallStateStore(slow_server.url)
+    guid = str(uuid.uuid4())
+    await store.start_call(CallRecord(guid), {"a": "1"}, ttl=60)
+    async with asleep(slow_server, 0.5):
+        reading = asyncio.create_task(store.read_call(guid))
+        await asyncio.sleep(0.1)
+        await store.aclose()  # the app shutting down while a tool call is still reading
+    assert (await reading).state == {"a": "1"}
+    assert await clients(raw) == before
+    await raw.aclose()
+
+
+def test_the_states_a_worker_keeps_are_bounded_in_size() -> None:
+    calls = Calls("p:")
+    third = KEPT_TEXT // 3
+    for i in range(10):
+        calls.remember(f"g{i}", "v1", None, {"k": "x"}, third)
+        assert calls.seen(f"g{i}") is not None
+        assert sum(third for j in range(10) if calls.seen(f"g{j}") is not None) <= KEPT_TEXT
+    calls.remember("huge", "v1", None, {}, KEPT_TEXT + 1)
+    assert calls.seen("huge") is None  # read again each time rather than kept
+    calls.remember("g9", "", None, {}, 1)
+    assert calls.seen("g9") is None  # a state without a version cannot be recognized

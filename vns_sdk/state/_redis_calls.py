@@ -5,7 +5,8 @@ encoded once, its record (which never changes after CallStart) decoded once, and
 read or wrote is kept with its version, so taking the lease on a call whose state has not changed since
 does not send the state back. What is kept is used only when Redis says its version is the call's, so a
 copy gone stale (another worker wrote, a save whose outcome is unknown) is never read. Each is kept for at
-most `KEPT` calls, and forgotten when the call ends.
+most `KEPT` calls (the states, `KEPT_TEXT` characters in all), and forgotten when the call ends on this
+worker; a call that ended on another is forgotten when this worker next asks for it or clears the lot.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from vns_sdk.state import _redis_scripts as scripts
 from vns_sdk.state._redis_wire import Command
 from vns_sdk.state.base import CallRecord
 
-__all__ = ["KEPT", "CallKeys", "Calls", "Decoded", "Seen", "split_state"]
+__all__ = ["KEPT", "KEPT_TEXT", "CallKeys", "Calls", "Decoded", "Seen", "split_state"]
 
 KEPT = 4096  # calls whose keys, record and state a worker keeps
+KEPT_TEXT = 16 * 2**20  # characters of state text a worker keeps, all calls together
 _KINDS = ("call", "state", "ended", "lease", "done")
 Decoded = tuple[CallRecord | None, str, dict[str, str]]  # a call's record, its state's version, its state
 
@@ -44,6 +46,7 @@ class Seen:
     version: str
     record: CallRecord | None
     state: dict[str, str]
+    size: int  # characters of its stored text, counted against `KEPT_TEXT`
 
 
 def split_state(raw: str) -> tuple[str, str]:
@@ -60,6 +63,7 @@ class Calls:
         self._keys: dict[str, CallKeys] = {}
         self._records: dict[str, CallRecord] = {}
         self._seen: dict[str, Seen] = {}
+        self._seen_text = 0
 
     def keys(self, session_guid: str) -> CallKeys:
         """The call's keys and commands, built the first time they are asked for."""
@@ -75,31 +79,36 @@ class Calls:
         """The state this worker last read or wrote for the call, if it kept it."""
         return self._seen.get(session_guid)
 
-    def remember(self, session_guid: str, version: str, record: CallRecord | None, state: dict[str, str]) -> None:
-        """Keep the call's state at ``version`` (without a version, it cannot be recognized: nothing is kept)."""
-        if not version:
-            self._seen.pop(session_guid, None)
+    def remember(
+        self, session_guid: str, version: str, record: CallRecord | None, state: dict[str, str], size: int
+    ) -> None:
+        """Keep the call's state at ``version``, whose stored text is ``size`` characters long (without a version
+        it cannot be recognized, and a state larger than `KEPT_TEXT` is not kept)."""
+        self.forget(session_guid)
+        if not version or size > KEPT_TEXT:
             return
-        if len(self._seen) >= KEPT and session_guid not in self._seen:
-            self._seen.clear()
-        self._seen[session_guid] = Seen(version, record, state)
+        if len(self._seen) >= KEPT or self._seen_text + size > KEPT_TEXT:
+            self._seen.clear()  # a worker serving this many calls at once reads their states again
+            self._seen_text = 0
+        self._seen[session_guid] = Seen(version, record, state, size)
+        self._seen_text += size
 
-    def saved(self, session_guid: str, seen: Seen | None, version: str, state: dict[str, str] | None) -> None:
-        """Keep what a save that was applied left: ``state`` at ``version``, or (``None``: unchanged) ``seen``."""
-        if seen is None:
-            return  # nothing was kept of the call: its record is not known here
-        if state is None:
-            self.remember(session_guid, seen.version, seen.record, seen.state)
-        else:
-            self.remember(session_guid, version, seen.record, state)
+    def saved(
+        self, session_guid: str, seen: Seen | None, version: str, state: dict[str, str] | None, size: int
+    ) -> None:
+        """Keep what a save that was applied left: ``state`` at ``version`` (``None``: unchanged, ``seen`` stays)."""
+        if seen is not None and state is not None:  # with nothing kept of the call, its record is not known here
+            self.remember(session_guid, version, seen.record, state, size)
 
     def forget(self, session_guid: str) -> None:
         """Drop what is kept of the call's state (it ended, or what this worker knows of it may be stale)."""
-        self._seen.pop(session_guid, None)
+        seen = self._seen.pop(session_guid, None)
+        if seen is not None:
+            self._seen_text -= seen.size
 
     def drop(self, session_guid: str) -> None:
         """Drop everything kept of the call (it is over)."""
-        self._seen.pop(session_guid, None)
+        self.forget(session_guid)
         self._keys.pop(session_guid, None)
 
     def decode(self, raw_record: str, raw_state: str) -> Decoded:

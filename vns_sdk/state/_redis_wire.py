@@ -5,14 +5,15 @@ the scripts themselves do on the server: the pool's lock and checks, the metrics
 argument, and (on Python 3.11) a task per write to bound it in time. So for a `redis.asyncio.Redis` (one
 server, or a master found through Sentinel) the store sends its scripts, and its reads and deletions of a
 call, through a `Wire`: redis-py connections made as the client's pool makes them (same class, server,
-credentials, TLS and ``Retry``), kept idle between commands, each command encoded with its call's keys
-encoded once (`Command`), and one deadline (the client's ``socket_timeout``, on the loop's one deadline
-timer) for the whole exchange. A Redis Cluster client, or a client that keeps one connection of its own,
-goes through redis-py's ``execute_command``.
+credentials, TLS and ``Retry``; at most the pool's ``max_connections``), kept idle between commands, each
+command encoded with its call's keys encoded once (`Command`), and one deadline (the connection's socket
+timeout, on the loop's one deadline timer) for the whole exchange. A Redis Cluster client, or a client that
+keeps one connection of its own, goes through redis-py's ``execute_command``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -65,22 +66,28 @@ class Command:
 
 
 class Wire:
-    """Connections of one client's pool kept for the store's scripts, one script at a time on each.
+    """Connections of one client's pool kept for the store's commands, one command at a time on each.
 
     Args:
-        pool: The client's pool, whose connection class and settings every connection here is made with.
+        pool: The client's pool. Every connection here is made with its connection class and settings, and
+            at most its ``max_connections`` are open here at once (a command waits for one to come back,
+            within its deadline, as with redis-py's ``BlockingConnectionPool``).
     """
 
-    __slots__ = ("__weakref__", "_idle", "_make", "_timeout")
+    __slots__ = ("__weakref__", "_closed", "_idle", "_make", "_slots", "_timeout")
 
     def __init__(self, pool: ConnectionPool) -> None:
         settings = dict(pool.connection_kwargs)
-        self._timeout: float | None = settings.get("socket_timeout")
+        connection_class: Callable[..., AbstractConnection] = pool.connection_class
+        # The deadline is the connection's socket timeout, its class default included (settings may not name it).
+        self._timeout: float | None = connection_class(**settings).socket_timeout
         # One deadline for the write and the reply together, kept here (see `send`).
         settings["socket_timeout"] = None
-        connection_class: Callable[..., AbstractConnection] = pool.connection_class
         self._make: Callable[[], AbstractConnection] = lambda: connection_class(**settings)
         self._idle: list[AbstractConnection] = []
+        limit = pool.max_connections
+        self._slots = asyncio.Semaphore(limit) if limit < 2**31 else None  # redis-py's default: no limit
+        self._closed = False
 
     async def send(self, packed: bytes) -> Any:
         """Send one encoded command and answer its reply (a Redis error reply is raised, as redis-py does).
@@ -91,28 +98,37 @@ class Wire:
         Raises:
             redis.exceptions.TimeoutError: No answer within the client's ``socket_timeout``.
         """
-        connection = self._idle.pop() if self._idle else self._make()
-        retry = connection.retry
-        exchange = retry.call_with_retry(lambda: _exchange(connection, packed), lambda _: connection.disconnect())
+        if self._timeout is None:
+            return await self._send(packed)
         try:
-            if self._timeout is None:
-                return await exchange
-            return await run_until(exchange, time.monotonic() + self._timeout)
+            return await run_until(self._send(packed), time.monotonic() + self._timeout)
+        except DeadlineExceeded:
+            raise RedisTimeoutError(f"no answer within {self._timeout} s") from None
+
+    async def _send(self, packed: bytes) -> Any:
+        slots = self._slots
+        if slots is not None:
+            await slots.acquire()
+        connection = self._idle.pop() if self._idle else self._make()
+        try:
+            retry = connection.retry
+            return await retry.call_with_retry(lambda: _exchange(connection, packed), lambda _: connection.disconnect())
         except ResponseError:
             raise  # the whole reply was read: the connection is sound
-        except BaseException as exc:
+        except BaseException:
             await connection.disconnect(nowait=True)
-            if isinstance(exc, DeadlineExceeded):
-                raise RedisTimeoutError(f"no answer within {self._timeout} s") from None
             raise
         finally:
-            if len(self._idle) < IDLE_KEPT:
-                self._idle.append(connection)  # a closed one connects again when next used
-            else:
+            if self._closed or len(self._idle) >= IDLE_KEPT:
                 await connection.disconnect()
+            else:
+                self._idle.append(connection)  # a closed one connects again when next used
+            if slots is not None:
+                slots.release()
 
     async def aclose(self) -> None:
-        """Close the idle connections."""
+        """Close the idle connections, and each busy one as it comes back."""
+        self._closed = True
         idle, self._idle = self._idle, []
         for connection in idle:
             await connection.disconnect()
@@ -133,7 +149,7 @@ def wire_of(client: RedisClient) -> Wire | None:
     wire = _wires.get(client)  # type: ignore[arg-type]
     if wire is not None:
         return wire
-    if not isinstance(client, aioredis.Redis) or client.connection is not None:
+    if not isinstance(client, aioredis.Redis) or client.single_connection_client:
         return None  # a cluster follows slots in its command path; a single-connection client locks it there
     pool = client.connection_pool
     # The arguments are encoded as UTF-8, as redis-py does unless told otherwise.

@@ -231,10 +231,11 @@ class RedisCallStateStore(CallStateStore):
     async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
         """Store a new call's record and initial state (replacing any left from a call with the same id)."""
         guid, version, initial = record.session_guid, _token(), dict(state)
-        args = (record.to_json(), _ms(ttl), f"{version}\n{dumps_text(initial) if initial else ''}")
+        value = f"{version}\n{dumps_text(initial) if initial else ''}"
+        args = (record.to_json(), _ms(ttl), value)
         command = scripts.START.on(self._call_keys(guid)[:2])
         await self._send(command, args, "store the start of call", guid)
-        self._calls.remember(guid, version, record, initial)
+        self._calls.remember(guid, version, record, initial, len(value))
 
     async def read_call(self, session_guid: str) -> CallSnapshot:
         """The call's record and state, read together in one round trip, without a lease."""
@@ -307,7 +308,7 @@ class RedisCallStateStore(CallStateStore):
         else:
             raw_record, _, raw_state = reply.partition("\n")
             record, version, state = self._decode(session_guid, raw_record, raw_state)
-            self._calls.remember(session_guid, version, record, state)
+            self._calls.remember(session_guid, version, record, state, len(raw_state))
         mine = dict(state)  # the handler's own: what this worker keeps must not change under it
         return CallSnapshot(record, mine, lease=Lease(session_guid, token, taken + lease_seconds, mine))
 
@@ -331,7 +332,7 @@ class RedisCallStateStore(CallStateStore):
         try:
             saved = bool(await self._send(self._calls.keys(guid).save, args, "save the state of call", guid))
             if saved:
-                self._calls.saved(guid, seen, lease.token, state)
+                self._calls.saved(guid, seen, lease.token, state, len(whole))
             return saved
         finally:
             # Saved, refused or failed, the next handler of this process may ask: the lease, if still held,
