@@ -10,6 +10,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,40 +23,34 @@ from vns_sdk.state import CallRecord, CallState, RedisCallStateStore
 pytestmark = pytest.mark.redis
 
 
-@pytest.fixture(scope="module")
-def sentinel(redis_server_factory: Callable[..., Any]) -> Iterator[tuple[str, str]]:
-    """``(master URL with its password, sentinel "host:port")``: a master watched by one sentinel."""
+@contextmanager
+def running_sentinel(config: str) -> Iterator[int]:
+    """A ``redis-server --sentinel`` on a free loopback port with ``config`` (its monitor lines); yields the port."""
     executable = shutil.which("redis-server")
     if executable is None:
         _unavailable("redis-server is not installed")
-    master = redis_server_factory("--requirepass", "master-pass")
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="vns-sentinel-") as workdir:
-        config = Path(workdir, "sentinel.conf")
-        config.write_text(
-            f"port {port}\nbind 127.0.0.1\ndir {workdir}\nrequirepass sentinel-pass\n"
-            f"sentinel monitor watched 127.0.0.1 {master.port} 1\nsentinel auth-pass watched master-pass\n"
-        )
+        path = Path(workdir, "sentinel.conf")
+        path.write_text(f"port {port}\nbind 127.0.0.1\ndir {workdir}\n{config}")
         with Path(workdir, "sentinel.log").open("wb") as log:
-            process = subprocess.Popen([executable, str(config), "--sentinel"], stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen([executable, str(path), "--sentinel"], stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-                        sock.sendall(b"AUTH sentinel-pass\r\nSENTINEL get-master-addr-by-name watched\r\n")
-                        time.sleep(0.05)
-                        if str(master.port).encode() in sock.recv(4096):
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    _unavailable("the sentinel did not start")
-                time.sleep(0.05)
-            yield "redis://:master-pass@watched/0", f"127.0.0.1:{port}"
+            yield port
         finally:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def sentinel(redis_server_factory: Callable[..., Any]) -> Iterator[tuple[str, str]]:
+    """``(master URL with its password, sentinel "host:port")``: a master watched by one sentinel."""
+    master = redis_server_factory("--requirepass", "master-pass")
+    monitor = f"sentinel monitor watched 127.0.0.1 {master.port} 1\nsentinel auth-pass watched master-pass\n"
+    with running_sentinel("requirepass sentinel-pass\n" + monitor) as port:
+        asked = ("AUTH sentinel-pass", "SENTINEL get-master-addr-by-name watched")
+        _until(lambda: str(master.port).encode() in _ask(port, *asked), "the sentinel's start", seconds=10)
+        yield "redis://:master-pass@watched/0", f"127.0.0.1:{port}"
 
 
 async def test_the_store_finds_the_master_through_the_sentinels(sentinel: tuple[str, str]) -> None:
@@ -133,28 +128,14 @@ def _until(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
 @pytest.fixture
 def replicated(redis_server_factory: Callable[..., Any]) -> Iterator[tuple[int, int, int]]:
     """``(master port, replica port, sentinel port)``: a master, its replica, and a sentinel that knows both."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        _unavailable("redis-server is not installed")
     auth = ("--requirepass", "pass", "--masterauth", "pass")
     master = redis_server_factory(*auth)
     replica = redis_server_factory(*auth, "--replicaof", "127.0.0.1", str(master.port))
     _until(lambda: b"master_link_status:up" in _ask(replica.port, "AUTH pass", "INFO replication"), "replication")
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="vns-sentinel-") as workdir:
-        config = Path(workdir, "sentinel.conf")
-        config.write_text(
-            f"port {port}\nbind 127.0.0.1\ndir {workdir}\n"
-            f"sentinel monitor failing 127.0.0.1 {master.port} 1\nsentinel auth-pass failing pass\n"
-        )
-        with Path(workdir, "sentinel.log").open("wb") as log:
-            process = subprocess.Popen([executable, str(config), "--sentinel"], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _until(lambda: str(replica.port).encode() in _ask(port, "SENTINEL replicas failing"), "replica discovery")
-            yield master.port, replica.port, port
-        finally:
-            process.kill()
-            process.wait(timeout=10)
+    monitor = f"sentinel monitor failing 127.0.0.1 {master.port} 1\nsentinel auth-pass failing pass\n"
+    with running_sentinel(monitor) as port:
+        _until(lambda: str(replica.port).encode() in _ask(port, "SENTINEL replicas failing"), "replica discovery")
+        yield master.port, replica.port, port
 
 
 def _fail_over(master: int, replica: int, sentinel: int) -> None:
