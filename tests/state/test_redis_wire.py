@@ -208,35 +208,32 @@ async def test_a_given_client_s_default_socket_timeout_bounds_the_store(slow_ser
     await client.aclose()
 
 
-async def test_a_given_pool_s_connection_limit_holds(redis_server_factory: Callable[..., Any]) -> None:
-    server = redis_server_factory()
+async def connections_for(server: Any, client: aioredis.Redis, calls: int) -> int:
+    """Connections ``calls`` overlapping state-writing tool calls opened, through a store on ``client``."""
     raw = aioredis.Redis.from_url(server.url)
     before = await clients(raw)
-    client = aioredis.Redis(connection_pool=BlockingConnectionPool(max_connections=4, port=server.port))
     store = RedisCallStateStore(client=client)
-    guids = [str(uuid.uuid4()) for _ in range(100)]
+    guids = [str(uuid.uuid4()) for _ in range(calls)]
     await asyncio.gather(*(store.start_call(CallRecord(guid), {}, ttl=60) for guid in guids))
-    await asyncio.gather(*(add_one(store, guid) for guid in guids))  # 100 at once, four at a time
-    assert await clients(raw) <= before + 4
-    assert [(await store.read_call(guid)).state for guid in guids] == [{"count": "1"}] * 100
+    await asyncio.gather(*(add_one(store, guid) for guid in guids))  # all at once
+    opened = await clients(raw) - before
+    assert [(await store.read_call(guid)).state for guid in guids] == [{"count": "1"}] * calls
     await store.aclose()
     await client.aclose()
     await raw.aclose()
+    return opened
+
+
+async def test_a_given_pool_s_connection_limit_holds(redis_server_factory: Callable[..., Any]) -> None:
+    server = redis_server_factory()
+    client = aioredis.Redis(connection_pool=BlockingConnectionPool(max_connections=4, port=server.port))
+    assert await connections_for(server, client, 100) <= 4  # four at a time
 
 
 async def test_a_single_connection_client_keeps_to_its_connection(redis_server_factory: Callable[..., Any]) -> None:
     server = redis_server_factory()
-    raw = aioredis.Redis.from_url(server.url)
-    before = await clients(raw)
     client = aioredis.Redis.from_url(server.url, single_connection_client=True)
-    store = RedisCallStateStore(client=client)
-    guids = [str(uuid.uuid4()) for _ in range(30)]
-    await asyncio.gather(*(store.start_call(CallRecord(guid), {}, ttl=60) for guid in guids))
-    await asyncio.gather(*(add_one(store, guid) for guid in guids))
-    assert await clients(raw) == before + 1
-    await store.aclose()
-    await client.aclose()
-    await raw.aclose()
+    assert await connections_for(server, client, 30) == 1
 
 
 async def test_a_command_in_flight_when_the_store_closes_closes_its_connection(slow_server: Any) -> None:

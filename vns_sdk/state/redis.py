@@ -350,12 +350,12 @@ class RedisCallStateStore(CallStateStore):
         call, state, _, lease, done = self._call_keys(session_guid)
         self._turns.give_back(session_guid)
         self._calls.drop(session_guid)
-        command = _redis_wire.Command(("DEL", call, state, lease, done), 0)
+        command = Command(("DEL", call, state, lease, done), 0)
         await self._send(command, (), "delete call", session_guid)
 
     async def put_dial_context(self, customer_call_id: str, state: Mapping[str, str], ttl: float) -> None:
         """Keep an outbound call's context until its CallStart takes it."""
-        command = _redis_wire.Command(("SET", self._dial_key(customer_call_id), json.dumps(dict(state))), 2)
+        command = Command(("SET", self._dial_key(customer_call_id), json.dumps(dict(state))), 2)
         await self._send(command, ("PX", _ms(ttl)), "store the dial context of customerCallId", customer_call_id)
 
     async def pop_dial_context(self, customer_call_id: str) -> dict[str, str] | None:
