@@ -114,14 +114,9 @@ def test_a_whole_call(observed_app: ObservedAppFactory, telemetry: Telemetry) ->
     assert order.attributes["error.type"] == "tool_error"
     assert not order.events
 
-    # CallEnd: its turn with the state, claim, the handler, forget the call.
+    # CallEnd: its turn with the state, the claim and the final state in one step, then the handler.
     end = server_span(telemetry, "/vns/call-end")
-    assert children(telemetry, end)[:4] == [
-        "call_state acquire_call",
-        "call_state claim_call_end",
-        "call_end file_the_call",
-        "call_state delete_call",
-    ]
+    assert children(telemetry, end)[:2] == ["call_state end_call", "call_end file_the_call"]
     # Each webhook is a trace of its own (VNS sends no traceparent), all holding the call's id.
     servers = [span for span in telemetry.spans() if span.kind is SpanKind.SERVER]
     assert len(servers) == 6

@@ -20,6 +20,7 @@ from vns_sdk.exceptions import StateStoreError
 from vns_sdk.state import CallRecord, RedisCallStateStore
 from vns_sdk.state._redis_calls import KEPT_TEXT, Calls
 from vns_sdk.state._redis_wire import IDLE_KEPT
+from vns_sdk.state.base import CallSnapshot
 
 pytestmark = pytest.mark.redis
 
@@ -98,8 +99,35 @@ async def test_scripts_unknown_to_a_server_are_loaded_again(redis_url: str, pref
     await add_one(store, guid)
     await raw.script_flush()  # as after a restart or a failover
     assert await add_one(store, guid) == {"count": "1"}
-    assert await store.claim_call_end(guid, ttl=60)
+    final = await store.end_call(guid, claimant="end-1", wait_seconds=5, lease_seconds=5, ttl=60)
+    assert final.state == {"count": "2"}
+    assert await store.claim_call_end(guid, ttl=60, claimant="end-1")
     await store.aclose()
+
+
+async def test_call_end_is_sent_the_state_only_without_a_current_copy_and_again_to_its_claimant(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    here, there = (RedisCallStateStore(redis_url, key_prefix=prefix) for _ in range(2))
+    guid = str(uuid.uuid4())
+    big = json.dumps("x" * 200_000)
+    await here.start_call(CallRecord(guid, caller_id="3032639999"), {"big": big}, ttl=60)
+    await add_one(here, guid)
+    ended: list[CallSnapshot] = []
+
+    async def end_on(store: RedisCallStateStore) -> None:
+        ended.append(await store.end_call(guid, claimant="end-1", wait_seconds=5, lease_seconds=5, ttl=60))
+
+    # The worker that saved last ends the call from its own copy: Redis only says it is current.
+    assert await sent_by(raw, lambda: end_on(here)) < 50_000
+    assert ended[0].record == CallRecord(guid, caller_id="3032639999")
+    assert ended[0].state == {"big": big, "count": "1"}
+    # Its answer lost, VNS's CallEnd is tried again on another worker: the same call, whole.
+    assert await sent_by(raw, lambda: end_on(there)) > 200_000
+    assert ended[1] == ended[0]
+    assert (await there.end_call(guid, claimant="end-2", wait_seconds=5, lease_seconds=5, ttl=60)).ended
+    for store in (here, there):
+        await store.aclose()
 
 
 @pytest.fixture

@@ -278,7 +278,7 @@ def test_closing_the_store_in_each_loop_leaves_nothing_open(redis_url: str, pref
 async def test_the_handlers_of_one_worker_queue_in_it_rather_than_asking_redis_over_and_over(
     redis_server_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("vns_sdk.state.redis._PEEK", 3600.0)  # a slow machine's waiters do not look past the queue
+    monkeypatch.setattr("vns_sdk.state._turns._PEEK", 3600.0)  # a slow machine's waiters do not look past the queue
     server = redis_server_factory()  # its own server: the command counts are this test's alone
     store = RedisCallStateStore(server.url)
     guid = str(uuid.uuid4())

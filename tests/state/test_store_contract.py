@@ -2,7 +2,8 @@
 
 ``workers(n)`` gives n stores over one backend: n separate `RedisCallStateStore` instances (as n worker
 processes would hold) on one Redis or one three-node cluster, or the single `MemoryCallStateStore` of one
-process.
+process. ``three-steps`` is a memory store that keeps the interface's own `CallStateStore.end_call`, as a
+store of a customer's that does not override it does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from vns_sdk.exceptions import CallStateBusy
+from vns_sdk.exceptions import CallStateBusy, StateStoreError
 from vns_sdk.state import CallRecord, CallState, CallStateStore, MemoryCallStateStore
 from vns_sdk.state.base import CallSnapshot, Lease
 
@@ -23,13 +24,24 @@ LEASE = 10.0
 Workers = Callable[[int], list[CallStateStore]]
 
 
+class ThreeSteps(MemoryCallStateStore):
+    """A store with the interface's default CallEnd step: `acquire_call`, `claim_call_end`, `delete_call`."""
+
+    end_call = CallStateStore.end_call
+
+
 @pytest.fixture(
-    params=["memory", pytest.param("redis", marks=pytest.mark.redis), pytest.param("cluster", marks=pytest.mark.redis)]
+    params=[
+        "memory",
+        "three-steps",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("cluster", marks=pytest.mark.redis),
+    ]
 )
 async def workers(request: pytest.FixtureRequest) -> AsyncIterator[Workers]:
     opened: list[CallStateStore] = []
-    if request.param == "memory":
-        memory = MemoryCallStateStore()
+    if request.param in ("memory", "three-steps"):
+        memory = MemoryCallStateStore() if request.param == "memory" else ThreeSteps()
 
         def make(n: int) -> list[CallStateStore]:
             return [memory] * n
@@ -263,6 +275,112 @@ async def test_call_end_marker_outlives_the_deleted_call(workers: Workers) -> No
     await a.delete_call(record.session_guid)
     assert await a.load_call(record.session_guid) is None
     assert await b.claim_call_end(record.session_guid, TTL) is False  # a retried CallEnd
+
+
+async def end(store: CallStateStore, guid: str, claimant: str = "end-1", *, wait: float = LEASE) -> CallSnapshot:
+    return await store.end_call(guid, claimant=claimant, wait_seconds=wait, lease_seconds=LEASE, ttl=TTL)
+
+
+async def test_end_call_waits_for_the_lease_and_takes_the_final_state(workers: Workers) -> None:
+    a, b = workers(2)
+    record = new_record(caller_id="3032639999")
+    await a.start_call(record, {"cart": "[]"}, TTL)
+    held = await acquire(a, record.session_guid)
+    ending = asyncio.ensure_future(end(b, record.session_guid))
+    await asyncio.sleep(0.1)
+    assert not ending.done()  # a tool of the call is still saving
+    assert await save(a, held.lease, {"cart": '["pizza"]'}) is True
+    final = await ending
+    assert not final.ended and final.lease is None
+    assert final.record == record and CallState(encoded=final.state).to_dict() == {"cart": ["pizza"]}
+    # The call has ended everywhere: read, leased, saved under an old lease, loaded.
+    assert (await a.read_call(record.session_guid)).ended
+    assert (await acquire(b, record.session_guid, wait=0)).ended
+    assert await save(a, held.lease, {"late": "1"}) is False
+    assert await a.load_call(record.session_guid) is None
+    assert await a.claim_call_end(record.session_guid, TTL) is False  # the end is on record
+
+
+async def test_end_call_after_a_save_on_the_same_worker(workers: Workers) -> None:
+    # The worker that wrote the state last may hold it already: it must still end with the state saved.
+    (store,) = workers(1)
+    record = new_record()
+    await store.start_call(record, {}, TTL)
+    assert await tool_call(store, record.session_guid, lambda state: state.update(visits=2)) is True
+    final = await end(store, record.session_guid)
+    assert CallState(encoded=final.state).to_dict() == {"visits": 2}
+
+
+async def test_end_call_is_won_once_and_its_claimant_may_ask_again(workers: Workers) -> None:
+    stores = workers(4)
+    record = new_record()
+    await stores[0].start_call(record, {"a": "1"}, TTL)
+    ends = await asyncio.gather(*(end(stores[i % 4], record.session_guid, f"end-{i}") for i in range(8)))
+    winners = [i for i, snapshot in enumerate(ends) if not snapshot.ended]
+    assert len(winners) == 1
+    assert ends[winners[0]].state == {"a": "1"}
+    # The winner asking again (its answer was lost) is not taken for a repeat; anyone else is.
+    again = await end(stores[1], record.session_guid, f"end-{winners[0]}")
+    assert not again.ended
+    assert (await end(stores[2], record.session_guid, "end-other")).ended
+
+
+async def test_end_call_of_a_call_never_stored(workers: Workers) -> None:
+    (store,) = workers(1)
+    guid = str(uuid.uuid4())
+    assert await end(store, guid) == CallSnapshot(None, {})
+    assert (await store.read_call(guid)).ended
+
+
+async def test_end_call_gives_up_on_a_lease_held_too_long(workers: Workers) -> None:
+    a, b = workers(2)
+    record = new_record()
+    await a.start_call(record, {}, TTL)
+    held = await acquire(a, record.session_guid)
+    with pytest.raises(CallStateBusy):
+        await end(b, record.session_guid, wait=0.2)
+    assert not (await b.read_call(record.session_guid)).ended  # nothing recorded: the CallEnd may try again
+    assert await save(a, held.lease, {"x": "1"}) is True
+    assert (await end(b, record.session_guid)).state == {"x": "1"}
+
+
+class Flaky(ThreeSteps):
+    """The default CallEnd step over a store whose claim fails once, or whose deletion fails."""
+
+    def __init__(self, failing: str) -> None:
+        super().__init__()
+        self.failing = failing
+
+    async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
+        if self.failing == "claim":
+            self.failing = ""
+            raise StateStoreError("the store went away")
+        return await super().claim_call_end(session_guid, ttl, claimant=claimant)
+
+    async def delete_call(self, session_guid: str) -> None:
+        if self.failing == "delete":
+            raise StateStoreError("the store went away")
+        await super().delete_call(session_guid)
+
+
+async def test_the_default_end_step_tried_again_after_a_failed_claim_does_not_wait_for_itself() -> None:
+    store = Flaky("claim")
+    record = new_record()
+    await store.start_call(record, {"a": "1"}, TTL)
+    with pytest.raises(StateStoreError):
+        await end(store, record.session_guid)
+    assert not (await store.read_call(record.session_guid)).ended
+    # Its lease was given back: tried again at once, it ends the call.
+    assert (await end(store, record.session_guid, wait=0)).state == {"a": "1"}
+
+
+async def test_the_default_end_step_keeps_the_state_when_the_deletion_fails(caplog: pytest.LogCaptureFixture) -> None:
+    store = Flaky("delete")
+    record = new_record()
+    await store.start_call(record, {"a": "1"}, TTL)
+    assert (await end(store, record.session_guid)).state == {"a": "1"}  # what is left expires on its own
+    assert (await store.read_call(record.session_guid)).ended
+    assert "could not be removed from the store (it expires)" in caplog.text
 
 
 async def test_dial_context_is_taken_exactly_once(workers: Workers) -> None:

@@ -88,6 +88,14 @@ class ObservedStore(CallStateStore):
         work = self.inner.claim_call_end(session_guid, ttl, claimant=claimant)
         return await self._observe("claim_call_end", session_guid, work, _is_false)
 
+    async def end_call(
+        self, session_guid: str, *, claimant: str, wait_seconds: float, lease_seconds: float, ttl: float
+    ) -> CallSnapshot:
+        work = self.inner.end_call(
+            session_guid, claimant=claimant, wait_seconds=wait_seconds, lease_seconds=lease_seconds, ttl=ttl
+        )
+        return await self._observe("end_call", session_guid, work, _found)
+
     async def delete_call(self, session_guid: str) -> None:
         await self._observe("delete_call", session_guid, self.inner.delete_call(session_guid))
 

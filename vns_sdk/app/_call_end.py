@@ -1,11 +1,12 @@
 """The CallEnd webhook: run the ``@app.on_call_end`` handlers once per call, then forget the call.
 
-The handlers see the call's final state: CallEnd takes the call's lease first, so it waits for the tools
-of the call that are still saving their changes. Then it claims the call's end in the store (so the claim
-holds across workers sharing Redis): from then on the call's tool calls are answered ``410``, and a
-repeat of the CallEnd is answered with success without running the handlers. A handler that fails is
-logged and answered with ``status: 1``; the claim is kept, so a retry of that CallEnd does not run the
-handlers a second time (they may have acted before failing).
+The handlers see the call's final state: CallEnd waits for the call's lease, so for the tools of the call
+that are still saving their changes, and in the same store step (`CallStateStore.end_call`, one round trip
+to Redis) it claims the call's end (so the claim holds across workers sharing Redis) and takes the final
+state. From then on the call's tool calls are answered ``410``, and a repeat of the CallEnd is answered with
+success without running the handlers. A handler that fails is logged and answered with ``status: 1``; the
+claim is kept, so a retry of that CallEnd does not run the handlers a second time (they may have acted
+before failing).
 
 When the store is down, CallEnd tries it again for up to the tool timeout, and then runs the handlers
 anyway, with ``call.state`` empty and ``call.state_available`` false, and answers success. VNS's spec
@@ -24,11 +25,11 @@ from vns_sdk.app._access_log import log_webhook, logger
 from vns_sdk.app._asgi import Receive, Scope, Send, send_json
 from vns_sdk.app._intake import caller_record, read_webhook
 from vns_sdk.app._runtime import Runtime
-from vns_sdk.app._state_io import call_ttl, lease_seconds, retrying
+from vns_sdk.app._state_io import lease_seconds, retrying
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models import CallEndRequest, CallEndResponse
-from vns_sdk.state.base import CallSnapshot, CallState
+from vns_sdk.state.base import ENDED, CallSnapshot, CallState
 
 __all__ = ["CALL_END_DEDUPE_SECONDS", "ENDPOINT", "call_end"]
 
@@ -53,15 +54,28 @@ def _longest_lease(runtime: Runtime) -> float:
     return lease_seconds(max([runtime.tool_timeout, *timeouts]))
 
 
-async def _take_call(runtime: Runtime, guid: str, until: float) -> CallSnapshot | None:
-    """The call with its lease, ``ENDED`` for a repeat, or ``None`` when the store cannot say."""
+async def _end_call(runtime: Runtime, guid: str, until: float) -> CallSnapshot | None:
+    """The call's final record and state, its end claimed; ``ENDED`` for a repeat; ``None`` if the store cannot say."""
     store = runtime.store
     lease = _longest_lease(runtime)
+    # Tried again under one name: a try whose answer was lost is recognized, and its claim is not taken for a repeat.
+    claimant = secrets.token_hex(8)
     try:
-        return await retrying(lambda: store.acquire_call(guid, lease_seconds=lease, wait_seconds=lease), until)
+        return await retrying(
+            lambda: store.end_call(
+                guid, claimant=claimant, wait_seconds=lease, lease_seconds=lease, ttl=CALL_END_DEDUPE_SECONDS
+            ),
+            until,
+        )
     except StateStoreError as exc:
         logger.error("CallEnd %s: the call state could not be read: %s", guid, exc)
-        return None
+    try:
+        # One more try at recording the end alone, so that the call's tools are refused from now on.
+        if not await store.claim_call_end(guid, CALL_END_DEDUPE_SECONDS, claimant=claimant):
+            return ENDED
+    except StateStoreError as exc:
+        logger.error("CallEnd %s: its end could not be recorded (a repeat would run the handlers again): %s", guid, exc)
+    return None
 
 
 async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,24 +87,10 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
     started = time.perf_counter()
     report = await read_webhook(runtime, scope, receive, CallEndRequest)
     guid = report.session_guid
-    store = runtime.store
-    until = time.monotonic() + runtime.tool_timeout
-    snapshot = await _take_call(runtime, guid, until)
+    snapshot = await _end_call(runtime, guid, time.monotonic() + runtime.tool_timeout)
     if snapshot is not None and snapshot.ended:
         return await _answer(send, started, guid, _SUCCESS, "duplicate")
     outcome = "ok"
-    try:
-        # Claimed under the lease's token (when there is a lease): a claim tried again is recognized as its own.
-        claimant = snapshot.lease.token if snapshot is not None and snapshot.lease is not None else secrets.token_hex(8)
-        first = await retrying(lambda: store.claim_call_end(guid, CALL_END_DEDUPE_SECONDS, claimant=claimant), until)
-    except StateStoreError as exc:
-        logger.error("CallEnd %s: its end could not be recorded (a repeat would run the handlers again): %s", guid, exc)
-        first, outcome = True, "end_not_recorded"
-    if not first:
-        if snapshot is not None and snapshot.lease is not None:
-            await _release(runtime, snapshot, guid)
-        return await _answer(send, started, guid, _SUCCESS, "duplicate")
-
     if snapshot is None:
         runtime.state_faults.call_ends_without_state += 1
         logger.error("CallEnd %s: running the handlers without the call's state (call.state_available is false)", guid)
@@ -112,20 +112,6 @@ async def call_end(runtime: Runtime, scope: Scope, receive: Receive, send: Send)
         except Exception:
             failed += 1
             logger.exception("CallEnd %s: handler %s failed", guid, handler.name)
-    if snapshot is not None:
-        try:
-            await retrying(lambda: store.delete_call(guid), max(until, time.monotonic() + 1.0))
-        except StateStoreError as exc:
-            logger.error("CallEnd %s: the call could not be removed from the store (it expires): %s", guid, exc)
-
     if failed:
         return await _answer(send, started, guid, CallEndResponse.failure("A CallEnd handler failed."), "handler_error")
     await _answer(send, started, guid, _SUCCESS, outcome)
-
-
-async def _release(runtime: Runtime, snapshot: CallSnapshot, guid: str) -> None:
-    assert snapshot.lease is not None
-    try:
-        await runtime.store.save_call(snapshot.lease, {}, [], call_ttl(runtime, snapshot.record))
-    except StateStoreError as exc:
-        logger.warning("CallEnd %s: the call's lease could not be released (it expires): %s", guid, exc)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from vns_sdk.state._redis_wire import Command
 
-__all__ = ["ACQUIRE", "CLAIM_END", "POP_DIAL", "SAVE", "START", "Script"]
+__all__ = ["ACQUIRE", "CLAIM_END", "END", "POP_DIAL", "SAVE", "START", "Script"]
 
 
 class Script:
@@ -114,6 +114,31 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0
 """,
     2,
+)
+
+# KEYS: call, state, ended, lease, done. ARGV: claimant token, the end's ttl (ms), how long the record and state
+# stay (ms), the version of the state the asker remembers (or ""). CallEnd in one step: answers "E" when another
+# claimant ended the call, "B<ms>" while a handler holds the lease; else records the end (unless this claimant
+# did already: it asks again after a lost reply), drops the lease and the saves' tokens, leaves the record and
+# state to expire soon (so that a claimant asking again still gets them), and answers them as ACQUIRE does.
+END = Script(
+    """
+local marker = redis.call('GET', KEYS[3])
+if marker and marker ~= ARGV[1] then return 'E' end
+if not marker then
+  local held = redis.call('PTTL', KEYS[4])
+  if held > 0 then return 'B' .. held end
+  redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  redis.call('DEL', KEYS[4], KEYS[5])
+end
+local found = redis.call('MGET', KEYS[1], KEYS[2])
+local state = found[2] or ''
+if ARGV[4] ~= '' and string.sub(state, 1, #ARGV[4] + 1) == ARGV[4] .. '\\n' then return '=' end
+return (found[1] or '') .. '\\n' .. state
+""",
+    4,
 )
 
 # KEYS: dial context. Takes it: GET and DEL in one step (GETDEL needs Redis 6.2).

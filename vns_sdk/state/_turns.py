@@ -10,19 +10,27 @@ costs no round trip of waiting.
 A turn expires as the lease does, so a handler that never gives its turn back (its task died) holds up the
 others no longer than its lease. Redis stays the authority: a handler waiting here still asks it now and
 then (a call that ended on another worker is answered at once, a lease that expired is taken over).
+`LocalTurns.wait` is that whole wait: the queue here, then the shared lease asked for after short pauses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 import weakref
+from collections.abc import Awaitable, Callable
+
+from vns_sdk.exceptions import CallStateBusy
+from vns_sdk.state.base import CallSnapshot
 
 __all__ = ["LocalTurns"]
 
 
 _SWEEP_AT = 256  # entries of a loop before the expired ones are looked for
+_MAX_PAUSE = 0.01  # the longest pause between two tries for a busy shared lease
+_PEEK = 0.25  # how often a handler waiting for its turn in the process asks the shared lease all the same
 
 
 class _Call:
@@ -107,3 +115,52 @@ class LocalTurns:
         del calls[session_guid]  # the waiters woken race for a new entry; nothing stays once the call is quiet
         if call.released is not None:
             call.released.set()
+
+    async def wait(
+        self,
+        session_guid: str,
+        holder: str,
+        wait_seconds: float,
+        hold: float,
+        attempt: Callable[[], Awaitable[CallSnapshot | float]],
+    ) -> CallSnapshot:
+        """Run ``attempt`` (one try at the shared lease: the call, or the seconds left of another's lease) until it
+        finds the lease free, within ``wait_seconds``, queueing first in this process as ``holder`` for ``hold``.
+
+        Raises:
+            CallStateBusy: The lease was still held after ``wait_seconds``.
+        """
+        give_up = time.monotonic() + wait_seconds
+        try:
+            # One handler of this process at a time asks the shared lease; a waiting one still asks now and then,
+            # for a call that ended on another worker.
+            while not await self.take(session_guid, holder, hold=hold, until=min(give_up, _peek())):
+                found = await attempt()
+                if isinstance(found, CallSnapshot):
+                    return self._taken(session_guid, holder, found)
+                if time.monotonic() >= give_up:
+                    raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
+            pause = 0.001
+            while True:
+                found = await attempt()
+                if isinstance(found, CallSnapshot):
+                    return self._taken(session_guid, holder, found)
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
+                await asyncio.sleep(min(pause * (0.5 + random.random()), found, left))
+                pause = min(pause * 2, _MAX_PAUSE)
+        except BaseException:
+            self.give_back(session_guid, holder)
+            raise
+
+    def _taken(self, session_guid: str, holder: str, snapshot: CallSnapshot) -> CallSnapshot:
+        if snapshot.lease is None:  # the call has ended (or is ending): no turn to keep
+            self.give_back(session_guid, holder)
+        else:
+            self.hold_until(session_guid, holder, snapshot.lease.expires)
+        return snapshot
+
+
+def _peek() -> float:
+    return time.monotonic() + _PEEK * (0.5 + random.random())

@@ -10,16 +10,20 @@ worker that dies holding one delays the call by at most the lease; and each leas
 that the save is checked against, in the same atomic step that writes, so a holder whose lease ran out
 (and may have been taken by another handler) cannot write over what that handler saw. Handlers that
 never use the state read the call without a lease (`CallStateStore.read_call`) and run alongside.
+CallEnd waits for the lease, records the end and takes the final state (`CallStateStore.end_call`).
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
+import logging
 from collections.abc import Collection, Iterator, Mapping, MutableMapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vns_sdk._json import JSONError, dumps_text, loads
+from vns_sdk.exceptions import StateStoreError
 
 __all__ = [
     "CallParties",
@@ -261,6 +265,8 @@ class CallSnapshot:
 ENDED = CallSnapshot(None, {}, ended=True)
 """The snapshot of a call whose CallEnd is on record."""
 
+_logger = logging.getLogger("vns_sdk.state")
+
 
 class CallStateStore(abc.ABC):
     """Where call records and call state live between webhooks.
@@ -323,6 +329,49 @@ class CallStateStore(abc.ABC):
             claimant: Who claims (the CallEnd's lease token). The same claimant asking again, after its
                 answer was lost, is answered ``True`` again: a retried claim never skips the CallEnd it won.
         """
+
+    async def end_call(
+        self, session_guid: str, *, claimant: str, wait_seconds: float, lease_seconds: float, ttl: float
+    ) -> CallSnapshot:
+        """End the call: wait for its lease, record its end, and take its final record and state.
+
+        Then the call has ended (as after `claim_call_end`) and is forgotten. The memory and Redis stores do it
+        in one step; this default in three (`acquire_call`, `claim_call_end`, `delete_call`).
+
+        Args:
+            session_guid: The call.
+            claimant: Names this CallEnd: asking again after a lost answer, it gets the call again (as far
+                as the store still holds it), not `CallSnapshot.ended`.
+            wait_seconds: How long to wait for a handler's lease to be released or to expire.
+            lease_seconds: How long a lease taken while ending holds; what a store keeps for ``claimant``.
+            ttl: How long the end is remembered, to recognize a repeat of the CallEnd.
+
+        Returns:
+            The call's final record and state (no lease), or `ENDED` when another CallEnd ended it first.
+
+        Raises:
+            CallStateBusy: A handler still held the lease after ``wait_seconds``.
+            StateStoreError: The backend failed; the call may have ended (ask again as ``claimant``).
+        """
+        snapshot = await self.acquire_call(session_guid, lease_seconds=lease_seconds, wait_seconds=wait_seconds)
+        if snapshot.ended:  # by another CallEnd, or by this one on a try whose answer was lost
+            return CallSnapshot(None, {}) if await self.claim_call_end(session_guid, ttl, claimant=claimant) else ENDED
+        lease = snapshot.lease
+        assert lease is not None  # acquire_call leases a call that has not ended
+        try:
+            first = await self.claim_call_end(session_guid, ttl, claimant=claimant)
+        except BaseException:
+            with contextlib.suppress(StateStoreError):  # so that this CallEnd tried again need not wait for itself
+                await self.save_call(lease, {}, (), lease_seconds)
+            raise
+        if not first:  # another CallEnd claimed it while this one waited
+            await self.save_call(lease, {}, (), lease_seconds)
+            return ENDED
+        try:
+            await self.delete_call(session_guid)
+        except StateStoreError as exc:  # the end is on record: what is left expires on its own
+            _logger.warning("ended call %r could not be removed from the store (it expires): %s", session_guid, exc)
+        return CallSnapshot(snapshot.record, snapshot.state)
 
     @abc.abstractmethod
     async def delete_call(self, session_guid: str) -> None:

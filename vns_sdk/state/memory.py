@@ -126,11 +126,32 @@ class MemoryCallStateStore(CallStateStore):
         return CallSnapshot(entry.record, dict(entry.state))
 
     async def acquire_call(self, session_guid: str, *, lease_seconds: float, wait_seconds: float) -> CallSnapshot:
+        entry = await self._free(session_guid, lease_seconds, wait_seconds)
+        if entry is None:
+            return ENDED
+        state = dict(entry.state)
+        lease = Lease(session_guid, f"{next(self._tokens):x}", self._clock() + lease_seconds, state)
+        entry.holder = lease
+        return CallSnapshot(entry.record, state, lease=lease)
+
+    async def end_call(
+        self, session_guid: str, *, claimant: str, wait_seconds: float, lease_seconds: float, ttl: float
+    ) -> CallSnapshot:
+        entry = await self._free(session_guid, lease_seconds, wait_seconds)
+        # From here to the return nothing awaits: no other handler of the process runs in between.
+        if entry is None:
+            return CallSnapshot(None, {}) if await self.claim_call_end(session_guid, ttl, claimant=claimant) else ENDED
+        await self.claim_call_end(session_guid, ttl, claimant=claimant)
+        await self.delete_call(session_guid)
+        return CallSnapshot(entry.record, entry.state)  # the entry is gone: its state is nobody else's now
+
+    async def _free(self, session_guid: str, lease_seconds: float, wait_seconds: float) -> _Call | None:
+        """The call's entry once no handler holds its lease, waiting at most ``wait_seconds``; ``None`` if it ended."""
         give_up = time.monotonic() + wait_seconds
         while True:
             self._sweep()
             if self._has_ended(session_guid):
-                return ENDED
+                return None
             entry = self._calls.get(session_guid)
             if entry is None:
                 # Live but unknown here (its record was never stored): its state starts empty.
@@ -139,10 +160,7 @@ class MemoryCallStateStore(CallStateStore):
             holder = entry.holder
             now = self._clock()
             if holder is None or holder.expires <= now:
-                state = dict(entry.state)
-                lease = Lease(session_guid, f"{next(self._tokens):x}", now + lease_seconds, state)
-                entry.holder = lease
-                return CallSnapshot(entry.record, state, lease=lease)
+                return entry
             wait = min(holder.expires - now, give_up - time.monotonic())
             if wait <= 0:
                 raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")

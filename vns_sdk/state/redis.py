@@ -27,7 +27,8 @@ Layout (``<p>`` is ``key_prefix``; the ``{...}`` hash tag keeps a call's keys in
 Every key carries an expiry, so nothing outlives its call.
 
 One round trip each: `read_call` is one ``MGET``, `acquire_call` (take the lease and read) one script,
-`save_call` (write the state whole, as only the lease holder writes, and release) one script. A worker keeps
+`save_call` (write the state whole, as only the lease holder writes, and release) one script, `end_call` (the
+CallEnd's turn, its claim and the final state) one script. A worker keeps
 the state it last read or wrote for each call with its version: Redis sends the state with the lease only when
 another worker wrote it since. The handlers of one worker waiting for a call's lease queue in it (`LocalTurns`):
 the first in line asks Redis again after short pauses (1 to 10 ms), the others now and then.
@@ -51,7 +52,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from vns_sdk._json import dumps_text
-from vns_sdk.exceptions import CallStateBusy, ConfigurationError, StateStoreError
+from vns_sdk.exceptions import ConfigurationError, StateStoreError
 from vns_sdk.state._turns import LocalTurns
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
 
@@ -60,7 +61,7 @@ try:
 
     from vns_sdk.state import _redis_scripts as scripts
     from vns_sdk.state import _redis_wire
-    from vns_sdk.state._redis_calls import Calls, Decoded
+    from vns_sdk.state._redis_calls import Calls, Decoded, Seen
     from vns_sdk.state._redis_connect import RedisClient, RedisTarget, describe_client
     from vns_sdk.state._redis_wire import Command
 except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -70,8 +71,6 @@ __all__ = ["RedisCallStateStore"]
 
 logger = logging.getLogger("vns_sdk.state")
 
-_MAX_PAUSE = 0.01  # the longest pause between two tries for a busy lease
-_PEEK = 0.25  # how often a handler waiting for its turn in the worker asks Redis all the same
 
 # What a command can fail with: redis-py's errors, the socket's, and (on some Python versions) the transport's
 # AttributeError or TypeError when a pooled connection was closed under it (redis-py issue 4287).
@@ -254,63 +253,55 @@ class RedisCallStateStore(CallStateStore):
         had taken it (rather than leaving it to expire and hold up the call).
         """
         token = _token()
-        give_up = time.monotonic() + wait_seconds
-        hold = wait_seconds + lease_seconds
-        try:
-            # The handlers of this process queue for their turn first, so one of them at a time asks Redis; a
-            # waiting one still asks now and then, for a call that ended on another worker.
-            while not await self._turns.take(session_guid, token, hold=hold, until=min(give_up, self._peek())):
-                found = await self._try(session_guid, token, lease_seconds)
-                if isinstance(found, CallSnapshot):
-                    return self._taken(session_guid, token, found)
-                if time.monotonic() >= give_up:
-                    raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
-            pause = 0.001
-            while True:
-                found = await self._try(session_guid, token, lease_seconds)
-                if isinstance(found, CallSnapshot):
-                    return self._taken(session_guid, token, found)
-                left = give_up - time.monotonic()
-                if left <= 0:
-                    raise CallStateBusy(f"the state of call {session_guid!r} stayed held by another handler")
-                await asyncio.sleep(min(pause * (0.5 + random.random()), found, left))
-                pause = min(pause * 2, _MAX_PAUSE)
-        except BaseException:
-            self._turns.give_back(session_guid, token)
-            raise
+        command = self._calls.keys(session_guid).acquire
 
-    @staticmethod
-    def _peek() -> float:
-        return time.monotonic() + _PEEK * (0.5 + random.random())
+        async def attempt() -> CallSnapshot | float:
+            seen = self._calls.seen(session_guid)
+            args = (token, _ms(lease_seconds), seen.version if seen is not None else "")
+            reply = _text(await self._send(command, args, "take the lease of call", session_guid))
+            taken = time.monotonic()
+            found = self._answered(session_guid, reply, seen)
+            if isinstance(found, CallSnapshot) and not found.ended:
+                found.lease = Lease(session_guid, token, taken + lease_seconds, found.state)
+            return found
 
-    def _taken(self, session_guid: str, token: str, snapshot: CallSnapshot) -> CallSnapshot:
-        if snapshot.lease is None:  # the call has ended
-            self._turns.give_back(session_guid, token)
-        else:
-            self._turns.hold_until(session_guid, token, snapshot.lease.expires)
+        return await self._turns.wait(session_guid, token, wait_seconds, wait_seconds + lease_seconds, attempt)
+
+    async def end_call(
+        self, session_guid: str, *, claimant: str, wait_seconds: float, lease_seconds: float, ttl: float
+    ) -> CallSnapshot:
+        """Wait for the lease, record the end and take the call, in one round trip when no handler holds the lease.
+
+        The record and state stay ``lease_seconds`` more, for ``claimant`` asking again after a lost answer.
+        """
+        command = scripts.END.on(self._call_keys(session_guid))
+
+        async def attempt() -> CallSnapshot | float:
+            seen = self._calls.seen(session_guid)
+            args = (claimant, _ms(ttl), _ms(lease_seconds), seen.version if seen is not None else "")
+            reply = _text(await self._send(command, args, "end call", session_guid))
+            return self._answered(session_guid, reply, seen)
+
+        snapshot = await self._turns.wait(session_guid, claimant, wait_seconds, wait_seconds + lease_seconds, attempt)
+        self._calls.drop(session_guid)
         return snapshot
 
-    async def _try(self, session_guid: str, token: str, lease_seconds: float) -> CallSnapshot | float:
-        """One try for the lease: the call with it (or `ENDED`), else the seconds left of its holder's lease."""
-        seen = self._calls.seen(session_guid)
-        args = (token, _ms(lease_seconds), seen.version if seen is not None else "")
-        command = self._calls.keys(session_guid).acquire
-        reply = _text(await self._send(command, args, "take the lease of call", session_guid))
+    def _answered(self, session_guid: str, reply: str, seen: Seen | None) -> CallSnapshot | float:
+        """What ``ACQUIRE`` or ``END`` answered: the call (without a lease), `ENDED`, or the seconds left of the
+        lease another handler holds."""
         head = reply[:1]
         if head == "E":
             self._calls.forget(session_guid)
             return ENDED
         if head == "B":
             return max(int(reply[1:]), 1) / 1000  # PTTL: -2 when it was released in between
-        taken = time.monotonic()
         if reply == "=" and seen is not None:  # the state is still the one this worker last saw
             record, state = seen.record, seen.state
         else:
             raw_record, _, raw_state = reply.partition("\n")
             record, version, state = self._decode(session_guid, raw_record, raw_state)
             self._calls.remember(session_guid, version, record, state, len(raw_state))
-        mine = dict(state)  # the handler's own: what this worker keeps must not change under it
-        return CallSnapshot(record, mine, lease=Lease(session_guid, token, taken + lease_seconds, mine))
+        return CallSnapshot(record, dict(state))  # the handler's own: what this worker keeps must not change under it
 
     async def save_call(self, lease: Lease, updates: Mapping[str, str], deleted: Collection[str], ttl: float) -> bool:
         """Apply the diff and release the lease in one round trip, unless a later lease was taken.
