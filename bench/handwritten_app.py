@@ -6,15 +6,25 @@ answer), the request JSON parsed and checked with pydantic, the CallStart answer
 once, the tool arguments validated by a pydantic model, ``JSONResponse`` answers. No call state (so any
 worker can answer any request), no body cap, no per-call tokens, no logging.
 
+With ``BENCH_REDIS_URL`` set, it also keeps what the lookup agent keeps across workers, in Redis, in as few
+round trips as a careful hand would (redis-py's asyncio client, one round trip per webhook, pipelined):
+CallStart stores the call's record; a tool call checks the call is live (``EXISTS``: an ended call's tools are
+refused with 410); ``end_conversation`` also records the end in the call's state (a ``HSET`` in the same
+transaction); CallEnd records the end once across workers (``SET NX``), reads the record and the state, and
+deletes them, in one transaction. It has no lease: two tools of a call that write the state can overwrite
+each other, which VNSApp's serializable call state rules out.
+
 Served by ``bench/serve.py`` under the same server as the VNSApp (``vns_sdk._server``, as ``vns-sdk serve``).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import os
 from typing import Any
 
+import redis.asyncio as aioredis
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,6 +37,10 @@ WEBHOOK = f"Bearer {os.environ.get('VNS_WEBHOOK_TOKEN', 'bench-webhook-token-012
 TOOL_TOKEN = "bench-static-tool-token-0123456789"
 TOOLS_AUTH = f"Bearer {TOOL_TOKEN}".encode()
 OPENAI_KEY = os.environ.get("OPENAI_API_KEY", "sk-bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL")
+REDIS = aioredis.Redis.from_url(REDIS_URL) if REDIS_URL else None
+CALL_TTL = 300 + 60  # the call's time limit and a grace
+ENDED_TTL = 24 * 3600  # to recognize a CallEnd VNS repeats
 DIRECTORY = {"Ron Tanner": "+13035551212", "Maria Garcia": "+17205550134", "Wei Chen": "+13035550199"}
 
 INSTRUCTIONS = (
@@ -127,6 +141,9 @@ async def call_start(request: Request) -> JSONResponse:
         call = CallStart.model_validate(body)
     except ValidationError:
         return JSONResponse({"error": "invalid_request"}, status_code=422)
+    if REDIS is not None:
+        record = {"callerId": call.callerId, "customerCallId": call.customerCallId}
+        await REDIS.set(f"call:{call.sessionGuid}", json.dumps(record), ex=CALL_TTL)
     tools_url = f"{request.url.scheme}://{request.headers.get('host', 'localhost')}/vns/tools"
     return JSONResponse(
         {
@@ -164,11 +181,23 @@ async def tools(request: Request) -> JSONResponse:
         return JSONResponse({"error": "malformed_json"}, status_code=400)
     wrapper = body.pop("VoiceElements_InvokeTool", None)
     name = wrapper.get("toolName") if isinstance(wrapper, dict) else request.query_params.get("toolname")
+    guid = wrapper.get("sessionGuid") if isinstance(wrapper, dict) else request.query_params.get("sessionguid")
     try:
         if name == "lookup_name_or_phone":
-            return JSONResponse(lookup(Lookup.model_validate(body)))
+            arguments = Lookup.model_validate(body)
+            if REDIS is not None and not await REDIS.exists(f"call:{guid}"):
+                return JSONResponse({"error": "call_ended"}, status_code=410)
+            return JSONResponse(lookup(arguments))
         if name == "end_conversation":
-            EndConversation.model_validate(body)
+            ending = EndConversation.model_validate(body)
+            if REDIS is not None:
+                async with REDIS.pipeline(transaction=True) as pipe:
+                    pipe.exists(f"call:{guid}")
+                    pipe.hset(f"state:{guid}", mapping={"ended_by_ai": "true", "end_reason": ending.user_input})
+                    pipe.expire(f"state:{guid}", CALL_TTL)
+                    live, _, _ = await pipe.execute()
+                if not live:
+                    return JSONResponse({"error": "call_ended"}, status_code=410)
             return JSONResponse({"ended": True})
     except ValidationError as exc:
         return JSONResponse({"error": "invalid_arguments", "problems": exc.errors(include_url=False)})
@@ -182,9 +211,20 @@ async def call_end(request: Request) -> JSONResponse:
     if body is None:
         return JSONResponse({"error": "malformed_json"}, status_code=400)
     try:
-        CallEnd.model_validate(body)
+        call = CallEnd.model_validate(body)
     except ValidationError:
         return JSONResponse({"error": "invalid_request"}, status_code=422)
+    if REDIS is not None:
+        guid = call.sessionGuid
+        async with REDIS.pipeline(transaction=True) as pipe:
+            pipe.set(f"ended:{guid}", 1, nx=True, ex=ENDED_TTL)
+            pipe.get(f"call:{guid}")
+            pipe.hgetall(f"state:{guid}")
+            pipe.delete(f"call:{guid}", f"state:{guid}")
+            first, _record, _state, _ = await pipe.execute()
+        if not first:  # a repeat of the CallEnd
+            return JSONResponse({"status": 0, "errorMessage": "Success"})
+        # (A real app would act on the record and the state here.)
     return JSONResponse({"status": 0, "errorMessage": "Success"})
 
 

@@ -14,6 +14,9 @@ What runs, each as its own server process on a free loopback port:
   workers sharing it through a ``redis-server`` this script starts);
 * ``starlette``: ``bench/handwritten_app.py``, the same three webhooks written carefully by hand in Starlette
   (static tokens, no call state), under the same server (`vns_sdk._server`, what ``vns-sdk serve`` runs);
+* ``starlette-redis``: the same hand-written app with 2 workers keeping what the agent keeps across workers in
+  the same ``redis-server`` (the call's record, its end, the end recorded by ``end_conversation``; one round
+  trip per webhook, no lease): what sharing a call between workers costs without vns-sdk;
 * with ``--baseline``: the lookup example under ``uvicorn --workers 2 --http h11 --loop asyncio``, the command
   the deployment page recommended before ``vns-sdk serve``.
 
@@ -70,13 +73,17 @@ TOOL_CALLS = (
 
 @dataclass(frozen=True)
 class Variant:
-    app: str  # vnsapp | starlette
+    app: str  # vnsapp | starlette | starlette-redis
     server: str  # vns-sdk serve | uvicorn
     workers: int
 
     @property
     def label(self) -> str:
         return f"{self.app} / {self.server} / {self.workers}w"
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.app == "starlette-redis" or (self.app == "vnsapp" and self.workers > 1)
 
 
 def _free_port() -> int:
@@ -158,8 +165,8 @@ class Server:
         env = {name: value for name, value in os.environ.items() if not name.startswith("VNS_")}
         env.pop("WEB_CONCURRENCY", None)
         env.update(VNS_WEBHOOK_TOKEN=TOKEN, OPENAI_API_KEY="sk-bench-0123456789", PYTHONDONTWRITEBYTECODE="1")
-        if redis_url and variant.app == "vnsapp" and variant.workers > 1:
-            env["VNS_REDIS_URL"] = redis_url
+        if redis_url and variant.uses_redis:
+            env["VNS_REDIS_URL" if variant.app == "vnsapp" else "BENCH_REDIS_URL"] = redis_url
         self.log = log_dir / f"{variant.app}-{variant.server.replace(' ', '-')}-{variant.workers}-{self.port}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -370,17 +377,18 @@ def run_client(coroutine: Any) -> Any:
 
 def compare(args: argparse.Namespace) -> None:
     variants = [Variant("vnsapp", "vns-sdk serve", 1), Variant("starlette", "vns-sdk serve", 1),
-                Variant("vnsapp", "vns-sdk serve", 2), Variant("starlette", "vns-sdk serve", 2)]  # fmt: skip
+                Variant("vnsapp", "vns-sdk serve", 2), Variant("starlette", "vns-sdk serve", 2),
+                Variant("starlette-redis", "vns-sdk serve", 2)]  # fmt: skip
     if args.baseline:
         variants.append(Variant("vnsapp", "uvicorn", 2))
     if args.only:
-        variants = [variant for variant in variants if variant.app == args.only]
+        variants = [variant for variant in variants if variant.app.startswith(args.only)]
     levels = {concurrency: max(20, int(calls * args.scale)) for concurrency, calls in LEVELS.items()}
     results: dict[tuple[Variant, int], list[Result]] = {}
     with redis_server() as (redis_url, redis_pid), tempfile.TemporaryDirectory(prefix="bench-serve-") as logs:
         if redis_url is None:
-            print("redis-server is not installed: vnsapp with 2 workers is left out", file=sys.stderr)
-            variants = [variant for variant in variants if variant.app != "vnsapp" or variant.workers == 1]
+            print("redis-server is not installed: the variants sharing calls through it are left out", file=sys.stderr)
+            variants = [variant for variant in variants if not variant.uses_redis]
         for round_number in range(args.rounds):
             # Alternate the order, so a slow moment of the machine does not always fall on the same variant.
             order = variants if round_number % 2 == 0 else variants[::-1]
@@ -389,8 +397,8 @@ def compare(args: argparse.Namespace) -> None:
                 try:
                     run_client(drive(server, 4, max(20, int(100 * args.scale)), args.max_seconds, None))  # warm-up
                     for concurrency, calls in levels.items():
-                        uses_redis = redis_pid if variant.app == "vnsapp" and variant.workers > 1 else None
-                        result = run_client(drive(server, concurrency, calls, args.max_seconds, uses_redis))
+                        redis = redis_pid if variant.uses_redis else None
+                        result = run_client(drive(server, concurrency, calls, args.max_seconds, redis))
                         results.setdefault((variant, concurrency), []).append(result)
                         print(
                             f"round {round_number + 1}: {variant.label:34} C={concurrency:<3} "
@@ -442,14 +450,14 @@ def report(
         if one and two:
             gap = _median(two, lambda r: r.tool_ms(0.5)) - _median(one, lambda r: r.tool_ms(0.5))
             print(f"- C={concurrency}: vnsapp tool p50, 2 workers - 1 worker = {gap:+.2f} ms (goal: within 1 ms)")
-    for workers in (1, 2):
+    for workers, hand in ((1, "starlette"), (2, "starlette"), (2, "starlette-redis")):
         for concurrency in levels:
             ours = results.get((Variant("vnsapp", "vns-sdk serve", workers), concurrency))
-            theirs = results.get((Variant("starlette", "vns-sdk serve", workers), concurrency))
+            theirs = results.get((Variant(hand, "vns-sdk serve", workers), concurrency))
             if ours and theirs:
                 ratio = _median(ours, lambda r: r.cpu_ms_per_call) / _median(theirs, lambda r: r.cpu_ms_per_call)
                 print(
-                    f"- {workers} worker(s), C={concurrency}: server CPU per whole call, vnsapp / starlette = "
+                    f"- {workers} worker(s), C={concurrency}: server CPU per whole call, vnsapp / {hand} = "
                     f"{ratio:.2f} (goal: at most 1.00)"
                 )
 
