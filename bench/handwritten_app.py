@@ -3,7 +3,8 @@
 The same work a developer would write without vns-sdk for the seed's agent: a bearer check with
 ``hmac.compare_digest`` on every route (one static token for the tools, given to VNS in the CallStart
 answer), the request JSON parsed and checked with pydantic, the CallStart answer built around a session made
-once, the tool arguments validated by a pydantic model, ``JSONResponse`` answers. No call state (so any
+once, the tool arguments validated by a pydantic model, the example's own search (a whole name, then a word
+of one; a number compared by its digits), ``JSONResponse`` answers. No call state (so any
 worker can answer any request), no body cap, no per-call tokens, no logging.
 
 With ``BENCH_REDIS_URL`` set, it also keeps what the lookup agent keeps across workers, in Redis, in as few
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -164,13 +166,23 @@ async def call_start(request: Request) -> JSONResponse:
     )
 
 
+def _national(number: str) -> str:
+    digits = re.sub(r"\D", "", number)
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
 def lookup(arguments: Lookup) -> dict[str, Any]:
-    for contact, number in DIRECTORY.items():
-        if arguments.name and arguments.name.lower() in contact.lower().split():
-            return {"matchType": "name", "contactFound": True, "contactName": contact, "phoneNumber": number}
-        if arguments.phone_number and arguments.phone_number == number:
-            return {"matchType": "phone", "contactFound": True, "contactName": contact, "phoneNumber": number}
-    return {"matchType": "name" if arguments.name else "phone", "contactFound": False}
+    """The lookup example's search: a whole name first, then one word of a name; a number by its digits."""
+    if arguments.name:
+        wanted, kind = arguments.name.strip().lower(), "name"
+        found = next((name for name in DIRECTORY if name.lower() == wanted), None)
+        found = found or next((name for name in DIRECTORY if wanted in name.lower().split()), None)
+    else:
+        wanted, kind = _national(arguments.phone_number or ""), "phone"
+        found = next((name for name, number in DIRECTORY.items() if wanted and _national(number) == wanted), None)
+    if found is None:
+        return {"matchType": kind, "contactFound": False}
+    return {"matchType": kind, "contactFound": True, "contactName": found, "phoneNumber": DIRECTORY[found]}
 
 
 async def tools(request: Request) -> JSONResponse:

@@ -51,6 +51,26 @@ def test_tool_tokens_round_trip_and_expire() -> None:
         fresh.verify(token)
 
 
+def test_a_token_is_signed_once_by_the_worker_that_issued_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    signed: list[bytes] = []
+    sign = ToolTokens._sign
+
+    def counting(self: ToolTokens, message: bytes) -> bytes:
+        signed.append(message)
+        return sign(self, message)
+
+    monkeypatch.setattr(ToolTokens, "_sign", counting)
+    here, there = ToolTokens.derive("secret"), ToolTokens.derive("secret")
+    token = here.issue("guid-1", 60)
+    assert here.verify(token) == "guid-1"  # issued here: known good without signing it again
+    assert there.verify(token) == "guid-1"  # another worker checks the signature
+    assert len(signed) == 2
+    signed_part, _, signature = token.rpartition(".")
+    altered = f"{signed_part}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"  # one issued here, altered
+    with pytest.raises(ToolTokenError, match="bad_signature"):
+        here.verify(altered)
+
+
 @pytest.mark.parametrize(
     ("token", "reason"),
     [

@@ -120,8 +120,8 @@ class ToolTokens:
 
     __slots__ = ("_clock", "_key", "_verified")
 
-    # Tokens already verified, with their sessionGuid and expiry: a call's tool calls all carry the same
-    # token, so after its first tool call a check is a dict lookup and a clock read instead of an HMAC.
+    # Tokens already verified (or issued here), with their sessionGuid and expiry: a call's tool calls all carry
+    # the same token, so a check is a dict lookup and a clock read instead of an HMAC.
     _CACHE_SIZE = 4096
 
     def __init__(self, key: bytes, *, clock: Callable[[], float] | None = None) -> None:
@@ -146,7 +146,10 @@ class ToolTokens:
         """A token for the call ``session_guid``, valid for ``ttl`` seconds from now."""
         expires = int(self._clock() + ttl)
         signed = f"{_TOKEN_VERSION}.{_b64(session_guid.encode())}.{expires}"
-        return f"{signed}.{_b64(self._sign(signed.encode()))}"
+        token = f"{signed}.{_b64(self._sign(signed.encode()))}"
+        # Signed here, so known good: the call's first tool call, if it comes to this worker, is not checked again.
+        self._remember(token.encode(), session_guid, expires)
+        return token
 
     def verify(self, token: str | bytes) -> str:
         """The sessionGuid the token was issued for; raises `ToolTokenError` if it is not valid now."""
@@ -177,7 +180,10 @@ class ToolTokens:
             raise ToolTokenError("malformed") from None
         if self._clock() >= expires:
             raise ToolTokenError("expired")
+        self._remember(raw, session_guid, expires)
+        return session_guid
+
+    def _remember(self, raw: bytes, session_guid: str, expires: int) -> None:
         if len(self._verified) >= self._CACHE_SIZE:
             self._verified.clear()
         self._verified[raw] = (session_guid, expires)
-        return session_guid

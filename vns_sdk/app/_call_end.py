@@ -17,7 +17,7 @@ its handlers twice (at least once, never zero times).
 
 from __future__ import annotations
 
-import secrets
+import random
 import time
 
 from vns_sdk._observe._events import observe_handler
@@ -59,7 +59,8 @@ async def _end_call(runtime: Runtime, guid: str, until: float) -> CallSnapshot |
     store = runtime.store
     lease = _longest_lease(runtime)
     # Tried again under one name: a try whose answer was lost is recognized, and its claim is not taken for a repeat.
-    claimant = secrets.token_hex(8)
+    # It must be unique, not secret (the random module is seeded anew in each forked worker).
+    claimant = f"{random.getrandbits(64):016x}"
     try:
         return await retrying(
             lambda: store.end_call(
