@@ -10,10 +10,11 @@ worker can answer any request), no body cap, no per-call tokens, no logging.
 With ``BENCH_REDIS_URL`` set, it also keeps what the lookup agent keeps across workers, in Redis, in as few
 round trips as a careful hand would (redis-py's asyncio client, one round trip per webhook, pipelined):
 CallStart stores the call's record; a tool call checks the call is live (``EXISTS``: an ended call's tools are
-refused with 410); ``end_conversation`` also records the end in the call's state (a ``HSET`` in the same
-transaction); CallEnd records the end once across workers (``SET NX``), reads the record and the state, and
-deletes them, in one transaction. It has no lease: two tools of a call that write the state can overwrite
-each other, which VNSApp's serializable call state rules out.
+refused with 410); ``end_conversation`` records the end in a live call's state (a three-line Lua script);
+CallEnd records the end once across workers (``SET NX``), reads the record and the state, and deletes them,
+in one transaction. It does less than VNSApp, so it is a lower bound of what sharing a call costs by hand: no
+lease (two tools of a call that write the state can overwrite each other), no retry of a CallEnd whose
+answer was lost, keys that a Redis Cluster would spread over its nodes.
 
 Served by ``bench/serve.py`` under the same server as the VNSApp (``vns_sdk._server``, as ``vns-sdk serve``).
 """
@@ -26,7 +27,6 @@ import os
 import re
 from typing import Any
 
-import redis.asyncio as aioredis
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -40,7 +40,22 @@ TOOL_TOKEN = "bench-static-tool-token-0123456789"
 TOOLS_AUTH = f"Bearer {TOOL_TOKEN}".encode()
 OPENAI_KEY = os.environ.get("OPENAI_API_KEY", "sk-bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL")
-REDIS = aioredis.Redis.from_url(REDIS_URL) if REDIS_URL else None
+if REDIS_URL:
+    import redis.asyncio as aioredis
+
+    REDIS = aioredis.Redis.from_url(REDIS_URL)
+    # Records the end in a live call's state (EXISTS, HSET, EXPIRE in one step, so an ended call is not brought
+    # back): 1 if the call was live.
+    END_IN_STATE = REDIS.register_script(
+        """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'ended_by_ai', 'true', 'end_reason', ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+    )
+else:
+    REDIS = None
 CALL_TTL = 300 + 60  # the call's time limit and a grace
 ENDED_TTL = 24 * 3600  # to recognize a CallEnd VNS repeats
 DIRECTORY = {"Ron Tanner": "+13035551212", "Maria Garcia": "+17205550134", "Wei Chen": "+13035550199"}
@@ -203,12 +218,8 @@ async def tools(request: Request) -> JSONResponse:
         if name == "end_conversation":
             ending = EndConversation.model_validate(body)
             if REDIS is not None:
-                async with REDIS.pipeline(transaction=True) as pipe:
-                    pipe.exists(f"call:{guid}")
-                    pipe.hset(f"state:{guid}", mapping={"ended_by_ai": "true", "end_reason": ending.user_input})
-                    pipe.expire(f"state:{guid}", CALL_TTL)
-                    live, _, _ = await pipe.execute()
-                if not live:
+                keys = [f"call:{guid}", f"state:{guid}"]
+                if not await END_IN_STATE(keys=keys, args=[ending.user_input, CALL_TTL]):
                     return JSONResponse({"error": "call_ended"}, status_code=410)
             return JSONResponse({"ended": True})
     except ValidationError as exc:

@@ -101,6 +101,35 @@ async def test_retried_call_end_runs_handlers_once(app: VNSApp, caplog: pytest.L
     assert outcomes == ["ok", "duplicate", "duplicate"]
 
 
+async def test_a_call_end_that_waits_too_long_for_the_state_still_ends_the_call(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Another worker's handler holds the call's state (its lease outlives this app's longest tool timeout):
+    # CallEnd waits for that long, runs its handlers without the state, and still records the end, so the
+    # call's tools are refused from then on, that handler's late save too, and a repeat is a duplicate.
+    app = make_app(tool_timeout=0.2)
+    ended_with: list[tuple[dict[str, Any], bool]] = []
+
+    @app.on_call_end
+    def record(call: CallContext) -> None:
+        ended_with.append((call.state.to_dict(), call.state_available))
+
+    caplog.set_level(logging.INFO, logger="vns_sdk.app")
+    async with client_for(app) as http:
+        url, headers = tools_base(await start_call(http))
+        held = await app.store.acquire_call(SEED_GUID, lease_seconds=60, wait_seconds=0)
+        assert held.lease is not None
+        assert (await http.post("/vns/call-end", json=report(), headers=AUTH)).json()["status"] == 0
+        late = await http.post(f"{url}/lookup_name_or_phone", json={"name": "Ron"}, headers=headers)
+        assert (await http.post("/vns/call-end", json=report(), headers=AUTH)).json()["status"] == 0
+    assert ended_with == [({}, False)]
+    assert late.status_code == 410
+    assert await app.store.save_call(held.lease, {"late": "1"}, [], 60) is False
+    lines = [record for record in caplog.records if record.getMessage().startswith("webhook call-end")]
+    outcomes = [getattr(record, "vns_outcome", None) for record in lines]
+    assert outcomes == ["state_unavailable", "duplicate"]
+
+
 async def test_failing_handler_answers_status_1_and_is_not_rerun(app: VNSApp, caplog: pytest.LogCaptureFixture) -> None:
     runs: list[str] = []
 

@@ -112,7 +112,8 @@ async def test_call_end_is_sent_the_state_only_without_a_current_copy_and_again_
     guid = str(uuid.uuid4())
     big = json.dumps("x" * 200_000)
     await here.start_call(CallRecord(guid, caller_id="3032639999"), {"big": big}, ttl=60)
-    await add_one(here, guid)
+    held = await here.acquire_call(guid, lease_seconds=5, wait_seconds=5)
+    assert held.lease is not None and await here.save_call(held.lease, {"count": "1"}, [], ttl=60)
     ended: list[CallSnapshot] = []
 
     async def end_on(store: RedisCallStateStore) -> None:
@@ -122,10 +123,17 @@ async def test_call_end_is_sent_the_state_only_without_a_current_copy_and_again_
     assert await sent_by(raw, lambda: end_on(here)) < 50_000
     assert ended[0].record == CallRecord(guid, caller_id="3032639999")
     assert ended[0].state == {"big": big, "count": "1"}
-    # Its answer lost, VNS's CallEnd is tried again on another worker: the same call, whole.
-    assert await sent_by(raw, lambda: end_on(there)) > 200_000
+    # Its answer lost, the CallEnd asks again: the same call, whole (the worker let its copy go with the call).
+    assert await sent_by(raw, lambda: end_on(here)) > 200_000
     assert ended[1] == ended[0]
+    # Another worker's repeat of the CallEnd (another claimant) is a repeat.
     assert (await there.end_call(guid, claimant="end-2", wait_seconds=5, lease_seconds=5, ttl=60)).ended
+    # A save sent again after a lost answer, its lease taken before the end, is still recognized as applied.
+    assert await here.save_call(held.lease, {"count": "1"}, [], ttl=60)
+    # Once the state has gone, the claimant asking again is told so, not answered an empty state.
+    await raw.delete(f"{prefix}state:{{{guid}}}")
+    with pytest.raises(StateStoreError, match="state is gone"):
+        await here.end_call(guid, claimant="end-1", wait_seconds=5, lease_seconds=5, ttl=60)
     for store in (here, there):
         await store.aclose()
 

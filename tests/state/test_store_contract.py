@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from vns_sdk.exceptions import CallStateBusy, StateStoreError
-from vns_sdk.state import CallRecord, CallState, CallStateStore, MemoryCallStateStore
+from vns_sdk.state import CallRecord, CallState, CallStateStore, MemoryCallStateStore, RedisCallStateStore
 from vns_sdk.state.base import CallSnapshot, Lease
 
 TTL = 60.0
@@ -293,12 +293,33 @@ async def test_end_call_waits_for_the_lease_and_takes_the_final_state(workers: W
     final = await ending
     assert not final.ended and final.lease is None
     assert final.record == record and CallState(encoded=final.state).to_dict() == {"cart": ["pizza"]}
-    # The call has ended everywhere: read, leased, saved under an old lease, loaded.
+    # The call has ended everywhere: read, leased, loaded, claimed.
     assert (await a.read_call(record.session_guid)).ended
     assert (await acquire(b, record.session_guid, wait=0)).ended
-    assert await save(a, held.lease, {"late": "1"}) is False
     assert await a.load_call(record.session_guid) is None
-    assert await a.claim_call_end(record.session_guid, TTL) is False  # the end is on record
+    assert await a.claim_call_end(record.session_guid, TTL) is False
+
+
+async def test_end_call_refuses_the_save_of_a_lease_that_ran_out_before_it(workers: Workers) -> None:
+    a, b = workers(2)
+    record = new_record()
+    await a.start_call(record, {"cart": "[]"}, TTL)
+    stale = await acquire(a, record.session_guid, lease=0.2)
+    await asyncio.sleep(0.3)
+    assert (await end(b, record.session_guid)).state == {"cart": "[]"}  # a lease run out holds nothing up
+    assert await save(a, stale.lease, {"cart": '["late"]'}) is False
+
+
+async def test_a_claimed_end_refuses_the_save_of_a_lease_still_held(workers: Workers) -> None:
+    # CallEnd gave up waiting for a tool (its handlers ran without the state) and recorded the end: the tool's
+    # save, coming later, must not write into an ended call.
+    a, b = workers(2)
+    record = new_record()
+    await a.start_call(record, {}, TTL)
+    held = await acquire(a, record.session_guid)
+    assert await b.claim_call_end(record.session_guid, TTL) is True
+    assert await save(a, held.lease, {"late": "1"}) is False
+    assert (await a.read_call(record.session_guid)).ended
 
 
 async def test_end_call_after_a_save_on_the_same_worker(workers: Workers) -> None:
@@ -319,9 +340,15 @@ async def test_end_call_is_won_once_and_its_claimant_may_ask_again(workers: Work
     winners = [i for i, snapshot in enumerate(ends) if not snapshot.ended]
     assert len(winners) == 1
     assert ends[winners[0]].state == {"a": "1"}
-    # The winner asking again (its answer was lost) is not taken for a repeat; anyone else is.
-    again = await end(stores[1], record.session_guid, f"end-{winners[0]}")
-    assert not again.ended
+    # The winner asking again (its answer was lost) is not taken for a repeat: it gets the same state, or an
+    # error where the store no longer holds it (never an empty state as if it were the call's); anyone else
+    # is a repeat.
+    try:
+        again = await end(stores[1], record.session_guid, f"end-{winners[0]}")
+    except StateStoreError:
+        assert not isinstance(stores[1], RedisCallStateStore)  # Redis keeps it for the claimant a while
+    else:
+        assert (again.record, again.state, again.ended) == (record, {"a": "1"}, False)
     assert (await end(stores[2], record.session_guid, "end-other")).ended
 
 
@@ -345,15 +372,18 @@ async def test_end_call_gives_up_on_a_lease_held_too_long(workers: Workers) -> N
 
 
 class Flaky(ThreeSteps):
-    """The default CallEnd step over a store whose claim fails once, or whose deletion fails."""
+    """The default CallEnd step over a store whose claim fails once (before it is applied, or after: its answer
+    lost), or whose deletion fails."""
 
     def __init__(self, failing: str) -> None:
         super().__init__()
         self.failing = failing
 
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
-        if self.failing == "claim":
-            self.failing = ""
+        if self.failing in ("claim", "claim's answer"):
+            failing, self.failing = self.failing, ""
+            if failing == "claim's answer":
+                await super().claim_call_end(session_guid, ttl, claimant=claimant)
             raise StateStoreError("the store went away")
         return await super().claim_call_end(session_guid, ttl, claimant=claimant)
 
@@ -363,15 +393,23 @@ class Flaky(ThreeSteps):
         await super().delete_call(session_guid)
 
 
-async def test_the_default_end_step_tried_again_after_a_failed_claim_does_not_wait_for_itself() -> None:
-    store = Flaky("claim")
+@pytest.mark.parametrize("failing", ["claim", "claim's answer"])
+async def test_the_default_end_step_tries_its_claim_again_while_it_holds_the_lease(failing: str) -> None:
+    store = Flaky(failing)
     record = new_record()
     await store.start_call(record, {"a": "1"}, TTL)
-    with pytest.raises(StateStoreError):
-        await end(store, record.session_guid)
-    assert not (await store.read_call(record.session_guid)).ended
-    # Its lease was given back: tried again at once, it ends the call.
-    assert (await end(store, record.session_guid, wait=0)).state == {"a": "1"}
+    held_up = asyncio.ensure_future(acquire(store, record.session_guid))
+    assert (await end(store, record.session_guid)).state == {"a": "1"}
+    assert (await held_up).ended  # no handler got the call's state in between
+
+
+async def test_the_default_end_step_asked_again_after_it_ended_the_call_does_not_answer_an_empty_state() -> None:
+    store = ThreeSteps()
+    record = new_record()
+    await store.start_call(record, {"a": "1"}, TTL)
+    assert (await end(store, record.session_guid)).state == {"a": "1"}
+    with pytest.raises(StateStoreError, match="answer was lost"):
+        await end(store, record.session_guid)  # as if that answer had been lost: the state is gone with it
 
 
 async def test_the_default_end_step_keeps_the_state_when_the_deletion_fails(caplog: pytest.LogCaptureFixture) -> None:

@@ -57,14 +57,16 @@ def _longest_lease(runtime: Runtime) -> float:
 async def _end_call(runtime: Runtime, guid: str, until: float) -> CallSnapshot | None:
     """The call's final record and state, its end claimed; ``ENDED`` for a repeat; ``None`` if the store cannot say."""
     store = runtime.store
-    lease = _longest_lease(runtime)
+    # It waits for the longest lease a tool may hold; it is tried again, and its state kept for that, as long as
+    # a tool call of its own would be.
+    wait, keep = _longest_lease(runtime), lease_seconds(runtime.tool_timeout)
     # Tried again under one name: a try whose answer was lost is recognized, and its claim is not taken for a repeat.
     # It must be unique, not secret (the random module is seeded anew in each forked worker).
     claimant = f"{random.getrandbits(64):016x}"
     try:
         return await retrying(
             lambda: store.end_call(
-                guid, claimant=claimant, wait_seconds=lease, lease_seconds=lease, ttl=CALL_END_DEDUPE_SECONDS
+                guid, claimant=claimant, wait_seconds=wait, lease_seconds=keep, ttl=CALL_END_DEDUPE_SECONDS
             ),
             until,
         )

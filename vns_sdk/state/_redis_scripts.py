@@ -105,33 +105,41 @@ return 1
     3,
 )
 
-# KEYS: ended marker. ARGV: claimant token, ttl (ms). Answers 1 to the first claimant, and to it again if
-# it retries after a lost reply, so a retried claim never skips the CallEnd it won.
+# KEYS: ended marker, lease. ARGV: claimant token, ttl (ms). Answers 1 to the first claimant, and to it again
+# if it retries after a lost reply, so a retried claim never skips the CallEnd it won. The first claim also
+# drops the lease, so a handler still holding it cannot save after the end.
 CLAIM_END = Script(
     """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0
 """,
     2,
 )
 
-# KEYS: call, state, ended, lease, done. ARGV: claimant token, the end's ttl (ms), how long the record and state
-# stay (ms), the version of the state the asker remembers (or ""). CallEnd in one step: answers "E" when another
-# claimant ended the call, "B<ms>" while a handler holds the lease; else records the end (unless this claimant
-# did already: it asks again after a lost reply), drops the lease and the saves' tokens, leaves the record and
-# state to expire soon (so that a claimant asking again still gets them), and answers them as ACQUIRE does.
+# KEYS: call, state, ended, lease, done. ARGV: claimant token, the end's ttl (ms), how long the record, the
+# state and the saves' tokens stay (ms), the version of the state the asker remembers (or ""). CallEnd in one
+# step: answers "E" when another claimant ended the call, "B<ms>" while a handler holds the lease; else records
+# the end (unless this claimant did already: it asks again after a lost reply), leaves the record, the state
+# and the saves' tokens to expire soon (a claimant asking again still gets the state, a save sent again after
+# a lost reply is still recognized), and answers the call as ACQUIRE does, or "G" to a claimant asking again
+# once the state has gone.
 END = Script(
     """
 local marker = redis.call('GET', KEYS[3])
 if marker and marker ~= ARGV[1] then return 'E' end
 if not marker then
   local held = redis.call('PTTL', KEYS[4])
-  if held > 0 then return 'B' .. held end
+  if held ~= -2 then return 'B' .. held end
   redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
-  redis.call('DEL', KEYS[4], KEYS[5])
+  redis.call('PEXPIRE', KEYS[5], ARGV[3])
+elseif redis.call('EXISTS', KEYS[2]) == 0 then
+  return 'G'
 end
 local found = redis.call('MGET', KEYS[1], KEYS[2])
 local state = found[2] or ''

@@ -10,7 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 
-from vns_sdk.exceptions import CallStateBusy
+from vns_sdk.exceptions import CallStateBusy, StateStoreError
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
 
 __all__ = ["MemoryCallStateStore"]
@@ -140,7 +140,9 @@ class MemoryCallStateStore(CallStateStore):
         entry = await self._free(session_guid, lease_seconds, wait_seconds)
         # From here to the return nothing awaits: no other handler of the process runs in between.
         if entry is None:
-            return CallSnapshot(None, {}) if await self.claim_call_end(session_guid, ttl, claimant=claimant) else ENDED
+            if await self.claim_call_end(session_guid, ttl, claimant=claimant):
+                raise StateStoreError(f"call {session_guid!r} was ended by this CallEnd already: its state is gone")
+            return ENDED
         await self.claim_call_end(session_guid, ttl, claimant=claimant)
         await self.delete_call(session_guid)
         return CallSnapshot(entry.record, entry.state)  # the entry is gone: its state is nobody else's now
@@ -211,8 +213,9 @@ class MemoryCallStateStore(CallStateStore):
         # keeps the ones behind it a little longer, within the cap).
         self._forget_ended(now)
         entry = self._calls.get(session_guid)
-        if entry is not None and entry.released is not None:
-            entry.released.set()  # the handlers waiting for the lease learn that the call has ended
+        if entry is not None:
+            # A holder's save is refused from now on; the handlers waiting for the lease learn the call has ended.
+            self._release(entry)
         return True
 
     async def delete_call(self, session_guid: str) -> None:

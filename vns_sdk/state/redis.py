@@ -280,15 +280,17 @@ class RedisCallStateStore(CallStateStore):
             seen = self._calls.seen(session_guid)
             args = (claimant, _ms(ttl), _ms(lease_seconds), seen.version if seen is not None else "")
             reply = _text(await self._send(command, args, "end call", session_guid))
-            return self._answered(session_guid, reply, seen)
+            if reply == "G":
+                raise StateStoreError(f"call {session_guid!r} was ended by this CallEnd already: its state is gone")
+            return self._answered(session_guid, reply, seen, keep=False)
 
         snapshot = await self._turns.wait(session_guid, claimant, wait_seconds, wait_seconds + lease_seconds, attempt)
         self._calls.drop(session_guid)
         return snapshot
 
-    def _answered(self, session_guid: str, reply: str, seen: Seen | None) -> CallSnapshot | float:
+    def _answered(self, session_guid: str, reply: str, seen: Seen | None, keep: bool = True) -> CallSnapshot | float:
         """What ``ACQUIRE`` or ``END`` answered: the call (without a lease), `ENDED`, or the seconds left of the
-        lease another handler holds."""
+        lease another handler holds; the state read is kept for the call's next turn (``keep``)."""
         head = reply[:1]
         if head == "E":
             self._calls.forget(session_guid)
@@ -300,6 +302,8 @@ class RedisCallStateStore(CallStateStore):
         else:
             raw_record, _, raw_state = reply.partition("\n")
             record, version, state = self._decode(session_guid, raw_record, raw_state)
+            if not keep:
+                return CallSnapshot(record, state)  # nobody else holds this dict
             self._calls.remember(session_guid, version, record, state, len(raw_state))
         return CallSnapshot(record, dict(state))  # the handler's own: what this worker keeps must not change under it
 
@@ -332,7 +336,7 @@ class RedisCallStateStore(CallStateStore):
 
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
         """``True`` for the first CallEnd of a call across every worker (and to it again), ``False`` for its repeats."""
-        command = scripts.CLAIM_END.on(self._call_keys(session_guid)[2:3])
+        command = scripts.CLAIM_END.on(self._call_keys(session_guid)[2:4])
         args = (claimant or secrets.token_hex(8), _ms(ttl))
         return bool(await self._send(command, args, "claim the CallEnd of call", session_guid))
 
