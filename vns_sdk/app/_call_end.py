@@ -17,7 +17,6 @@ its handlers twice (at least once, never zero times).
 
 from __future__ import annotations
 
-import random
 import time
 
 from vns_sdk._observe._events import observe_handler
@@ -29,6 +28,7 @@ from vns_sdk.app._state_io import lease_seconds, retrying
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models import CallEndRequest, CallEndResponse
+from vns_sdk.state._tokens import new_token
 from vns_sdk.state.base import ENDED, CallSnapshot, CallState
 
 __all__ = ["CALL_END_DEDUPE_SECONDS", "ENDPOINT", "call_end"]
@@ -61,8 +61,7 @@ async def _end_call(runtime: Runtime, guid: str, until: float) -> CallSnapshot |
     # a tool call of its own would be.
     wait, keep = _longest_lease(runtime), lease_seconds(runtime.tool_timeout)
     # Tried again under one name: a try whose answer was lost is recognized, and its claim is not taken for a repeat.
-    # It must be unique, not secret (the random module is seeded anew in each forked worker).
-    claimant = f"{random.getrandbits(64):016x}"
+    claimant = new_token()
     try:
         return await retrying(
             lambda: store.end_call(

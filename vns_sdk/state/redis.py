@@ -45,7 +45,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import secrets
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -53,6 +52,7 @@ from typing import Any
 
 from vns_sdk._json import dumps_text
 from vns_sdk.exceptions import ConfigurationError, StateStoreError
+from vns_sdk.state._tokens import new_token
 from vns_sdk.state._turns import LocalTurns
 from vns_sdk.state.base import ENDED, CallRecord, CallSnapshot, CallStateStore, Lease
 
@@ -80,11 +80,6 @@ _RESENDABLE = (AttributeError, TypeError)  # redis-py has resent a refused or re
 
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
-
-
-def _token() -> str:
-    # Names one lease: it must be unique, not secret (the random module is seeded anew in each forked worker).
-    return f"{random.getrandbits(64):016x}"
 
 
 def _text(value: str | bytes) -> str:
@@ -229,7 +224,7 @@ class RedisCallStateStore(CallStateStore):
 
     async def start_call(self, record: CallRecord, state: Mapping[str, str], ttl: float) -> None:
         """Store a new call's record and initial state (replacing any left from a call with the same id)."""
-        guid, version, initial = record.session_guid, _token(), dict(state)
+        guid, version, initial = record.session_guid, new_token(), dict(state)
         value = f"{version}\n{dumps_text(initial) if initial else ''}"
         args = (record.to_json(), _ms(ttl), value)
         command = scripts.START.on(self._call_keys(guid)[:2])
@@ -252,7 +247,7 @@ class RedisCallStateStore(CallStateStore):
         A try whose answer was lost is sent again with the same token, which gets the lease back if that try
         had taken it (rather than leaving it to expire and hold up the call).
         """
-        token = _token()
+        token = new_token()
         command = self._calls.keys(session_guid).acquire
 
         async def attempt() -> CallSnapshot | float:
