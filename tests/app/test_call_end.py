@@ -10,8 +10,10 @@ import pytest
 from tests.app.conftest import AUTH, SEED_GUID, AppFactory, client_for, spec, start_call, tools_base
 from vns_sdk.app import VNSApp
 from vns_sdk.context import CallContext
-from vns_sdk.exceptions import InvalidToolSignature
+from vns_sdk.exceptions import InvalidToolSignature, StateStoreError
 from vns_sdk.models import CallEndRequest
+from vns_sdk.state import MemoryCallStateStore
+from vns_sdk.state.base import CallSnapshot
 
 
 def report(guid: str = SEED_GUID, **fields: Any) -> dict[str, Any]:
@@ -128,6 +130,35 @@ async def test_a_call_end_that_waits_too_long_for_the_state_still_ends_the_call(
     lines = [record for record in caplog.records if record.getMessage().startswith("webhook call-end")]
     outcomes = [getattr(record, "vns_outcome", None) for record in lines]
     assert outcomes == ["state_unavailable", "duplicate"]
+
+
+class EndingFails(MemoryCallStateStore):
+    """A store whose CallEnd step keeps failing while its claims still answer."""
+
+    async def end_call(self, session_guid: str, **kwargs: Any) -> CallSnapshot:
+        raise StateStoreError("the store cannot end calls just now")
+
+
+async def test_a_call_end_whose_store_step_fails_still_recognizes_a_repeat(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = EndingFails()
+    app = make_app(tool_timeout=0.2, state_store=store)
+    runs: list[str] = []
+
+    @app.on_call_end
+    def count(call: CallContext) -> None:
+        runs.append(call.session_guid)
+
+    caplog.set_level(logging.INFO, logger="vns_sdk.app")
+    async with client_for(app) as http:
+        await start_call(http)
+        assert await store.claim_call_end(SEED_GUID, 60, claimant="an earlier delivery") is True
+        answer = (await http.post("/vns/call-end", json=report(), headers=AUTH)).json()
+    assert answer == {"status": 0, "errorMessage": "Success"}
+    assert runs == []  # the earlier delivery ran them: its claim is on record
+    outcomes = [getattr(r, "vns_outcome", None) for r in caplog.records if r.getMessage().startswith("webhook")]
+    assert outcomes[-1] == "duplicate"
 
 
 async def test_failing_handler_answers_status_1_and_is_not_rerun(app: VNSApp, caplog: pytest.LogCaptureFixture) -> None:
