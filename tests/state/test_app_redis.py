@@ -142,6 +142,26 @@ async def test_call_end_on_either_worker_sees_the_final_state_then_it_leaves_the
     assert late.status_code == 410
 
 
+async def test_an_ended_call_is_kept_as_long_as_its_slowest_tool_may_save(workers: Any, redis_url: str) -> None:
+    _, first, _ = workers()
+
+    @first.app.tool(timeout=30.0)
+    async def settle(call: CallContext) -> str:
+        """Settles the bill slowly."""
+        return "settled"
+
+    guid = str(uuid.uuid4())
+    await first.call_start(guid)
+    await first.call_end(guid)
+    raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    expiries = {key.split(":")[1]: await raw.pttl(key) async for key in raw.scan_iter(match=f"vns:*{{{guid}}}")}
+    await raw.aclose()
+    # A save of `settle` may be tried again up to its lease (30 s and 2 s more): its token is still there to
+    # recognize it, after the end too.
+    assert expiries.pop("ended") > 23 * 3600 * 1000
+    assert all(30_000 < left <= 32_000 for left in expiries.values()), expiries
+
+
 async def test_an_outbound_call_finds_its_dial_context_on_another_worker(workers: Any) -> None:
     agent, first, second = workers()
     ccid = f"reminder-{uuid.uuid4().hex}"

@@ -145,6 +145,20 @@ async def test_call_end_is_sent_the_state_only_without_a_current_copy_and_again_
         await here.end_call(guid, claimant="end-1", wait_seconds=5, lease_seconds=5, ttl=60)
 
 
+async def test_a_call_never_stored_ended_is_given_again_to_its_claimant_as_empty(
+    two_workers: tuple[RedisCallStateStore, RedisCallStateStore], prefix: str, raw: aioredis.Redis
+) -> None:
+    here, there = two_workers
+    guid = str(uuid.uuid4())  # its CallStart could not store it: the call is live, with no record or state
+    first = await here.end_call(guid, claimant="end-1", wait_seconds=5, lease_seconds=5, ttl=60)
+    assert first == CallSnapshot(None, {})
+    # Its answer lost, the CallEnd asks again: the same empty call, not "the state is gone", which would
+    # have it try again in vain until its patience ran out.
+    assert await there.end_call(guid, claimant="end-1", wait_seconds=5, lease_seconds=5, ttl=60) == first
+    assert 0 < await raw.pttl(f"{prefix}state:{{{guid}}}") <= 5000  # kept only as long as the others
+    assert (await there.end_call(guid, claimant="end-2", wait_seconds=5, lease_seconds=5, ttl=60)).ended
+
+
 @pytest.fixture
 def slow_server(redis_server_factory: Callable[..., Any]) -> Any:
     """A private redis-server that can be put to sleep (``DEBUG SLEEP``) to stand for a server that hangs."""

@@ -20,6 +20,7 @@ __all__ = ["ToolTokenError", "ToolTokens", "WebhookAuth"]
 
 _DERIVATION_LABEL = b"vns-sdk tool token key v1"
 _TOKEN_VERSION = "v1"
+_TOKEN_VERSION_BYTES = _TOKEN_VERSION.encode()
 
 
 def _b64(data: bytes) -> str:
@@ -161,7 +162,7 @@ class ToolTokens:
             return known[0]
         signed, _, signature = raw.rpartition(b".")
         parts = signed.split(b".")
-        if len(parts) != 3 or parts[0] != b"v1":
+        if len(parts) != 3 or parts[0] != _TOKEN_VERSION_BYTES:
             raise ToolTokenError("malformed")
         try:
             given = _unb64(signature.decode("ascii"))

@@ -57,15 +57,16 @@ def _longest_lease(runtime: Runtime) -> float:
 async def _end_call(runtime: Runtime, guid: str, until: float) -> CallSnapshot | None:
     """The call's final record and state, its end claimed; ``ENDED`` for a repeat; ``None`` if the store cannot say."""
     store = runtime.store
-    # It waits for the longest lease a tool may hold; it is tried again, and its state kept for that, as long as
-    # a tool call of its own would be.
-    wait, keep = _longest_lease(runtime), lease_seconds(runtime.tool_timeout)
+    # It waits for the longest lease a tool may hold, and the state and the saves' tokens are kept as long after
+    # the end: a tool's save tried again after a lost answer is still recognized. It is tried again as long as a
+    # tool call of its own would be.
+    wait = _longest_lease(runtime)
     # Tried again under one name: a try whose answer was lost is recognized, and its claim is not taken for a repeat.
     claimant = new_token()
     try:
         return await retrying(
             lambda: store.end_call(
-                guid, claimant=claimant, wait_seconds=wait, lease_seconds=keep, ttl=CALL_END_DEDUPE_SECONDS
+                guid, claimant=claimant, wait_seconds=wait, lease_seconds=wait, ttl=CALL_END_DEDUPE_SECONDS
             ),
             until,
         )

@@ -10,7 +10,7 @@ Redis Cluster runs each one on the node that holds the call. The keys of a call,
    plain ``GET``. The version (the token of the lease that wrote it, or a new one at CallStart) tells a
    worker that the state it remembers is still the call's, so ``ACQUIRE`` need not send it back;
 3. ``ended``: the CallEnd marker;
-4. ``lease``: the lease, the holder's random token, expiring with the lease (``PX``). The token is the
+4. ``lease``: the lease, the holder's unique token, expiring with the lease (``PX``). The token is the
    fence: a save is applied only while the lease key still holds the saver's token, checked in the same
    script that writes, on the server that grants the leases;
 5. ``done``: the tokens of the saves applied, a HASH (see ``SAVE``).
@@ -124,9 +124,9 @@ return 0
 # state and the saves' tokens stay (ms), the version of the state the asker remembers (or ""). CallEnd in one
 # step: answers "E" when another claimant ended the call, "B<ms>" while a handler holds the lease; else records
 # the end (unless this claimant did already: it asks again after a lost reply), leaves the record, the state
-# and the saves' tokens to expire soon (a claimant asking again still gets the state, a save sent again after
-# a lost reply is still recognized), and answers the call as ACQUIRE does, or "G" to a claimant asking again
-# once the state has gone.
+# and the saves' tokens to expire soon (a claimant asking again still gets the state, empty for a call never
+# stored, and a save sent again after a lost reply is still recognized), and answers the call as ACQUIRE does,
+# or "G" to a claimant asking again once the state has gone.
 END = Script(
     """
 local marker = redis.call('GET', KEYS[3])
@@ -136,7 +136,7 @@ if not marker then
   if held ~= -2 then return 'B' .. held end
   redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  if redis.call('PEXPIRE', KEYS[2], ARGV[3]) == 0 then redis.call('SET', KEYS[2], '', 'PX', ARGV[3]) end
   redis.call('PEXPIRE', KEYS[5], ARGV[3])
 elseif redis.call('EXISTS', KEYS[2]) == 0 then
   return 'G'

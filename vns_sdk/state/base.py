@@ -6,7 +6,7 @@ call lives in a store, not in a process. Values are kept JSON-encoded, one entry
 The handlers of one call that use the state run one after another: a handler takes the call's
 *lease* and reads the state in one step (`CallStateStore.acquire_call`), runs, and saves what it
 changed while releasing the lease in another (`CallStateStore.save_call`). A lease expires, so a
-worker that dies holding one delays the call by at most the lease; and each lease has a random token
+worker that dies holding one delays the call by at most the lease; and each lease has a unique token
 that the save is checked against, in the same atomic step that writes, so a holder whose lease ran out
 (and may have been taken by another handler) cannot write over what that handler saw. Handlers that
 never use the state read the call without a lease (`CallStateStore.read_call`) and run alongside.
@@ -89,7 +89,7 @@ class Lease:
 
     Attributes:
         session_guid: The call.
-        token: A random value naming the holder; a save is applied only while the lease is still this one's.
+        token: A value unique to the holder; a save is applied only while the lease is still this one's.
         expires: `time.monotonic` value after which the store may give the call's state to another handler.
         state: The call's state as read with the lease (each value JSON-encoded), which the holder's changes
             apply to; not to be changed.
@@ -132,8 +132,8 @@ class CallStateStore(abc.ABC):
     (shared by every worker). Every method may raise `StateStoreError` when the backend fails.
     Every entry expires after its ``ttl`` (seconds), so nothing grows without bound.
 
-    A call is *live* from the moment a tool token is issued for it until its CallEnd is claimed
-    (`claim_call_end`), whether or not its record could be stored: reads answer an empty record and
+    A call is *live* from the moment a tool token is issued for it until its CallEnd is recorded
+    (`claim_call_end` or `end_call`), whether or not its record could be stored: reads answer an empty record and
     state for a call the store does not know, and `CallSnapshot.ended` only after a CallEnd.
     """
 
@@ -178,12 +178,13 @@ class CallStateStore(abc.ABC):
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
         """Return ``True`` the first time it is called for a call and ``False`` after (CallEnd retries).
 
-        From then on, the call has ended: `read_call` and `acquire_call` answer `CallSnapshot.ended`.
+        From then on, the call has ended: `read_call` and `acquire_call` answer `CallSnapshot.ended`, and a lease
+        still held is dropped (its holder's save is refused). `end_call` does this as its second step.
 
         Args:
             session_guid: The call.
             ttl: How long the claim is remembered.
-            claimant: Who claims (the CallEnd's lease token). The same claimant asking again, after its
+            claimant: Who claims (a name unique to the CallEnd). The same claimant asking again, after its
                 answer was lost, is answered ``True`` again: a retried claim never skips the CallEnd it won.
         """
 
@@ -214,7 +215,8 @@ class CallStateStore(abc.ABC):
         snapshot = await self.acquire_call(session_guid, lease_seconds=lease_seconds, wait_seconds=wait_seconds)
         if snapshot.ended:
             if await self.claim_call_end(session_guid, ttl, claimant=claimant):
-                # Ended by this CallEnd on a try whose answer was lost: the state went with that try.
+                # Ended by this CallEnd on a try whose answer was lost: that try took the state (and may have
+                # deleted it), so there is none to give.
                 raise StateStoreError(f"call {session_guid!r} was ended by a try whose answer was lost")
             return ENDED
         lease = snapshot.lease

@@ -140,11 +140,11 @@ class MemoryCallStateStore(CallStateStore):
         entry = await self._free(session_guid, lease_seconds, wait_seconds)
         # From here to the return nothing awaits: no other handler of the process runs in between.
         if entry is None:
-            if await self.claim_call_end(session_guid, ttl, claimant=claimant):
+            if self._claim(session_guid, ttl, claimant):
                 raise StateStoreError(f"call {session_guid!r} was ended by this CallEnd already: its state is gone")
             return ENDED
-        await self.claim_call_end(session_guid, ttl, claimant=claimant)
-        await self.delete_call(session_guid)
+        self._claim(session_guid, ttl, claimant)
+        self._delete(session_guid)
         return CallSnapshot(entry.record, entry.state)  # the entry is gone: its state is nobody else's now
 
     async def _free(self, session_guid: str, lease_seconds: float, wait_seconds: float) -> _Call | None:
@@ -200,6 +200,9 @@ class MemoryCallStateStore(CallStateStore):
             released.set()
 
     async def claim_call_end(self, session_guid: str, ttl: float, *, claimant: str | None = None) -> bool:
+        return self._claim(session_guid, ttl, claimant)
+
+    def _claim(self, session_guid: str, ttl: float, claimant: str | None) -> bool:
         self._sweep()
         now = self._clock()
         ended = self._ended
@@ -219,6 +222,9 @@ class MemoryCallStateStore(CallStateStore):
         return True
 
     async def delete_call(self, session_guid: str) -> None:
+        self._delete(session_guid)
+
+    def _delete(self, session_guid: str) -> None:
         entry = self._calls.pop(session_guid, None)
         self._expiry.pop(("call", session_guid), None)
         if entry is not None:
