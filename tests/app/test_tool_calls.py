@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import sys
 import time
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -21,6 +24,7 @@ from tests.app.conftest import (
     start_call,
     tools_base,
 )
+from tests.app.test_adversarial import auth_header, start
 from vns_sdk.app import VNSApp
 from vns_sdk.app._auth import ToolTokens
 from vns_sdk.context import CallContext
@@ -381,3 +385,46 @@ async def test_each_tool_call_logs_one_line_when_info_is_on(
     [line] = [record for record in caplog.records if record.name == "vns_sdk.app"]
     assert line.getMessage().startswith(f"webhook tools session={SEED_GUID} tool={TOOL} outcome=ok status=200 ")
     assert (line.vns_endpoint, line.vns_outcome, line.vns_status) == ("tools", "ok", 200)  # type: ignore[attr-defined]
+
+
+async def test_a_tool_call_the_server_cancels_is_answered_and_frees_the_state(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Under `vns-sdk serve`, a tool still running when the graceful shutdown runs out is cancelled.
+    app = make_app()
+    running = asyncio.Event()
+
+    @app.tool
+    async def settle(call: CallContext) -> str:
+        """Settles the bill, slowly."""
+        call.state["settling"] = True
+        running.set()
+        await asyncio.sleep(30)
+        return "settled"
+
+    token = await start(app)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        body = json.dumps({"VoiceElements_InvokeTool": {"toolName": "settle", "sessionGuid": SEED_GUID}})
+        return {"type": "http.request", "body": body.encode(), "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/vns/tools", "headers": [auth_header(token)]}
+    with caplog.at_level(logging.INFO):
+        serving = asyncio.create_task(app(scope, receive, send))
+        await asyncio.wait_for(running.wait(), 5)
+        serving.cancel()
+        await asyncio.wait_for(serving, 5)  # ends answered: no CancelledError for the server to log as an error
+    assert not serving.cancelled()
+    if sys.version_info >= (3, 11):
+        assert serving.cancelling() == 0
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"])["error"] == "interrupted"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any(getattr(r, "vns_outcome", None) == "interrupted" for r in caplog.records)
+    # The lease was given back: the call's next handler need not wait for it to expire.
+    snapshot = await app.store.acquire_call(SEED_GUID, lease_seconds=5, wait_seconds=0)
+    assert snapshot.lease is not None and "settling" not in snapshot.state

@@ -33,10 +33,10 @@ async def _ok(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @asynccontextmanager
-async def served(protocol: type[asyncio.Protocol]) -> AsyncIterator[int]:
+async def served(protocol: type[asyncio.Protocol], app: Any = _ok) -> AsyncIterator[int]:
     """A server with ``protocol`` and a one-second keep-alive on a free loopback port."""
     config = uvicorn.Config(
-        _ok, host="127.0.0.1", port=0, http=protocol, lifespan="off", log_config=None, timeout_keep_alive=1
+        app, host="127.0.0.1", port=0, http=protocol, lifespan="off", log_config=None, timeout_keep_alive=1
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -196,6 +196,80 @@ def test_a_body_answered_before_it_is_read_is_no_head(run: Runner, parser: str) 
             writer.write(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
             answer = await reader.readuntil(b"ok")
             assert answer.startswith(b"HTTP/1.1 200") and b"431" not in answer, answer
+            writer.close()
+
+    run(test)
+
+
+async def _refuse(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers before reading the body, as a webhook refused for its credentials is."""
+    await send({"type": "http.response.start", "status": 401, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"no"})
+
+
+REFUSED_HEAD = b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 4000\r\n\r\n"
+
+
+async def _trickle(writer: asyncio.StreamWriter) -> None:
+    for _ in range(int(PATIENCE * 4)):
+        writer.write(b"a")
+        await asyncio.sleep(0.25)
+
+
+@pytest.mark.parametrize("parser", list(OURS))
+@pytest.mark.parametrize("then", ["trickled", "sent-then-idle"])
+def test_the_rest_of_a_body_answered_early_is_bounded(run: Runner, parser: str, then: str) -> None:
+    async def test() -> None:
+        async with served(OURS[parser], _refuse) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(REFUSED_HEAD + b"a" * 10)
+            assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
+            await asyncio.sleep(0.3)  # the rest comes after the answer
+            trickling = None
+            if then == "trickled":
+                trickling = asyncio.create_task(_trickle(writer))
+            else:
+                writer.write(b"a" * 3990)
+            assert await closed_by_server(reader) == b""
+            if trickling is not None:
+                trickling.cancel()
+            writer.close()
+
+    run(test)
+
+
+@pytest.mark.parametrize("parser", list(PLAIN))
+def test_uvicorns_own_protocols_hold_the_rest_of_a_body_answered_early(run: Runner, parser: str) -> None:
+    async def test() -> None:
+        async with served(PLAIN[parser], _refuse) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(REFUSED_HEAD + b"a" * 10)
+            assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
+            await asyncio.sleep(0.3)
+            trickling = asyncio.create_task(_trickle(writer))
+            assert await closed_by_server(reader, wait=3.0) is None  # three times the keep-alive, still open
+            trickling.cancel()
+            writer.close()
+
+    run(test)
+
+
+@pytest.mark.parametrize("parser", list(OURS))
+def test_a_request_after_a_body_answered_early_is_served(run: Runner, parser: str) -> None:
+    async def test() -> None:
+        async with served(OURS[parser], _refuse) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(REFUSED_HEAD + b"a" * 10)
+            assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
+            await asyncio.sleep(0.3)
+            writer.write(b"a" * 3990)
+            await asyncio.sleep(0.3)
+            writer.write(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
+            # Past the rest's keep-alive second, but within the keep-alive after that answer: still served.
+            await asyncio.sleep(0.6)
+            writer.write(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
             writer.close()
 
     run(test)

@@ -5,8 +5,14 @@ arms no timer on a new connection nor while a request's head arrives: a client t
 nothing, or sends its headers a byte at a time, holds the connection for ever. Its httptools protocol also
 keeps every header byte it is sent (h11 stops at 16 KiB). `HeadLimits` closes a connection whose request
 head has not arrived ``--keep-alive`` seconds after the connection opened or the request's first byte, and
-answers ``431`` to a head over `MAX_HEAD_SIZE` bytes. (A body that is slow to come is the app's to bound:
-``VNS_BODY_TIMEOUT``.)
+answers ``431`` to a head over `MAX_HEAD_SIZE` bytes.
+
+A body that is slow to come is the app's to bound (``VNS_BODY_TIMEOUT``), until the app has answered: a
+request refused before its body was read (a ``401``, a ``404``) leaves the rest of the body to come after the
+answer. uvicorn stops its keep-alive timer when those bytes arrive and arms none again (it never marks that
+body as ended), so a client sending them slowly, or pausing after them, would hold the connection for ever.
+`HeadLimits` gives that rest of a body, and the head of the request after it, ``--keep-alive`` seconds from
+the rest's first byte.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ class HeadLimits:
 
     _head_timer: asyncio.TimerHandle | None = None
     _head_bytes = 0
+    _rest_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
@@ -47,11 +54,16 @@ class HeadLimits:
 
     def data_received(self, data: bytes) -> None:
         cycle = self.cycle
+        rest = cycle is not None and cycle.response_complete and cycle.more_body  # of a body answered early
+        if rest and self._rest_timer is None:
+            self._rest_timer = self.loop.call_later(self.timeout_keep_alive, self._too_slow)
         if self._head_timer is None and (cycle is None or (cycle.response_complete and not cycle.more_body)):
             self._await_head()  # the first byte of the next request (not the rest of a body answered early)
         if self._head_timer is not None:
             self._head_bytes += len(data)
         super().data_received(data)  # type: ignore[misc]
+        if self._rest_timer is not None and self.cycle is not cycle:  # the next request's head has come
+            self._rest_arrived()
         if self._head_timer is not None:
             if self.cycle is not cycle:
                 self._head_arrived()
@@ -68,6 +80,7 @@ class HeadLimits:
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_arrived()
+        self._rest_arrived()
         super().connection_lost(exc)  # type: ignore[misc]
 
     def _await_head(self) -> None:
@@ -78,6 +91,15 @@ class HeadLimits:
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+
+    def _rest_arrived(self) -> None:
+        if self._rest_timer is not None:
+            self._rest_timer.cancel()
+            self._rest_timer = None
+
+    def _too_slow(self) -> None:
+        self._rest_timer = None
+        self._head_too_slow()
 
     def _head_too_slow(self) -> None:
         self._head_timer = None

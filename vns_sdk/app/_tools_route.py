@@ -19,7 +19,9 @@ The two three-segment forms look alike; the sessionGuid the tool token was issue
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 import time
 from types import CoroutineType
 from typing import Any
@@ -84,6 +86,13 @@ _BUSY = dumps(
 )
 _UNSENDABLE = dumps(
     {"error": "error", "message": "The tool answered something that cannot be sent. Tell the caller it failed."}
+)
+_INTERRUPTED = dumps(
+    {
+        "error": "interrupted",
+        "message": "The service restarted before the tool finished, so it may or may not have acted. Tell the "
+        "caller you need a moment, then check before trying again.",
+    }
 )
 _JSON_200 = [(b"content-type", b"application/json")]
 
@@ -207,6 +216,8 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
     route wrapper.
     """
     started = time.perf_counter()
+    guid = tool = None
+    answered = False
     try:
         authorization = None
         too_large = False
@@ -321,6 +332,7 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
             logger.error("tool call %s: the reply is not JSON: %s", tool, exc)
             answer, outcome = _UNSENDABLE, "unsendable_reply"
         # _answer, inlined: one coroutine less on every tool call.
+        answered = True
         await send(
             {
                 "type": "http.response.start",
@@ -335,6 +347,17 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
         await answer_error(send, ENDPOINT, started, error)
     except ClientDisconnected:
         log_webhook(ENDPOINT, started, 499, "disconnected")
+    except asyncio.CancelledError:
+        if answered:
+            raise
+        # The server stopped waiting for it (its graceful shutdown ran out): the model still hears JSON, and
+        # the request ends answered, not as an error with a traceback. The cancellation stops here.
+        if sys.version_info >= (3, 11):  # a task that ends normally after a cancel asked of it says so
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+        logger.warning("tool call %s: interrupted by the server before it finished", tool)
+        await _answer(send, _INTERRUPTED, started, "interrupted", guid, tool)
 
 
 def _unknown_call(runtime: Runtime, guid: str) -> CallRecord:
@@ -354,6 +377,6 @@ def _who(tool: str, entry: Tool | None) -> str:
     return f"tool {tool!r}" + (f" ({qualname})" if qualname and qualname != tool else "")
 
 
-async def _answer(send: Send, answer: bytes, started: float, outcome: str, guid: str, tool: str) -> None:
+async def _answer(send: Send, answer: bytes, started: float, outcome: str, guid: str | None, tool: str | None) -> None:
     await send_json(send, 200, answer)
     log_webhook(ENDPOINT, started, 200, outcome, session_guid=guid, tool=tool)
