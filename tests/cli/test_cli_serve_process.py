@@ -276,6 +276,8 @@ def test_sigterm_lets_a_tool_call_in_progress_finish(
         # Every worker is shutting down, with the tool call still running...
         _wait_for(lambda: served.output().count("Shutting down") == workers, "the workers to shut down", served)
         assert calling.is_alive()
+        # A new connection is refused at once, not accepted into a queue no worker serves any more.
+        _wait_for(lambda: _refused(served.base_url), "new connections to be refused", served, patience=10)
         # ...and it finishes, answered in full, before the server exits.
         (probe_dir / "release").touch()
         calling.join(120)
@@ -317,8 +319,18 @@ def test_half_a_body_is_answered_408_and_the_connection_closed(start: Callable[.
     assert "Traceback" not in output and "ERROR" not in output
 
 
-def _wait_for(condition: Callable[[], bool], what: str, served: Served) -> None:
-    deadline = time.monotonic() + 60
+def _refused(base_url: str) -> bool:
+    """Whether a connection to the server is refused (an accepted one is closed again at once)."""
+    host, port = httpx.URL(base_url).host, httpx.URL(base_url).port
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def _wait_for(condition: Callable[[], bool], what: str, served: Served, patience: float = 60) -> None:
+    deadline = time.monotonic() + patience
     while not condition():
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}:\n{served.output()}")

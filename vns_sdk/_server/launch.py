@@ -212,9 +212,22 @@ def _supervisor(config: uvicorn.Config, sockets: list[socket.socket]) -> Any:
     from uvicorn import Server
     from uvicorn.supervisors.multiprocess import Multiprocess
 
+    class Supervisor(Multiprocess):
+        """uvicorn's supervisor, letting go of the listening socket when it stops its workers.
+
+        The workers close their copies as their graceful shutdown begins; while the supervisor kept its own,
+        the port went on accepting connections that no worker would ever serve, so a client (or a load
+        balancer's probe) hung until the shutdown ended instead of being refused at once.
+        """
+
+        def terminate_all(self) -> None:
+            for listening in self.sockets:
+                listening.close()
+            super().terminate_all()
+
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.51
-        return Multiprocess(config, target=Server(config).run, sockets=sockets)  # type: ignore[call-arg]
-    return Multiprocess(config, sockets=sockets)
+        return Supervisor(config, target=Server(config).run, sockets=sockets)  # type: ignore[call-arg]
+    return Supervisor(config, sockets=sockets)
 
 
 def run(options: ServerOptions, app: Any = None) -> int:
