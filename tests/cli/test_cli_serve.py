@@ -169,7 +169,8 @@ def test_insecure_development_mode_is_not_served(
     write("app.py", "from vns_sdk import VNSApp\napp = VNSApp(insecure_dev=True)\n")
     result = run("serve", "app.py")
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1].startswith("error: VNS_INSECURE_DEV is on: the production server does not")
+    message = result.stderr.splitlines()[-1]
+    assert message.startswith("error: the app is in insecure development mode (VNS_INSECURE_DEV, or insecure_dev=")
     assert started == []
 
 

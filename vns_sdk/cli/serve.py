@@ -54,8 +54,9 @@ def _check_app(vns_app: VNSApp, workers: int) -> None:
 
     if vns_app.settings.insecure_dev:
         raise CLIError(
-            "VNS_INSECURE_DEV is on: the production server does not serve without a webhook token "
-            "(CallStart answers carry your OpenAI key); set VNS_WEBHOOK_TOKEN instead, or use vns-sdk dev locally"
+            "the app is in insecure development mode (VNS_INSECURE_DEV, or insecure_dev=True in its code): the "
+            "production server does not serve without a webhook token (CallStart answers carry your OpenAI key); "
+            "set VNS_WEBHOOK_TOKEN instead, or use vns-sdk dev locally"
         )
     if workers > 1 and isinstance(vns_app.store, MemoryCallStateStore):
         raise CLIError(
