@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn.server
 
 from tests.app.conftest import (
     AUTH,
@@ -27,6 +29,7 @@ from tests.app.conftest import (
 from tests.app.test_adversarial import auth_header, start
 from vns_sdk.app import VNSApp
 from vns_sdk.app._auth import ToolTokens
+from vns_sdk.app._tools_route import SHUTDOWN_CANCEL
 from vns_sdk.context import CallContext
 from vns_sdk.exceptions import StateStoreError
 from vns_sdk.models import ToolsUrlAdapter
@@ -416,9 +419,11 @@ async def test_a_tool_call_the_server_cancels_is_answered_and_frees_the_state(
     with caplog.at_level(logging.INFO):
         serving = asyncio.create_task(app(scope, receive, send))
         await asyncio.wait_for(running.wait(), 5)
-        serving.cancel()
+        # As uvicorn cancels what still runs when its graceful shutdown ends (its words, checked below).
+        serving.cancel(msg=SHUTDOWN_CANCEL)
         await asyncio.wait_for(serving, 5)  # ends answered: no CancelledError for the server to log as an error
     assert not serving.cancelled()
+    assert f'msg="{SHUTDOWN_CANCEL}"' in inspect.getsource(uvicorn.server)
     if sys.version_info >= (3, 11):
         assert serving.cancelling() == 0
     assert sent[0]["status"] == 200
@@ -428,3 +433,34 @@ async def test_a_tool_call_the_server_cancels_is_answered_and_frees_the_state(
     # The lease was given back: the call's next handler need not wait for it to expire.
     snapshot = await app.store.acquire_call(SEED_GUID, lease_seconds=5, wait_seconds=0)
     assert snapshot.lease is not None and "settling" not in snapshot.state
+
+
+async def test_any_other_cancellation_of_a_tool_call_goes_on_to_its_canceller(make_app: AppFactory) -> None:
+    app = make_app()
+    running = asyncio.Event()
+
+    @app.tool
+    async def settle(call: CallContext) -> str:
+        """Settles the bill, slowly."""
+        call.state["settling"] = True
+        running.set()
+        await asyncio.sleep(30)
+        return "settled"
+
+    token = await start(app)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        body = json.dumps({"VoiceElements_InvokeTool": {"toolName": "settle", "sessionGuid": SEED_GUID}})
+        return {"type": "http.request", "body": body.encode(), "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/vns/tools", "headers": [auth_header(token)]}
+    # A timeout a middleware puts around the app still fires: the tool route does not take its cancel as its own.
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(app(scope, receive, send), 0.2)
+    assert running.is_set() and sent == []
+    snapshot = await app.store.acquire_call(SEED_GUID, lease_seconds=5, wait_seconds=0)
+    assert snapshot.lease is not None and "settling" not in snapshot.state  # the lease was given back

@@ -12,7 +12,7 @@ request refused before its body was read (a ``401``, a ``404``) leaves the rest 
 answer. uvicorn stops its keep-alive timer when those bytes arrive and arms none again (it never marks that
 body as ended), so a client sending them slowly, or pausing after them, would hold the connection for ever.
 `HeadLimits` gives that rest of a body, and the head of the request after it, ``--keep-alive`` seconds from
-the rest's first byte.
+the rest's first byte and `MAX_REST_SIZE` bytes in all.
 """
 
 from __future__ import annotations
@@ -20,10 +20,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-__all__ = ["MAX_HEAD_SIZE", "HeadLimits"]
+__all__ = ["MAX_HEAD_SIZE", "MAX_REST_SIZE", "HeadLimits"]
 
 MAX_HEAD_SIZE = 64 * 1024
 """The largest request head accepted, in bytes (a webhook's is well under a kilobyte)."""
+
+MAX_REST_SIZE = 1024 * 1024 + MAX_HEAD_SIZE
+"""The most a client may send after the answer to a request whose body was not read (the largest body the app
+takes by default, and a head), in bytes."""
 
 _TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -47,6 +51,7 @@ class HeadLimits:
     _head_timer: asyncio.TimerHandle | None = None
     _head_bytes = 0
     _rest_timer: asyncio.TimerHandle | None = None
+    _rest_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
@@ -55,8 +60,17 @@ class HeadLimits:
     def data_received(self, data: bytes) -> None:
         cycle = self.cycle
         rest = cycle is not None and cycle.response_complete and cycle.more_body  # of a body answered early
-        if rest and self._rest_timer is None:
-            self._rest_timer = self.loop.call_later(self.timeout_keep_alive, self._too_slow)
+        if rest:
+            if self._rest_timer is None:
+                self._rest_bytes = 0
+                self._rest_timer = self.loop.call_later(self.timeout_keep_alive, self._too_slow)
+            self._rest_bytes += len(data)
+            if self._rest_bytes > MAX_REST_SIZE:
+                # More than a body and a head after the answer: the next head may be growing unchecked (the
+                # parser keeps it, while it drops the body). The client has its answer: close.
+                self._rest_arrived()
+                self.transport.close()
+                return
         if self._head_timer is None and (cycle is None or (cycle.response_complete and not cycle.more_body)):
             self._await_head()  # the first byte of the next request (not the rest of a body answered early)
         if self._head_timer is not None:

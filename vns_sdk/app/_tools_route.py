@@ -94,6 +94,15 @@ _INTERRUPTED = dumps(
         "caller you need a moment, then check before trying again.",
     }
 )
+_INTERRUPTED_BEFORE = dumps(
+    {
+        "error": "interrupted",
+        "message": "The service restarted before the tool could run. Tell the caller you need a moment, then try "
+        "again.",
+    }
+)
+# What uvicorn says when it cancels the requests still running at the end of its graceful shutdown (0.29+).
+SHUTDOWN_CANCEL = "Task cancelled, timeout graceful shutdown exceeded"
 _JSON_200 = [(b"content-type", b"application/json")]
 
 
@@ -217,7 +226,7 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
     """
     started = time.perf_counter()
     guid = tool = None
-    answered = False
+    answered = running = False
     try:
         authorization = None
         too_large = False
@@ -282,10 +291,12 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
                 snapshot = await runtime.store.read_call(guid)
         except CallStateBusy:
             logger.warning("tool call %s: the call's state stayed held by another handler past the deadline", tool)
+            answered = True
             return await _answer(send, _BUSY, started, "state_busy", guid, tool)
         except StateStoreError as exc:
             if entry is None or entry.metadata.context_param is not None:
                 logger.error("tool call %s: the call-state store failed: %s", tool, exc)
+                answered = True
                 return await _answer(send, _UNAVAILABLE, started, "store_unavailable", guid, tool)
             # A tool that asks nothing of its call can run on the tool token alone.
             logger.warning("tool call %s: the call-state store failed, running it without: %s", tool, exc)
@@ -302,6 +313,7 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
         lease = snapshot.lease
         updates: dict[str, str] = {}
         deleted: list[str] = []
+        running = True
         try:
             body_out, tool_outcome = await invoke_tool_body(
                 runtime.tools, tool, arguments, call, runtime.tool_timeout, deadline
@@ -347,17 +359,18 @@ async def tool_call(runtime: Runtime, scope: Scope, receive: Receive, send: Send
         await answer_error(send, ENDPOINT, started, error)
     except ClientDisconnected:
         log_webhook(ENDPOINT, started, 499, "disconnected")
-    except asyncio.CancelledError:
-        if answered:
-            raise
+    except asyncio.CancelledError as cancel:
         # The server stopped waiting for it (its graceful shutdown ran out): the model still hears JSON, and
-        # the request ends answered, not as an error with a traceback. The cancellation stops here.
+        # the request ends answered, not as an error with a traceback. Any other cancellation (a timeout
+        # around the app, a task group) is its canceller's to handle, and goes on.
+        if answered or cancel.args[:1] != (SHUTDOWN_CANCEL,):
+            raise
         if sys.version_info >= (3, 11):  # a task that ends normally after a cancel asked of it says so
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
-        logger.warning("tool call %s: interrupted by the server before it finished", tool)
-        await _answer(send, _INTERRUPTED, started, "interrupted", guid, tool)
+        logger.warning("tool call %s: interrupted by the server's shutdown", tool or "(not read yet)")
+        await _answer(send, _INTERRUPTED if running else _INTERRUPTED_BEFORE, started, "interrupted", guid, tool)
 
 
 def _unknown_call(runtime: Runtime, guid: str) -> CallRecord:
