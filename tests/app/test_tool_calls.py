@@ -390,35 +390,50 @@ async def test_each_tool_call_logs_one_line_when_info_is_on(
     assert (line.vns_endpoint, line.vns_outcome, line.vns_status) == ("tools", "ok", 200)  # type: ignore[attr-defined]
 
 
+class SlowCall:
+    """An app whose ``settle`` tool takes the call's state and then runs for 30 s, and one raw ASGI call of it."""
+
+    def __init__(self, app: VNSApp) -> None:
+        self.app = app
+        self.running = asyncio.Event()
+        self.sent: list[dict[str, Any]] = []
+
+        @app.tool
+        async def settle(call: CallContext) -> str:
+            """Settles the bill, slowly."""
+            call.state["settling"] = True
+            self.running.set()
+            await asyncio.sleep(30)
+            return "settled"
+
+    async def call(self) -> None:
+        """Call ``settle`` (after a CallStart), as a server would call the app."""
+        token = await start(self.app)
+
+        async def receive() -> dict[str, Any]:
+            body = json.dumps({"VoiceElements_InvokeTool": {"toolName": "settle", "sessionGuid": SEED_GUID}})
+            return {"type": "http.request", "body": body.encode(), "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            self.sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/vns/tools", "headers": [auth_header(token)]}
+        await self.app(scope, receive, send)
+
+    async def assert_lease_given_back(self) -> None:
+        """The call's next handler need not wait for the lease to expire; the tool's change was not saved."""
+        snapshot = await self.app.store.acquire_call(SEED_GUID, lease_seconds=5, wait_seconds=0)
+        assert snapshot.lease is not None and "settling" not in snapshot.state
+
+
 async def test_a_tool_call_the_server_cancels_is_answered_and_frees_the_state(
     make_app: AppFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Under `vns-sdk serve`, a tool still running when the graceful shutdown runs out is cancelled.
-    app = make_app()
-    running = asyncio.Event()
-
-    @app.tool
-    async def settle(call: CallContext) -> str:
-        """Settles the bill, slowly."""
-        call.state["settling"] = True
-        running.set()
-        await asyncio.sleep(30)
-        return "settled"
-
-    token = await start(app)
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        body = json.dumps({"VoiceElements_InvokeTool": {"toolName": "settle", "sessionGuid": SEED_GUID}})
-        return {"type": "http.request", "body": body.encode(), "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "method": "POST", "path": "/vns/tools", "headers": [auth_header(token)]}
+    slow = SlowCall(make_app())
     with caplog.at_level(logging.INFO):
-        serving = asyncio.create_task(app(scope, receive, send))
-        await asyncio.wait_for(running.wait(), 5)
+        serving = asyncio.create_task(slow.call())
+        await asyncio.wait_for(slow.running.wait(), 5)
         # As uvicorn cancels what still runs when its graceful shutdown ends (its words, checked below).
         serving.cancel(msg=SHUTDOWN_CANCEL)
         await asyncio.wait_for(serving, 5)  # ends answered: no CancelledError for the server to log as an error
@@ -426,41 +441,17 @@ async def test_a_tool_call_the_server_cancels_is_answered_and_frees_the_state(
     assert f'msg="{SHUTDOWN_CANCEL}"' in inspect.getsource(uvicorn.server)
     if sys.version_info >= (3, 11):
         assert serving.cancelling() == 0
-    assert sent[0]["status"] == 200
-    assert json.loads(sent[1]["body"])["error"] == "interrupted"
+    assert slow.sent[0]["status"] == 200
+    assert json.loads(slow.sent[1]["body"])["error"] == "interrupted"
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert any(getattr(r, "vns_outcome", None) == "interrupted" for r in caplog.records)
-    # The lease was given back: the call's next handler need not wait for it to expire.
-    snapshot = await app.store.acquire_call(SEED_GUID, lease_seconds=5, wait_seconds=0)
-    assert snapshot.lease is not None and "settling" not in snapshot.state
+    await slow.assert_lease_given_back()
 
 
 async def test_any_other_cancellation_of_a_tool_call_goes_on_to_its_canceller(make_app: AppFactory) -> None:
-    app = make_app()
-    running = asyncio.Event()
-
-    @app.tool
-    async def settle(call: CallContext) -> str:
-        """Settles the bill, slowly."""
-        call.state["settling"] = True
-        running.set()
-        await asyncio.sleep(30)
-        return "settled"
-
-    token = await start(app)
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        body = json.dumps({"VoiceElements_InvokeTool": {"toolName": "settle", "sessionGuid": SEED_GUID}})
-        return {"type": "http.request", "body": body.encode(), "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "method": "POST", "path": "/vns/tools", "headers": [auth_header(token)]}
+    slow = SlowCall(make_app())
     # A timeout a middleware puts around the app still fires: the tool route does not take its cancel as its own.
     with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(app(scope, receive, send), 0.2)
-    assert running.is_set() and sent == []
-    snapshot = await app.store.acquire_call(SEED_GUID, lease_seconds=5, wait_seconds=0)
-    assert snapshot.lease is not None and "settling" not in snapshot.state  # the lease was given back
+        await asyncio.wait_for(slow.call(), 0.2)
+    assert slow.running.is_set() and slow.sent == []
+    await slow.assert_lease_given_back()

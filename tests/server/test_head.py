@@ -211,6 +211,14 @@ async def _refuse(scope: dict[str, Any], receive: Any, send: Any) -> None:
 REFUSED_HEAD = b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 4000\r\n\r\n"
 
 
+async def answered_early(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection whose request was answered (401) after its head and 10 of its body's 4,000 bytes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(REFUSED_HEAD + b"a" * 10)
+    assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
+    return reader, writer
+
+
 async def _trickle(writer: asyncio.StreamWriter) -> None:
     for _ in range(int(PATIENCE * 4)):
         writer.write(b"a")
@@ -222,9 +230,7 @@ async def _trickle(writer: asyncio.StreamWriter) -> None:
 def test_the_rest_of_a_body_answered_early_is_bounded(run: Runner, parser: str, then: str) -> None:
     async def test() -> None:
         async with served(OURS[parser], _refuse) as port:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(REFUSED_HEAD + b"a" * 10)
-            assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
+            reader, writer = await answered_early(port)
             await asyncio.sleep(0.3)  # the rest comes after the answer
             trickling = None
             if then == "trickled":
@@ -243,9 +249,7 @@ def test_the_rest_of_a_body_answered_early_is_bounded(run: Runner, parser: str, 
 def test_uvicorns_own_protocols_hold_the_rest_of_a_body_answered_early(run: Runner, parser: str) -> None:
     async def test() -> None:
         async with served(PLAIN[parser], _refuse) as port:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(REFUSED_HEAD + b"a" * 10)
-            assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
+            reader, writer = await answered_early(port)
             await asyncio.sleep(0.3)
             trickling = asyncio.create_task(_trickle(writer))
             assert await closed_by_server(reader, wait=3.0) is None  # three times the keep-alive, still open
@@ -259,9 +263,7 @@ def test_uvicorns_own_protocols_hold_the_rest_of_a_body_answered_early(run: Runn
 def test_a_request_after_a_body_answered_early_is_served(run: Runner, parser: str) -> None:
     async def test() -> None:
         async with served(OURS[parser], _refuse) as port:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(REFUSED_HEAD + b"a" * 10)
-            assert (await reader.readuntil(b"no")).startswith(b"HTTP/1.1 401")
+            reader, writer = await answered_early(port)
             await asyncio.sleep(0.3)
             writer.write(b"a" * 3990)
             await asyncio.sleep(0.3)
