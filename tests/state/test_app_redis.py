@@ -159,6 +159,7 @@ async def test_an_ended_call_is_kept_as_long_as_its_slowest_tool_may_save(worker
     # A save of `settle` may be tried again up to its lease (30 s and 2 s more): its token is still there to
     # recognize it, after the end too.
     assert expiries.pop("ended") > 23 * 3600 * 1000
+    assert {"call", "state"} <= set(expiries)
     assert all(30_000 < left <= 32_000 for left in expiries.values()), expiries
 
 

@@ -20,12 +20,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from vns_sdk.settings import DEFAULT_MAX_BODY_SIZE
+
 __all__ = ["MAX_HEAD_SIZE", "MAX_REST_SIZE", "HeadLimits"]
 
 MAX_HEAD_SIZE = 64 * 1024
 """The largest request head accepted, in bytes (a webhook's is well under a kilobyte)."""
 
-MAX_REST_SIZE = 1024 * 1024 + MAX_HEAD_SIZE
+MAX_REST_SIZE = DEFAULT_MAX_BODY_SIZE + MAX_HEAD_SIZE
 """The most a client may send after the answer to a request whose body was not read (the largest body the app
 takes by default, and a head), in bytes."""
 
